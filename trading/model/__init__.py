@@ -1,0 +1,37 @@
+"""Core model: orders, positions, transactions, instruments and events."""
+
+from trading.model.enums import (
+    OrderRole,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Severity,
+    TimeInForce,
+    TradingState,
+    TransactionStatus,
+)
+from trading.model.events import *  # noqa: F403  (events.__all__ is the public list)
+from trading.model.events import __all__ as _event_names
+from trading.model.instruments import Instrument
+from trading.model.orders import ORDER_STATE_TABLE, Order, OrderIdFactory
+from trading.model.position import Position
+from trading.model.transaction import TRANSACTION_STATE_TABLE, Transaction
+
+__all__ = [
+    "ORDER_STATE_TABLE",
+    "TRANSACTION_STATE_TABLE",
+    "Instrument",
+    "Order",
+    "OrderIdFactory",
+    "OrderRole",
+    "OrderSide",
+    "OrderStatus",
+    "OrderType",
+    "Position",
+    "Severity",
+    "TimeInForce",
+    "TradingState",
+    "Transaction",
+    "TransactionStatus",
+    *_event_names,
+]

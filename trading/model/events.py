@@ -1,0 +1,247 @@
+"""Events: frozen dataclasses with past-tense names, each stamped by the Clock.
+
+Broker events describe what happened to orders, positions and prices; risk events
+what the risk engine decided. Events carry plain values (ids, symbols, numbers), never
+mutable objects, so a subscriber can keep one without seeing it change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from trading.model.enums import OrderRole, OrderSide, OrderType, Severity, TradingState
+
+__all__ = [
+    "AccountUpdated",
+    "AlertRaised",
+    "EnforcementExecuted",
+    "Event",
+    "LockoutEnded",
+    "LockoutStarted",
+    "MarketDataUpdated",
+    "OrderAccepted",
+    "OrderCancelled",
+    "OrderDenied",
+    "OrderEvent",
+    "OrderExpired",
+    "OrderFilled",
+    "OrderModified",
+    "OrderRejected",
+    "OrderSubmitted",
+    "PositionChanged",
+    "PositionClosed",
+    "PositionEvent",
+    "PositionOpened",
+    "RuleViolated",
+    "TradingStateChanged",
+    "TransactionClosed",
+    "TransactionOpened",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    ts: datetime
+
+
+# --- orders ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderEvent(Event):
+    order_id: str
+    symbol: str
+    strategy: str = "manual"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderSubmitted(OrderEvent):
+    side: OrderSide
+    quantity: float
+    order_type: OrderType
+    price: float | None = None
+    stop_price: float | None = None
+    role: OrderRole = OrderRole.ENTRY
+    reduce_only: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderAccepted(OrderEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderDenied(OrderEvent):
+    """The pre-trade risk check refused the order before the broker saw it."""
+
+    reason: str
+    rule: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRejected(OrderEvent):
+    """The broker refused the order (malformed, unknown symbol...)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelled(OrderEvent):
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderExpired(OrderEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderModified(OrderEvent):
+    quantity: float
+    price: float | None = None
+    stop_price: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderFilled(OrderEvent):
+    side: OrderSide
+    quantity: float  # this fill
+    price: float
+    commission: float = 0.0
+    filled_quantity: float = 0.0  # cumulative on the order
+    order_quantity: float = 0.0
+    role: OrderRole = OrderRole.ENTRY
+    fill_id: str = ""
+    transaction_id: str | None = None
+
+    @property
+    def is_complete(self) -> bool:
+        return self.filled_quantity >= self.order_quantity - 1e-9
+
+
+# --- positions -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionEvent(Event):
+    symbol: str
+    quantity: float  # signed net quantity after the fill
+    avg_price: float
+    realized_pnl: float  # the position's cumulative realized P&L (gross)
+    realized_delta: float = 0.0  # realized P&L of the fill that caused this event
+    commission: float = 0.0  # commission of that fill
+    last_price: float = 0.0
+    strategy: str = "manual"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionOpened(PositionEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionChanged(PositionEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionClosed(PositionEvent):
+    pass
+
+
+# --- market data and account -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketDataUpdated(Event):
+    symbol: str
+    price: float
+    bid: float | None = None
+    ask: float | None = None
+    volume: float = 0.0
+    high: float | None = None  # bar data: the bar's range, so stops touched inside a bar fill
+    low: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountUpdated(Event):
+    cash: float
+    equity: float
+    buying_power: float
+    realized_pnl: float
+    unrealized_pnl: float
+
+
+# --- transactions ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionOpened(Event):
+    transaction_id: str
+    strategy: str
+    symbol: str
+    side: OrderSide
+    quantity: float
+    entry_price: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionClosed(Event):
+    transaction_id: str
+    strategy: str
+    symbol: str
+    realized_pnl: float
+    exit_price: float | None
+
+
+# --- risk ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleViolated(Event):
+    rule: str
+    message: str
+    action: str
+    severity: Severity
+    shadow: bool = False
+    symbol: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradingStateChanged(Event):
+    previous: TradingState
+    state: TradingState
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockoutStarted(Event):
+    scope: str  # "account" or a symbol
+    reason: str
+    rule: str
+    until: datetime | None  # None: until the daily reset
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockoutEnded(Event):
+    scope: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnforcementExecuted(Event):
+    action: str
+    rule: str
+    reason: str
+    result: str
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRaised(Event):
+    severity: Severity
+    message: str
+    rule: str = ""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "LiveClock", "TestClock"]
+__all__ = ["Clock", "LiveClock", "ScaledClock", "TestClock"]
 
 
 @runtime_checkable
@@ -98,3 +98,27 @@ class TestClock:
 
     def __repr__(self) -> str:
         return f"TestClock(now={self._now.isoformat()}, timers={len(self._timers)})"
+
+
+class ScaledClock:
+    """Wall time sped up by ``speed`` from the moment it was made: a demo desk runs a
+    simulated trading day in minutes. ``speed=1`` behaves like ``LiveClock``."""
+
+    def __init__(self, speed: float = 1.0, *, start: datetime | None = None) -> None:
+        if speed <= 0:
+            raise ValueError(f"ScaledClock speed must be > 0, got {speed}")
+        self.speed = speed
+        self._origin_wall = (start or datetime.now(UTC)).astimezone(UTC)
+        self._origin_mono = time.monotonic()
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._origin_mono) * self.speed
+
+    def now(self) -> datetime:
+        return self._origin_wall + timedelta(seconds=self.monotonic())
+
+    def timestamp(self) -> float:
+        return self.now().timestamp()
+
+    def __repr__(self) -> str:
+        return f"ScaledClock(speed={self.speed:g}, now={self.now().isoformat()})"

@@ -1,0 +1,172 @@
+"""The desk's configuration (``config/desk.yaml``): frozen, typed, unknown keys refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from trading._yaml import load_yaml_model
+from trading.broker.feeds import CsvReplayConfig, SimulatedFeedConfig
+from trading.model import Instrument
+
+__all__ = [
+    "AccountConfig",
+    "ClockConfig",
+    "DeskConfig",
+    "ExecutorConfig",
+    "FeedConfig",
+    "InstrumentConfig",
+    "LoopConfig",
+    "MaCrossoverConfig",
+    "MeanReversionConfig",
+    "StrategyConfig",
+    "load_desk_config",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AccountConfig(_Frozen):
+    name: str = Field("default", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    starting_balance: float = Field(100_000.0, gt=0)
+    slippage_ticks: int = Field(0, ge=0)
+
+
+class InstrumentConfig(_Frozen):
+    symbol: str = Field(min_length=1)
+    tick_size: float = Field(gt=0)
+    multiplier: float = Field(1.0, gt=0)
+    commission: float = Field(0.0, ge=0)
+    currency: str = "USD"
+    asset_class: Literal["FUTURE", "STOCK", "FX", "CRYPTO", "OPTION"] = "FUTURE"
+
+    def to_instrument(self) -> Instrument:
+        return Instrument(
+            symbol=self.symbol,
+            tick_size=self.tick_size,
+            multiplier=self.multiplier,
+            commission=self.commission,
+            currency=self.currency,
+            asset_class=self.asset_class,
+        )
+
+
+class FeedConfig(_Frozen):
+    kind: Literal["simulated", "csv"] = "simulated"
+    simulated: SimulatedFeedConfig | None = None
+    csv: CsvReplayConfig | None = None
+
+    @model_validator(mode="after")
+    def _section_for_kind(self) -> FeedConfig:
+        if getattr(self, self.kind) is None:
+            raise ValueError(f"feed.kind is {self.kind!r} but the feed.{self.kind} section is missing")
+        return self
+
+
+class ClockConfig(_Frozen):
+    """``speed`` simulated seconds per real second (1 = real time; a demo runs faster)."""
+
+    speed: float = Field(1.0, gt=0, le=3600)
+    start: str | None = None  # ISO time the simulated clock starts at; None: now
+
+
+class LoopConfig(_Frozen):
+    """How often (real seconds) the desk does each of its periodic jobs."""
+
+    publish_interval: float = Field(1.0, gt=0, le=60)
+    heartbeat_interval: float = Field(0.5, gt=0, le=1)
+    strategy_interval: float = Field(1.0, gt=0, le=3600)
+    risk_sweep_interval: float = Field(1.0, gt=0, le=60)
+    command_poll_interval: float = Field(0.25, gt=0, le=10)
+    bar_seconds: float = Field(5.0, gt=0)  # simulated seconds per bar the strategies see
+    history_points: int = Field(20_000, ge=100, le=2_000_000)  # equity curve points kept at full resolution
+    recent_items: int = Field(200, ge=10, le=10_000)  # transactions / violations in a snapshot
+
+
+class ExecutorConfig(_Frozen):
+    strategy_workers: int = Field(4, ge=1, le=64)
+    risk_workers: int = Field(2, ge=1, le=16)
+    max_queue_size: int = Field(100, ge=1)
+    task_timeout: float = Field(5.0, gt=0)
+
+
+class _StrategyBase(_Frozen):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    symbols: tuple[str, ...] = Field(min_length=1)
+    quantity: float = Field(1, gt=0)
+    enabled: bool = True
+
+
+class MaCrossoverConfig(_StrategyBase):
+    kind: Literal["ma_crossover"]
+    fast: int = Field(5, ge=1)
+    slow: int = Field(20, ge=2)
+    take_profit_sigma: float = Field(3.0, gt=0)
+    stop_loss_sigma: float = Field(2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _fast_below_slow(self) -> MaCrossoverConfig:
+        if self.fast >= self.slow:
+            raise ValueError(f"fast ({self.fast}) must be below slow ({self.slow})")
+        return self
+
+
+class MeanReversionConfig(_StrategyBase):
+    kind: Literal["mean_reversion"]
+    lookback: int = Field(30, ge=3)
+    entry_z: float = Field(2.0, gt=0)
+    stop_z: float = Field(1.5, gt=0)
+
+
+StrategyConfig = Annotated[MaCrossoverConfig | MeanReversionConfig, Field(discriminator="kind")]
+
+
+class DeskConfig(_Frozen):
+    account: AccountConfig = AccountConfig()
+    instruments: tuple[InstrumentConfig, ...] = Field(min_length=1)
+    feed: FeedConfig
+    clock: ClockConfig = ClockConfig()
+    loop: LoopConfig = LoopConfig()
+    executor: ExecutorConfig = ExecutorConfig()
+    strategies: tuple[StrategyConfig, ...] = ()
+    risk_config: str = "risk.yaml"  # relative to this file's folder
+
+    @field_validator("instruments")
+    @classmethod
+    def _unique_symbols(cls, value: tuple[InstrumentConfig, ...]) -> tuple[InstrumentConfig, ...]:
+        seen: set[str] = set()
+        for inst in value:
+            if inst.symbol in seen:
+                raise ValueError(f"instrument {inst.symbol!r} is listed twice")
+            seen.add(inst.symbol)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeskConfig:
+        symbols = {i.symbol for i in self.instruments}
+        names: set[str] = set()
+        for strat in self.strategies:
+            if strat.name in names:
+                raise ValueError(f"strategy name {strat.name!r} is used twice")
+            names.add(strat.name)
+            unknown = set(strat.symbols) - symbols
+            if unknown:
+                raise ValueError(
+                    f"strategy {strat.name!r} trades {sorted(unknown)}, which are not instruments "
+                    f"(allowed: {sorted(symbols)})"
+                )
+        if self.feed.kind == "simulated" and self.feed.simulated is not None:
+            fed = {s.symbol for s in self.feed.simulated.symbols}
+            missing = symbols - fed
+            if missing:
+                raise ValueError(f"feed.simulated has no price model for {sorted(missing)}")
+        return self
+
+
+def load_desk_config(path: str | Path) -> DeskConfig:
+    """Load and validate ``path``; ``ConfigError`` names the file, field, value and what is allowed."""
+    return load_yaml_model(path, DeskConfig)

@@ -1,0 +1,99 @@
+"""What a strategy is: a small object that reads bars and returns recommendations.
+
+A strategy never talks to the broker. The desk calls ``evaluate(market)`` in the
+executor's ``strategies`` lane; the recommendations go through the TradeManager and
+the risk pre-trade check like anyone else's.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from trading.model import Instrument, OrderSide
+from trading.model.recommendation import Recommendation
+
+__all__ = ["MarketView", "Strategy", "bracket"]
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """What a strategy sees: recent bar closes per symbol (oldest first) and its own open symbols."""
+
+    closes: Mapping[str, Sequence[float]]
+    instruments: Mapping[str, Instrument]
+    open_symbols: frozenset[str] = frozenset()
+
+
+class Strategy(ABC):
+    """A named strategy trading ``symbols`` with a fixed ``quantity`` per entry."""
+
+    kind: str = ""
+
+    def __init__(self, name: str, symbols: Sequence[str], quantity: float) -> None:
+        self.name = name
+        self.symbols = tuple(symbols)
+        self.quantity = quantity
+        self.evaluations = 0
+
+    @property
+    @abstractmethod
+    def warmup(self) -> int:
+        """Bars needed before the first signal."""
+
+    @abstractmethod
+    def signal(self, symbol: str, closes: Sequence[float], instrument: Instrument) -> Recommendation | None:
+        """A recommendation for ``symbol`` from its closes, or None."""
+
+    def evaluate(self, market: MarketView) -> list[Recommendation]:
+        self.evaluations += 1
+        out: list[Recommendation] = []
+        for symbol in self.symbols:
+            closes = market.closes.get(symbol, ())
+            if len(closes) < self.warmup or symbol in market.open_symbols:
+                continue
+            rec = self.signal(symbol, closes, market.instruments[symbol])
+            if rec is not None:
+                out.append(rec)
+        return out
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, symbols={list(self.symbols)}, evaluations={self.evaluations})"
+
+
+def mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values)
+
+
+def stdev(values: Sequence[float]) -> float:
+    m = mean(values)
+    return math.sqrt(math.fsum((v - m) ** 2 for v in values) / max(len(values) - 1, 1))
+
+
+def bracket(
+    strategy: Strategy,
+    symbol: str,
+    side: OrderSide,
+    price: float,
+    instrument: Instrument,
+    *,
+    take_profit_distance: float,
+    stop_loss_distance: float,
+    reason: str,
+) -> Recommendation:
+    """A market entry with TP and SL on the right sides of ``price``, rounded to ticks."""
+    tick = instrument.tick_size
+    tp_dist = max(take_profit_distance, tick)
+    sl_dist = max(stop_loss_distance, tick)
+    sign = side.sign
+    return Recommendation(
+        symbol=symbol,
+        side=side,
+        quantity=strategy.quantity,
+        take_profit=instrument.round_price(price + sign * tp_dist),
+        stop_loss=instrument.round_price(price - sign * sl_dist),
+        strategy=strategy.name,
+        reason=reason,
+    )

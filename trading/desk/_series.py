@@ -2,7 +2,7 @@
 
 Appends are O(1) into preallocated numpy arrays. When the buffer reaches twice
 ``keep`` points, the oldest ``keep`` points are halved (every other point kept, the
-last one always), so memory stays bounded over an arbitrarily long run while the
+first one always), so memory stays bounded over an arbitrarily long run while the
 recent ``keep`` points stay exact.
 """
 
@@ -49,9 +49,7 @@ class SeriesBuffer:
 
     def _downsample(self) -> None:
         old = self._n - self.keep
-        idx = np.arange(1, old, 2) if old > 1 else np.arange(0)
-        if old and (idx.size == 0 or idx[-1] != old - 1):
-            idx = np.append(idx, old - 1)
+        idx = np.arange(0, old, 2)  # the first point is always kept: history still starts at the start
         kept = idx.size
         self._times[:kept] = self._times[idx]
         self._values[:kept] = self._values[idx]

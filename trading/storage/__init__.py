@@ -1,0 +1,33 @@
+"""SQLite storage (WAL, through SQLAlchemy 2.0 Core): schema and migrations, repositories,
+and the asynchronous activity log.
+
+No module outside this package writes SQL. Every repository is synchronous, thread-safe
+and safe across processes on one database file; datetimes are stored as ISO-8601 UTC
+text and come back timezone-aware.
+"""
+
+from trading.storage.activity import LEVELS, ActivityLog, ActivityLogStatistics
+from trading.storage.commands import CommandRepository, KeyValueRepository
+from trading.storage.database import Database, DatabaseStatistics
+from trading.storage.jobs import JobRepository
+from trading.storage.orders import FillRepository, OrderRepository
+from trading.storage.risk import AuditRepository, LockoutRepository, ViolationRepository
+from trading.storage.transactions import DuplicatePositionError, TransactionRepository
+
+__all__ = [
+    "LEVELS",
+    "ActivityLog",
+    "ActivityLogStatistics",
+    "AuditRepository",
+    "CommandRepository",
+    "Database",
+    "DatabaseStatistics",
+    "DuplicatePositionError",
+    "FillRepository",
+    "JobRepository",
+    "KeyValueRepository",
+    "LockoutRepository",
+    "OrderRepository",
+    "TransactionRepository",
+    "ViolationRepository",
+]

@@ -1,0 +1,120 @@
+"""File mechanics: the crash-safe write, backups, and moving a bad file aside.
+
+A save writes a temp file in the same directory, flushes and fsyncs it, hard-links the
+current file into the backup set, ``os.replace``\\ s the temp file over the state file and
+fsyncs the directory. A SIGKILL at any moment leaves the old file or the new one, both
+complete. Backups are hard links to *previous* state files (the file ``os.replace``
+retires), so keeping them costs no copy and they never share an inode with the live file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+
+__all__ = ["atomic_write", "backup_paths", "fsync_dir", "quarantine"]
+
+logger = logging.getLogger(__name__)
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def backup_paths(path: Path) -> list[Path]:
+    """Backups of ``path``, newest first (names carry the retired file's generation)."""
+    prefix = path.name + ".bak."
+    found: list[tuple[int, Path]] = []
+    with os.scandir(path.parent) as it:
+        for entry in it:
+            if entry.name.startswith(prefix):
+                suffix = entry.name[len(prefix) :]
+                if suffix.isdigit():
+                    found.append((int(suffix), Path(entry.path)))
+    found.sort(reverse=True)
+    return [p for _, p in found]
+
+
+def _retire_into_backups(path: Path, generation: int | None, keep: int) -> None:
+    if keep <= 0 or generation is None:
+        return
+    target = path.with_name(f"{path.name}.bak.{generation:012d}")
+    try:
+        os.link(path, target)
+    except FileNotFoundError:
+        return  # first save: nothing to retire
+    except FileExistsError:
+        pass  # already linked by an earlier attempt
+    for old in backup_paths(path)[keep:]:
+        with contextlib.suppress(FileNotFoundError):  # another process pruned it first
+            old.unlink()
+
+
+def atomic_write(
+    path: Path,
+    header: bytes,
+    body: bytes | memoryview,
+    *,
+    fsync: bool,
+    backups: int,
+    retiring_generation: int | None,
+) -> None:
+    """Write ``header + body`` to ``path`` crash-safely, keeping ``backups`` previous files."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            os.write(fd, header)
+            view = memoryview(body)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        _retire_into_backups(path, retiring_generation, backups)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    if fsync:
+        fsync_dir(path.parent)
+
+
+def quarantine(path: Path) -> Path | None:
+    """Move a bad file aside (never delete it); ``None`` if the directory is read-only for us."""
+    target = path.with_name(f"{path.name}.corrupt.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}")
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        logger.warning("cannot move corrupt state file %s aside: directory is not writable", path)
+        return None
+    return target
+
+
+def cleanup_temp_files(path: Path, max_age_s: float = 60.0) -> int:
+    """Remove temp files left by killed writers (older than ``max_age_s``); returns how many."""
+    prefix = f".{path.name}."
+    removed = 0
+    now = time.time()
+    with os.scandir(path.parent) as it:
+        for entry in it:
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                try:
+                    if now - entry.stat().st_mtime > max_age_s:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+    return removed

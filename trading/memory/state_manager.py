@@ -1,0 +1,463 @@
+"""``StateManager``: a versioned, locked, crash-safe, compressed key-value state file.
+
+It knows nothing of trading. One process (the desk) writes, others (the dashboard) read:
+
+* values are pickled when ``set`` (like ``shelve``): the stored value is the value as of
+  ``set``; mutate a value in place and ``set`` it again to store the change;
+* ``save()`` frames, compresses and writes crash-safely (see ``_files``), under a
+  cross-process lock; if another process saved since this one last synced, its file is
+  merged first (keys this manager changed win), so no writer clobbers another's keys;
+* ``transaction()`` / ``update_with()`` are atomic cross-process read-modify-writes;
+* ``version_token()`` reads 48 header bytes: a reader polls it and ``load()``\\ s only
+  when it changed. Readers never need the lock, and never see a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from trading.clock import Clock, LiveClock
+from trading.errors import ConfigError, StateCorruptError, StateError, StateVersionError
+from trading.memory import _files
+from trading.memory._entries import Entry, build_payload, pickle_value
+from trading.memory._format import MAGIC, encode, parse_header
+from trading.memory._lock import ProcessLock
+from trading.memory._maintenance import MemoryMaintenance
+from trading.memory._memory import MemoryProbe, system_memory
+from trading.memory._reader import Loaded, Migration, disk_token, materialize, read_state_file
+from trading.memory._types import StateStats, StateVersion
+from trading.memory._unpickler import type_key
+from trading.memory.config import StateConfig
+
+__all__ = ["StateManager"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_BUILTIN_MIGRATIONS: dict[int, Migration] = {0: dict}  # legacy plain dict -> version 1: same content
+
+
+class StateManager(MemoryMaintenance):
+    """A dict-like state store backed by one file; see the module docstring."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        compression: str = "zstd",
+        backups: int = 5,
+        max_memory_mb: float = 512.0,
+        autosave: float | None = None,
+        clock: Clock | None = None,
+        allowed_types: tuple[type, ...] = (),
+        migrations: Mapping[int, Migration] | None = None,
+        memory_probe: MemoryProbe | None = None,
+        **settings: Any,
+    ) -> None:
+        self._path = Path(path).absolute()
+        try:
+            self._cfg = StateConfig(
+                compression=compression,  # type: ignore[arg-type]  # pydantic validates the literal
+                backups=backups,
+                max_memory_mb=max_memory_mb,
+                autosave=autosave,
+                **settings,
+            )
+        except ValidationError as exc:
+            raise ConfigError(
+                f"invalid StateManager settings for {self._path}: {exc}", path=self._path
+            ) from exc
+        if not self._path.parent.is_dir():
+            raise StateError(
+                f"state directory {self._path.parent} does not exist (state file {self._path})",
+                path=self._path,
+            )
+        if self._path.is_dir():
+            raise StateError(f"state path {self._path} is a directory, expected a file", path=self._path)
+        self._clock = clock or LiveClock()
+        self._probe = memory_probe or system_memory
+        self._extra = frozenset(type_key(t) for t in allowed_types)
+        self._migrations = {**_BUILTIN_MIGRATIONS, **(migrations or {})}
+        self._rlock = threading.RLock()
+        self._plock = ProcessLock(
+            self._path.with_name(self._path.name + ".lock"), timeout=self._cfg.lock_timeout
+        )
+        self._lock_depth = 0
+        self._entries: dict[str, Entry] = {}
+        self._pending: dict[str, Entry | None] = {}
+        self._cleared = False
+        self._synced_token: bytes | None = None
+        self._version = StateVersion(self._cfg.version, 0, self._cfg.compression, None, 0)
+        self._last_save_mono = self._clock.monotonic()
+        self._system = None
+        self._counts = dict.fromkeys(("saves", "loads", "transactions", "recoveries", "evicted"), 0)
+        self._timings = {"save": 0.0, "load": 0.0}
+
+    # --- dict-like access ---------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._rlock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return default
+            return materialize(entry, key, self._extra, self._path)
+
+    def set(self, key: str, value: Any) -> None:
+        entry = self._new_entry(key, value)
+        with self._rlock:
+            self._install(key, entry)
+        self._maybe_autosave()
+
+    def update(self, mapping: Mapping[str, Any]) -> None:
+        """Set several keys at once: if any value cannot be pickled, none is set."""
+        prepared = {key: self._new_entry(key, value) for key, value in mapping.items()}
+        with self._rlock:
+            for key, entry in prepared.items():
+                self._install(key, entry)
+        self._maybe_autosave()
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; return whether it was there."""
+        with self._rlock:
+            removed = self._entries.pop(key, None) is not None
+            if removed:
+                self._pending[key] = None
+        if removed:
+            self._maybe_autosave()
+        return removed
+
+    def clear(self) -> None:
+        with self._rlock:
+            self._entries.clear()
+            self._pending.clear()
+            self._cleared = True
+        self._maybe_autosave()
+
+    def keys(self) -> list[str]:
+        with self._rlock:
+            return list(self._entries)
+
+    def items(self) -> list[tuple[str, Any]]:
+        with self._rlock:
+            return [(k, materialize(e, k, self._extra, self._path)) for k, e in self._entries.items()]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, key: str) -> Any:
+        with self._rlock:
+            if key not in self._entries:
+                raise KeyError(key)
+            return materialize(self._entries[key], key, self._extra, self._path)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.set(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        if not self.delete(key):
+            raise KeyError(key)
+
+    def _new_entry(self, key: str, value: Any) -> Entry:
+        if not isinstance(key, str):
+            raise StateError(
+                f"state keys must be str, got {type(key).__name__} {key!r} for {self._path}", path=self._path
+            )
+        return Entry(
+            blob=pickle_value(key, value, self._path), written_at=self._clock.timestamp(), value=value
+        )
+
+    def _install(self, key: str, entry: Entry) -> None:
+        self._entries[key] = entry
+        self._pending[key] = entry
+
+    def _maybe_autosave(self) -> None:
+        interval = self._cfg.autosave
+        if interval is not None and self._clock.monotonic() - self._last_save_mono >= interval:
+            self.save()
+
+    # --- persistence ------------------------------------------------------------------
+
+    def version_token(self) -> bytes | None:
+        """An opaque token that changes whenever the file is replaced; None if there is no file."""
+        return disk_token(self._path)
+
+    def load(self) -> bool:
+        """Replace the in-memory state with the file's (unsaved changes are dropped).
+
+        Returns False when there is no file and no backup. A corrupt file is replaced by the
+        newest good backup (WARNING, the bad file is moved aside); a newer-version file raises
+        ``StateVersionError`` and is left untouched.
+        """
+        with self._rlock:
+            start = time.perf_counter()
+            try:
+                loaded = self._read(self._path)
+            except FileNotFoundError:
+                recovered = self._recover(None)
+                if recovered is None:
+                    return False
+                loaded = recovered
+            except StateCorruptError as exc:
+                recovered = self._recover(exc)
+                assert recovered is not None  # _recover raises rather than return None for a corrupt file
+                loaded = recovered
+            self._entries = dict(loaded.entries)
+            self._pending.clear()
+            self._cleared = False
+            self._adopt(loaded)
+            self._counts["loads"] += 1
+            self._timings["load"] = time.perf_counter() - start
+            return True
+
+    def save(self) -> StateVersion:
+        """Write the state crash-safely (merging another writer's newer file first)."""
+        with self._rlock:
+            start = time.perf_counter()
+            self._enforce_memory()
+            payload = b"".join(build_payload(self._entries))
+            header, body = encode(
+                payload,
+                codec=self._cfg.compression,
+                version=self._cfg.version,
+                generation=0,
+                write_id=0,
+                written_ns=0,
+            )
+            with self._process_lock():
+                if disk_token(self._path) not in (None, self._synced_token):
+                    self._refresh_locked()
+                    header, body = encode(
+                        b"".join(build_payload(self._entries)),
+                        codec=self._cfg.compression,
+                        version=self._cfg.version,
+                        generation=0,
+                        write_id=0,
+                        written_ns=0,
+                    )
+                self._write_locked(header, body)
+            self._timings["save"] = time.perf_counter() - start
+            return self._version
+
+    def _write_locked(self, header: Any, body: bytes | memoryview) -> None:
+        on_disk = disk_token(self._path)
+        disk_header = parse_header(on_disk) if on_disk and on_disk.startswith(MAGIC) else None
+        retiring = disk_header.generation if disk_header is not None else 0
+        generation = max(retiring, self._version.generation) + 1
+        final = header.__class__(
+            version=header.version,
+            codec=header.codec,
+            generation=generation,
+            write_id=random.getrandbits(63) | 1,
+            written_ns=time.time_ns(),
+            payload_len=header.payload_len,
+            payload_crc=header.payload_crc,
+        )
+        packed = final.pack()
+        try:
+            _files.atomic_write(
+                self._path,
+                packed,
+                body,
+                fsync=self._cfg.fsync,
+                backups=self._cfg.backups,
+                retiring_generation=retiring if on_disk is not None else None,
+            )
+        except OSError as exc:
+            raise StateError(
+                f"cannot save state to {self._path}: {exc.strerror or exc} (the previous file is untouched)",
+                path=self._path,
+            ) from exc
+        self._synced_token = packed
+        self._pending.clear()
+        self._cleared = False
+        self._version = StateVersion.from_ns(
+            final.version, generation, final.codec, final.written_ns, final.write_id
+        )
+        self._last_save_mono = self._clock.monotonic()
+        self._counts["saves"] += 1
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[StateManager]:
+        """An atomic cross-process read-modify-write: ``with sm.transaction() as state: ...``.
+
+        Under the thread and process locks the latest file is merged in, the body runs, and
+        the result is saved. If the body raises, the in-memory state is rolled back and
+        nothing is written.
+        """
+        with self._rlock, self._process_lock():
+            if disk_token(self._path) not in (None, self._synced_token):
+                self._refresh_locked()
+            before = (dict(self._entries), dict(self._pending), self._cleared)
+            try:
+                yield self
+            except BaseException:
+                self._entries, self._pending, self._cleared = before
+                raise
+            self._counts["transactions"] += 1
+            self.save()
+
+    def update_with(self, fn: Callable[[StateManager], T]) -> T:
+        """Run ``fn(state)`` inside ``transaction()`` and return its result."""
+        with self.transaction() as state:
+            return fn(state)
+
+    @contextlib.contextmanager
+    def _process_lock(self) -> Iterator[None]:
+        with self._rlock:
+            if self._lock_depth == 0:
+                self._plock.acquire()
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0:
+                    self._plock.release()
+
+    def _read(self, path: Path) -> Loaded:
+        return read_state_file(
+            path,
+            version=self._cfg.version,
+            migrations=self._migrations,
+            extra=self._extra,
+            now=self._clock.timestamp(),
+        )
+
+    def _adopt(self, loaded: Loaded) -> None:
+        self._synced_token = loaded.token
+        h = loaded.header
+        if h is None:
+            self._version = StateVersion(0, 0, "none", None, 0)
+        else:
+            self._version = StateVersion.from_ns(h.version, h.generation, h.codec, h.written_ns, h.write_id)
+        if loaded.version < self._cfg.version:
+            # migrated in memory: every entry must reach disk on the next save
+            self._pending.update(self._entries)
+
+    def _refresh_locked(self) -> None:
+        """Merge a file another process saved: its entries, then this manager's pending changes."""
+        try:
+            loaded = self._read(self._path)
+        except FileNotFoundError:
+            return
+        except StateCorruptError as exc:
+            moved = _files.quarantine(self._path)
+            logger.warning(
+                "state file %s is corrupt (%s); moved it to %s, keeping the in-memory state",
+                self._path,
+                exc,
+                moved,
+            )
+            return
+        merged = {} if self._cleared else dict(loaded.entries)
+        for key, entry in self._pending.items():
+            if entry is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = entry
+        self._entries = merged
+        pending, cleared = self._pending, self._cleared
+        self._adopt(loaded)
+        self._pending, self._cleared = pending, cleared
+
+    def _recover(self, error: StateCorruptError | None) -> Loaded | None:
+        backups = _files.backup_paths(self._path)
+        if error is not None and not backups:
+            raise error  # not recognisably ours, or no backup: leave the file exactly where it is
+        for backup in backups:
+            try:
+                loaded = self._read(backup)
+            except (StateCorruptError, StateVersionError, FileNotFoundError) as exc:
+                logger.warning("backup %s of %s is unusable: %s", backup, self._path, exc)
+                continue
+            moved = self._quarantine_if_unchanged(error)
+            logger.warning(
+                "state file %s is %s; loaded backup %s instead%s",
+                self._path,
+                "missing" if error is None else f"corrupt ({error})",
+                backup,
+                f"; moved the bad file to {moved}" if moved else "",
+            )
+            self._counts["recoveries"] += 1
+            return loaded
+        if error is None:
+            return None
+        raise StateCorruptError(
+            f"{error}; and none of its {len(backups)} backups loads", path=self._path
+        ) from error
+
+    def _quarantine_if_unchanged(self, error: StateCorruptError | None) -> Path | None:
+        if error is None:
+            return None
+        try:
+            with self._process_lock():  # a writer may have just replaced the bad file with a good one
+                try:
+                    self._read(self._path)
+                except StateCorruptError:
+                    return _files.quarantine(self._path)
+                except (StateError, OSError):
+                    return None
+                return None  # it reads now: a writer replaced it
+        except StateError as exc:  # read-only reader without a lock file: leave it for the writer
+            logger.warning("cannot move corrupt state file %s aside: %s", self._path, exc)
+            return None
+
+    # --- observability and lifecycle ------------------------------------------------
+
+    def get_version(self) -> StateVersion:
+        return self._version
+
+    def get_stats(self) -> StateStats:
+        with self._rlock:
+            lock = self._plock
+            return StateStats(
+                entries=len(self._entries),
+                state_bytes=sum(e.size for e in self._entries.values()),
+                generation=self._version.generation,
+                **self._counts,
+                last_save_ms=self._timings["save"] * 1e3,
+                last_load_ms=self._timings["load"] * 1e3,
+                lock_acquired=lock.acquired,
+                lock_contended=lock.contended,
+                lock_wait_p50_ms=lock.wait_percentile(0.50) * 1e3,
+                lock_wait_p99_ms=lock.wait_percentile(0.99) * 1e3,
+                lock_wait_max_ms=lock.wait_percentile(1.0) * 1e3,
+            )
+
+    statistics = get_stats
+
+    def close(self) -> None:
+        self._plock.close()
+
+    def __enter__(self) -> StateManager:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self.save()
+        finally:
+            self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"StateManager({str(self._path)!r}, entries={len(self._entries)}, pending={len(self._pending)}, "
+            f"generation={self._version.generation}, codec={self._cfg.compression!r})"
+        )

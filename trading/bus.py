@@ -17,6 +17,7 @@ Delivery rules:
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections import Counter, deque
@@ -85,7 +86,7 @@ class EventBus:
         if cached is None:
             found: list[tuple[int, Handler]] = []
             for klass in event_type.__mro__:
-                found.extend(self._subscribers.get(klass, ()))  # type: ignore[call-overload]
+                found.extend(self._subscribers.get(klass, ()))
             found.sort(key=lambda entry: entry[0])
             cached = self._dispatch_cache[event_type] = tuple(h for _, h in found)
         return cached
@@ -110,20 +111,26 @@ class EventBus:
         for handler in self.subscribers(type(event)):
             self._delivered += 1
             try:
-                if self._is_async[handler]:
-                    self._start_task(handler, event)
-                else:
-                    handler(event)
+                result = handler(event)
+                if inspect.isawaitable(result):  # async def, or a callable returning a coroutine
+                    self._start_task(handler, event, result)
             except Exception:
                 self._record_error(handler, event)
 
-    def _start_task(self, handler: Handler, event: Event) -> None:
-        coro = handler(event)
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _start_task(self, handler: Handler, event: Event, awaitable: Awaitable[None]) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()  # never started: close it so no "never awaited" warning leaks
+            raise RuntimeError(
+                f"coroutine subscriber {_name(handler)} needs a running event loop; publish from async code"
+            ) from None
+        task: asyncio.Task[None] = loop.create_task(_await(awaitable))
         self._tasks.add(task)
-        task.add_done_callback(lambda t, h=handler, e=event: self._task_done(t, h, e))
+        task.add_done_callback(functools.partial(self._task_done, handler=handler, event=event))
 
-    def _task_done(self, task: asyncio.Task[None], handler: Handler, event: Event) -> None:
+    def _task_done(self, task: asyncio.Task[None], *, handler: Handler, event: Event) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return
@@ -158,6 +165,10 @@ class EventBus:
     def __repr__(self) -> str:
         n = sum(len(v) for v in self._subscribers.values())
         return f"EventBus(types={len(self._subscribers)}, subscribers={n}, published={self._published})"
+
+
+async def _await(awaitable: Awaitable[None]) -> None:
+    await awaitable
 
 
 def _name(handler: Handler) -> str:

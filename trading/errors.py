@@ -97,6 +97,20 @@ class UnknownInstrumentError(OrderError, KeyError):
         return str(self.args[0])
 
 
+class BrokerStateError(TradingError, ValueError):
+    """A saved broker state cannot be restored (unknown symbol, bad field, wrong version)."""
+
+
+class FeedDataError(TradingError, ValueError):
+    """A market data file holds a malformed row; names the file and the line number."""
+
+    def __init__(self, message: str, *, path: str | Path, line: int | None = None) -> None:
+        where = f"{path}" if line is None else f"{path} line {line}"
+        super().__init__(f"{where}: {message}")
+        self.path = Path(path)
+        self.line = line
+
+
 class StorageError(TradingError):
     """The database could not complete an operation after retries."""
 

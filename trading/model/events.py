@@ -163,6 +163,7 @@ class MarketDataUpdated(Event):
     volume: float = 0.0
     high: float | None = None  # bar data: the bar's range, so stops touched inside a bar fill
     low: float | None = None
+    open: float | None = None  # bar data: the bar's first price (where a gap through a stop fills)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,13 @@ ORDER_STATE_TABLE: dict[OrderStatus, frozenset[OrderStatus]] = {
     _S.EXPIRED: frozenset(),
     _S.DENIED: frozenset(),
 }
+
+
+def _positive(value: object) -> bool:
+    """A real, finite number above zero (bools and NaN are not quantities or prices)."""
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    )
 
 
 class OrderIdFactory:
@@ -77,14 +85,18 @@ class Order:
         """Raise ``OrderError`` with a clear reason when the order is malformed."""
         if not isinstance(self.side, OrderSide):
             raise OrderError(f"order side must be an OrderSide, got {self.side!r}")
-        if not isinstance(self.quantity, (int, float)) or self.quantity <= 0:
-            raise OrderError(f"order quantity must be > 0, got {self.quantity!r}")
+        if not isinstance(self.order_type, OrderType):
+            raise OrderError(f"order_type must be an OrderType, got {self.order_type!r}")
+        if not _positive(self.quantity):
+            raise OrderError(f"order quantity must be a finite number > 0, got {self.quantity!r}")
         needs_price = self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
         needs_stop = self.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
-        if needs_price and (self.price is None or self.price <= 0):
-            raise OrderError(f"{self.order_type.value} order needs a price > 0, got {self.price!r}")
-        if needs_stop and (self.stop_price is None or self.stop_price <= 0):
-            raise OrderError(f"{self.order_type.value} order needs a stop_price > 0, got {self.stop_price!r}")
+        if needs_price and not _positive(self.price):
+            raise OrderError(f"{self.order_type.value} order needs a finite price > 0, got {self.price!r}")
+        if needs_stop and not _positive(self.stop_price):
+            raise OrderError(
+                f"{self.order_type.value} order needs a finite stop_price > 0, got {self.stop_price!r}"
+            )
 
     @property
     def remaining(self) -> float:

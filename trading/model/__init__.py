@@ -15,6 +15,7 @@ from trading.model.events import __all__ as _event_names
 from trading.model.instruments import Instrument
 from trading.model.orders import ORDER_STATE_TABLE, Order, OrderIdFactory
 from trading.model.position import Position
+from trading.model.recommendation import Recommendation
 from trading.model.transaction import TRANSACTION_STATE_TABLE, Transaction
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "Position",
+    "Recommendation",
     "Severity",
     "TimeInForce",
     "TradingState",

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: ``data`` (read-only loaders), ``charts`` (pure figures), ``pages`` (layout)."""

@@ -1,0 +1,182 @@
+"""Pure chart builders: data in, ``plotly.graph_objects.Figure`` out, no ``st.*`` calls.
+
+Long series are reduced to at most ``max_points`` by keeping each bucket's first, min,
+max and last point, so the browser never receives 200,000 points and spikes stay visible.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from trading.snapshot import LaneView, RuleView, Series, StrategyView
+
+__all__ = [
+    "AMBER",
+    "GREEN",
+    "RED",
+    "daily_pnl_chart",
+    "downsample",
+    "equity_chart",
+    "failures_chart",
+    "lane_depth_chart",
+    "lane_history_chart",
+    "rule_usage_chart",
+    "strategy_pnl_chart",
+    "usage_color",
+]
+
+GREEN = "#2e7d32"
+AMBER = "#f9a825"
+RED = "#c62828"
+GREY = "#9e9e9e"
+
+_LAYOUT = {"margin": {"l": 40, "r": 20, "t": 40, "b": 30}, "height": 320, "template": "plotly_white"}
+
+
+def downsample(
+    times: np.ndarray, values: np.ndarray, max_points: int = 4000
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~``max_points`` points: per bucket the first, lowest, highest and last, in time order."""
+    n = int(times.shape[0])
+    if n <= max_points:
+        return times, values
+    buckets = max(1, max_points // 4)
+    edges = np.linspace(0, n, buckets + 1, dtype=np.int64)
+    keep: list[np.ndarray] = []
+    for lo, hi in itertools.pairwise(edges):
+        if hi <= lo:
+            continue
+        chunk = values[lo:hi]
+        idx = np.array([lo, lo + int(np.argmin(chunk)), lo + int(np.argmax(chunk)), hi - 1])
+        keep.append(np.unique(idx))
+    index = np.concatenate(keep)
+    return times[index], values[index]
+
+
+def _to_datetimes(times: np.ndarray) -> pd.DatetimeIndex:
+    return pd.to_datetime(times, unit="s", utc=True)
+
+
+def equity_chart(
+    curve: Series, *, starting_balance: float | None = None, max_points: int = 4000
+) -> go.Figure:
+    times, values = downsample(curve.times, curve.values, max_points)
+    fig = go.Figure(
+        go.Scatter(
+            x=_to_datetimes(times),
+            y=values,
+            mode="lines",
+            name="equity",
+            line={"color": "#1565c0", "width": 2},
+        )
+    )
+    if starting_balance is not None:
+        fig.add_hline(
+            y=starting_balance, line={"dash": "dot", "color": GREY}, annotation_text="starting balance"
+        )
+    fig.update_layout(title="Equity", yaxis_title="equity", **_LAYOUT)
+    return fig
+
+
+def daily_pnl_chart(daily: Series) -> go.Figure:
+    colors = [GREEN if v >= 0 else RED for v in daily.values]
+    fig = go.Figure(
+        go.Bar(x=_to_datetimes(daily.times), y=daily.values, marker_color=colors, name="daily P&L")
+    )
+    fig.update_layout(title="Daily P&L", yaxis_title="P&L", **_LAYOUT)
+    return fig
+
+
+def usage_color(used: float, status: str = "ok", *, warn_at: float = 0.7, danger_at: float = 0.9) -> str:
+    """Green, then amber from ``warn_at`` of the limit, then red from ``danger_at`` or when breached."""
+    if status == "breached" or used >= danger_at:
+        return RED
+    if status == "warning" or used >= warn_at:
+        return AMBER
+    return GREEN
+
+
+def rule_usage_chart(rules: Iterable[RuleView]) -> go.Figure:
+    """One horizontal bar per rule: the share of its limit in use (100 % is the limit)."""
+    rules = [r for r in rules if r.enabled]
+    labels = [f"{r.rule} ({r.mode})" if r.mode == "shadow" else r.rule for r in rules]
+    used = [round(r.used * 100.0, 1) for r in rules]
+    text = [f"{r.value:,.2f} / {r.limit:,.2f} {r.unit}".strip() for r in rules]
+    fig = go.Figure(
+        go.Bar(
+            x=used,
+            y=labels,
+            orientation="h",
+            text=text,
+            textposition="auto",
+            marker_color=[usage_color(r.used, r.status) for r in rules],
+            name="used %",
+        )
+    )
+    fig.add_vline(x=100, line={"color": RED, "dash": "dash"})
+    fig.update_layout(
+        title="Limit used (%)",
+        xaxis_title="% of limit",
+        xaxis_range=[0, max([110.0, *used])],
+        **{**_LAYOUT, "height": max(200, 40 * len(rules) + 80)},
+    )
+    return fig
+
+
+def lane_depth_chart(lanes: Iterable[LaneView]) -> go.Figure:
+    lanes = list(lanes)
+    names = [lane.lane for lane in lanes]
+    fig = go.Figure(
+        [
+            go.Bar(x=names, y=[lane.queued for lane in lanes], name="queued"),
+            go.Bar(x=names, y=[lane.running for lane in lanes], name="running"),
+            go.Bar(x=names, y=[lane.workers for lane in lanes], name="workers"),
+        ]
+    )
+    fig.update_layout(title="Lanes now", barmode="group", **_LAYOUT)
+    return fig
+
+
+def lane_history_chart(
+    history: Mapping[str, Mapping[str, Series]],
+    metric: str,
+    *,
+    title: str | None = None,
+    max_points: int = 2000,
+) -> go.Figure:
+    """One line per lane for ``metric`` (e.g. "queued", "completed_per_s") over time."""
+    fig = go.Figure()
+    for lane, metrics in sorted(history.items()):
+        series = metrics.get(metric)
+        if series is None or len(series) == 0:
+            continue
+        times, values = downsample(series.times, series.values, max_points)
+        fig.add_trace(go.Scatter(x=_to_datetimes(times), y=values, mode="lines", name=lane))
+    fig.update_layout(title=title or metric, **_LAYOUT)
+    return fig
+
+
+def failures_chart(counts: Mapping[str, int]) -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(counts), y=list(counts.values()), marker_color=RED, name="failures"))
+    fig.update_layout(title="Failures by class", **_LAYOUT)
+    return fig
+
+
+def strategy_pnl_chart(strategies: Iterable[StrategyView]) -> go.Figure:
+    strategies = list(strategies)
+    pnl = [s.realized_pnl for s in strategies]
+    fig = go.Figure(
+        go.Bar(
+            x=[s.name for s in strategies],
+            y=pnl,
+            name="realized P&L",
+            marker_color=[GREEN if v >= 0 else RED for v in pnl],
+        )
+    )
+    fig.update_layout(title="Realized P&L by strategy", **_LAYOUT)
+    return fig

@@ -1,0 +1,360 @@
+"""The dashboard's data layer: read-only loaders over the desk's state directory.
+
+``DeskReader`` reads the three things a desk leaves in its state directory:
+
+- ``heartbeat.json``: is the desk alive, and since when;
+- ``state.pkl`` through ``trading.memory.StateManager``: the latest ``Snapshot``,
+  reloaded only when the state's version token changed;
+- ``desk.db`` through ``trading.storage``: jobs, activity log, violations, commands.
+
+It never imports broker or risk code. Its one write is ``submit_command``: a row in
+the ``commands`` table, which the desk polls, audits and executes.
+No ``st.*`` call here: Streamlit caching lives in ``dashboard.session``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from trading.clock import Clock
+from trading.errors import ConfigError, StateError, TradingError
+from trading.memory import StateManager
+from trading.signals.jobs import JobRecord
+from trading.snapshot import SNAPSHOT_KEY, SNAPSHOT_VERSION, Snapshot
+from trading.storage import ActivityLog, CommandRepository, Database, JobRepository, ViolationRepository
+
+__all__ = [
+    "COMMAND_KINDS",
+    "DB_FILE",
+    "HEARTBEAT_FILE",
+    "STATE_FILE",
+    "DeskHealth",
+    "DeskReader",
+    "DeskStatus",
+    "Heartbeat",
+    "ReaderStatistics",
+    "validate_command",
+]
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.pkl"
+DB_FILE = "desk.db"
+HEARTBEAT_FILE = "heartbeat.json"
+
+# kind -> the argument names it requires (and accepts)
+COMMAND_KINDS: dict[str, tuple[str, ...]] = {
+    "flatten_all": (),
+    "close_position": ("symbol",),
+    "pause": (),
+    "resume": (),
+    "unlock": ("reason",),
+    "reload_risk_config": (),
+}
+
+
+def validate_command(kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Check a control command before it is written; return its cleaned arguments."""
+    if kind not in COMMAND_KINDS:
+        raise ConfigError(
+            f"unknown command {kind!r}; allowed: {', '.join(COMMAND_KINDS)}",
+            field="kind",
+            value=kind,
+            allowed=", ".join(COMMAND_KINDS),
+        )
+    required = COMMAND_KINDS[kind]
+    extra = sorted(set(args) - set(required))
+    if extra:
+        raise ConfigError(
+            f"command {kind!r} takes no argument {extra[0]!r}; allowed: {list(required) or 'none'}",
+            field=extra[0],
+            value=args[extra[0]],
+            allowed=", ".join(required) or "none",
+        )
+    cleaned: dict[str, Any] = {}
+    for name in required:
+        value = str(args.get(name) or "").strip()
+        if not value:
+            raise ConfigError(
+                f"command {kind!r} needs a non-empty {name!r}",
+                field=name,
+                value=args.get(name),
+                allowed="text",
+            )
+        cleaned[name] = value
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    pid: int
+    ts: float  # epoch seconds
+    started_at: str
+
+
+class DeskHealth(Enum):
+    RUNNING = "RUNNING"
+    STALE = "STALE"  # a heartbeat exists but is older than the stale limit
+    NO_HEARTBEAT = "NO_HEARTBEAT"  # state exists, heartbeat file missing or unreadable
+    NO_STATE = "NO_STATE"  # no state file: the desk never ran on this directory
+
+
+@dataclass(frozen=True, slots=True)
+class DeskStatus:
+    health: DeskHealth
+    heartbeat: Heartbeat | None
+    age_seconds: float | None
+    message: str
+
+    @property
+    def running(self) -> bool:
+        return self.health is DeskHealth.RUNNING
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderStatistics:
+    token_checks: int
+    snapshot_loads: int
+    snapshot_errors: int
+    db_queries: int
+    commands_submitted: int
+
+
+class DeskReader:
+    """Read-only view of one state directory; thread-safe (Streamlit sessions share it)."""
+
+    def __init__(self, state_dir: str | Path, *, clock: Clock, stale_after: float = 5.0) -> None:
+        if stale_after <= 0:
+            raise ConfigError(f"stale_after must be > 0 seconds, got {stale_after}", field="stale_after")
+        self.state_dir = Path(state_dir)
+        self._clock = clock
+        self._stale_after = float(stale_after)
+        self._lock = threading.RLock()
+        self._state: StateManager | None = None
+        self._token: object = None
+        self._snapshot: Snapshot | None = None
+        self._snapshot_error = ""
+        self._db: Database | None = None
+        self._jobs: JobRepository | None = None
+        self._activity: ActivityLog | None = None
+        self._violations: ViolationRepository | None = None
+        self._commands: CommandRepository | None = None
+        self._token_checks = 0
+        self._loads = 0
+        self._load_errors = 0
+        self._queries = 0
+        self._submitted = 0
+
+    # --- paths -------------------------------------------------------------------
+
+    @property
+    def state_path(self) -> Path:
+        return self.state_dir / STATE_FILE
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / DB_FILE
+
+    @property
+    def heartbeat_path(self) -> Path:
+        return self.state_dir / HEARTBEAT_FILE
+
+    @property
+    def snapshot_error(self) -> str:
+        """Why the last snapshot load failed ("" when it did not)."""
+        return self._snapshot_error
+
+    # --- liveness ----------------------------------------------------------------
+
+    def heartbeat(self) -> Heartbeat | None:
+        try:
+            raw = json.loads(self.heartbeat_path.read_text(encoding="utf-8"))
+            return Heartbeat(
+                pid=int(raw["pid"]), ts=float(raw["ts"]), started_at=str(raw.get("started_at", ""))
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # The desk writes it atomically, so this is a foreign or damaged file: report, don't fail.
+            logger.warning("unreadable heartbeat file %s: %s", self.heartbeat_path, exc)
+            return None
+
+    def status(self) -> DeskStatus:
+        beat = self.heartbeat()
+        if not self.state_path.exists():
+            return DeskStatus(
+                DeskHealth.NO_STATE, beat, None, f"desk not running: no state file in {self.state_dir}"
+            )
+        if beat is None:
+            return DeskStatus(
+                DeskHealth.NO_HEARTBEAT, None, None, f"desk not running: no heartbeat in {self.state_dir}"
+            )
+        age = max(0.0, self._clock.timestamp() - beat.ts)
+        seen = datetime.fromtimestamp(beat.ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        if age > self._stale_after:
+            return DeskStatus(
+                DeskHealth.STALE,
+                beat,
+                age,
+                f"desk not running: last seen at {seen} ({age:,.0f} s ago, pid {beat.pid})",
+            )
+        return DeskStatus(
+            DeskHealth.RUNNING, beat, age, f"desk running (pid {beat.pid}, heartbeat {age:.1f} s ago)"
+        )
+
+    # --- snapshot ----------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot | None:
+        """The latest snapshot; the state file is read only when its version token changed."""
+        with self._lock:
+            if not self.state_path.exists():
+                return self._snapshot  # keep showing the last one we had, if any
+            try:
+                if self._state is None:
+                    self._state = StateManager(self.state_path)
+                self._token_checks += 1
+                token = self._state.version_token()
+                if token == self._token and self._snapshot is not None:
+                    return self._snapshot
+                self._state.load()
+                snap = self._state.get(SNAPSHOT_KEY)
+            except (TradingError, OSError) as exc:
+                self._load_errors += 1
+                self._snapshot_error = f"cannot read {self.state_path}: {exc}"
+                logger.warning("%s", self._snapshot_error)
+                return self._snapshot
+            self._loads += 1
+            if snap is None:
+                self._snapshot_error = f"{self.state_path} holds no snapshot under {SNAPSHOT_KEY!r} yet"
+                return None
+            if not isinstance(snap, Snapshot) or snap.version != SNAPSHOT_VERSION:
+                found = getattr(snap, "version", type(snap).__name__)
+                self._snapshot_error = f"snapshot version {found} is not the supported {SNAPSHOT_VERSION}"
+                logger.warning("%s in %s", self._snapshot_error, self.state_path)
+                return None
+            self._token, self._snapshot, self._snapshot_error = token, snap, ""
+            return snap
+
+    # --- database ----------------------------------------------------------------
+
+    def has_database(self) -> bool:
+        return self.db_path.exists()
+
+    def _database(self) -> Database:
+        with self._lock:
+            if self._db is None:
+                if not self.db_path.exists():
+                    raise StateError(f"no database yet: {self.db_path} does not exist", path=self.db_path)
+                self._db = Database(self.db_path)
+                self._jobs = JobRepository(self._db)
+                self._activity = ActivityLog(self._db)
+                self._violations = ViolationRepository(self._db)
+                self._commands = CommandRepository(self._db)
+            self._queries += 1
+            return self._db
+
+    def jobs(
+        self,
+        *,
+        status: str | None = None,
+        name: str | None = None,
+        lane: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[JobRecord]:
+        self._database()
+        assert self._jobs is not None
+        return self._jobs.list(status=status, name=name, lane=lane, limit=limit, offset=offset)
+
+    def job_count(
+        self, *, status: str | None = None, name: str | None = None, lane: str | None = None
+    ) -> int:
+        self._database()
+        assert self._jobs is not None
+        return self._jobs.count(status=status, name=name, lane=lane)
+
+    def job(self, task_id: str) -> JobRecord | None:
+        self._database()
+        assert self._jobs is not None
+        return self._jobs.get(task_id)
+
+    def failures_by_class(self, *, lane: str | None = None, limit: int = 1000) -> dict[str, int]:
+        """Counts of the most recent ``limit`` failed jobs by exception class."""
+        counts: dict[str, int] = {}
+        for status in ("FAILED", "TIMEOUT"):
+            for job in self.jobs(status=status, lane=lane, limit=limit):
+                cls = job.error_class or status
+                counts[cls] = counts.get(cls, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+    def activity(
+        self, *, search: str | None = None, level: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        self._database()
+        assert self._activity is not None
+        return self._activity.recent(limit=limit, offset=offset, search=search or None, level=level or None)
+
+    def activity_count(self, *, search: str | None = None, level: str | None = None) -> int:
+        self._database()
+        assert self._activity is not None
+        return self._activity.count(search=search or None, level=level or None)
+
+    def violations(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        self._database()
+        assert self._violations is not None
+        return self._violations.recent(limit=limit, offset=offset)
+
+    def violation_count(self) -> int:
+        self._database()
+        assert self._violations is not None
+        return self._violations.count()
+
+    def commands(self, *, limit: int = 50) -> list[dict[str, Any]]:
+        self._database()
+        assert self._commands is not None
+        return self._commands.recent(limit=limit)
+
+    def submit_command(self, kind: str, args: dict[str, Any] | None = None, *, requested_by: str) -> int:
+        """Validate and queue a control command for the desk; returns its id."""
+        cleaned = validate_command(kind, dict(args or {}))
+        self._database()
+        assert self._commands is not None
+        command_id = self._commands.submit(kind, cleaned, requested_by)
+        self._submitted += 1
+        logger.info("queued command %s #%s %s by %s", kind, command_id, cleaned, requested_by)
+        return command_id
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+            self._db = self._jobs = self._activity = self._violations = self._commands = None
+            if self._state is not None:
+                self._state.close()
+            self._state = None
+
+    def __enter__(self) -> DeskReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def statistics(self) -> ReaderStatistics:
+        return ReaderStatistics(
+            self._token_checks, self._loads, self._load_errors, self._queries, self._submitted
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"DeskReader(state_dir={str(self.state_dir)!r}, loads={self._loads}, "
+            f"db={'open' if self._db is not None else 'closed'})"
+        )

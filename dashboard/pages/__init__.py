@@ -1,0 +1,1 @@
+"""Dashboard pages: layout only, started from ``dashboard/app.py``."""

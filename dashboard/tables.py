@@ -1,0 +1,213 @@
+"""Pure conversions from snapshot views and database rows to display tables (pandas)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from trading.signals.jobs import JobRecord
+from trading.snapshot import LockoutView, OrderView, PositionView, RuleView, Snapshot, StrategyView
+
+__all__ = [
+    "countdown",
+    "format_duration",
+    "job_actions",
+    "job_value_change",
+    "jobs_frame",
+    "lanes_frame",
+    "lockouts_frame",
+    "orders_frame",
+    "positions_frame",
+    "rows_frame",
+    "rules_frame",
+    "strategies_frame",
+]
+
+
+def _frame(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=list(columns))
+
+
+def positions_frame(positions: Iterable[PositionView]) -> pd.DataFrame:
+    cols = ["symbol", "quantity", "avg_price", "last_price", "unrealized_pnl", "realized_pnl", "strategies"]
+    rows = [{**asdict(p), "strategies": ", ".join(p.strategies)} for p in positions]
+    return _frame(rows, cols)
+
+
+def orders_frame(orders: Iterable[OrderView]) -> pd.DataFrame:
+    cols = [
+        "order_id",
+        "symbol",
+        "side",
+        "quantity",
+        "filled_quantity",
+        "order_type",
+        "price",
+        "stop_price",
+        "status",
+        "strategy",
+        "role",
+        "created_at",
+    ]
+    return _frame([asdict(o) for o in orders], cols)
+
+
+def rules_frame(rules: Iterable[RuleView]) -> pd.DataFrame:
+    cols = [
+        "rule",
+        "kind",
+        "mode",
+        "action",
+        "value",
+        "limit",
+        "used_pct",
+        "distance",
+        "status",
+        "unit",
+        "detail",
+    ]
+    rows = [
+        {
+            **asdict(r),
+            "used_pct": round(r.used * 100.0, 1),
+            "distance": r.limit - r.value,
+            "mode": r.mode if r.enabled else "disabled",
+        }
+        for r in rules
+    ]
+    return _frame(rows, cols)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def countdown(lockout: LockoutView, now: datetime, next_reset: datetime | None) -> str:
+    """Time left on a lockout: to its end, or to the daily reset when it has none."""
+    end = lockout.until or next_reset
+    if end is None:
+        return "until the daily reset"
+    left = (end - now).total_seconds()
+    label = "ends in" if lockout.until else "daily reset in"
+    return f"{label} {format_duration(left)}" if left > 0 else "ending now"
+
+
+def lockouts_frame(
+    lockouts: Iterable[LockoutView], now: datetime, next_reset: datetime | None
+) -> pd.DataFrame:
+    cols = ["scope", "rule", "reason", "started_at", "until", "remaining"]
+    rows = [{**asdict(lo), "remaining": countdown(lo, now, next_reset)} for lo in lockouts]
+    return _frame(rows, cols)
+
+
+def strategies_frame(strategies: Iterable[StrategyView]) -> pd.DataFrame:
+    cols = [
+        "name",
+        "trades",
+        "wins",
+        "losses",
+        "win_rate",
+        "realized_pnl",
+        "open_transactions",
+        "runs",
+        "failures",
+        "mean_run_ms",
+    ]
+    rows = [
+        {**asdict(s), "win_rate": round(s.wins / s.trades * 100, 1) if s.trades else None} for s in strategies
+    ]
+    return _frame(rows, cols)
+
+
+def lanes_frame(snapshot: Snapshot) -> pd.DataFrame:
+    cols = [
+        "lane",
+        "workers",
+        "queued",
+        "running",
+        "max_queue",
+        "submitted",
+        "completed",
+        "failed",
+        "timeouts",
+        "cancelled",
+        "dropped",
+        "p50_wait_ms",
+        "p99_wait_ms",
+        "p50_run_ms",
+        "p99_run_ms",
+    ]
+    return _frame([asdict(lane) for lane in snapshot.lanes], cols)
+
+
+def job_actions(job: JobRecord) -> list[str]:
+    """A risk job's actions, as lines (``details["actions"]``: strings or mappings)."""
+    actions = job.details.get("actions") or []
+    if isinstance(actions, str | Mapping):
+        actions = [actions]
+    lines = []
+    for action in actions:
+        if isinstance(action, Mapping):
+            lines.append(", ".join(f"{k}={v}" for k, v in action.items()))
+        else:
+            lines.append(str(action))
+    return lines
+
+
+def job_value_change(job: JobRecord) -> tuple[float | None, float | None, float | None]:
+    """(portfolio value before, after, change) from ``details``; None where not recorded."""
+    before = job.details.get("portfolio_value_before")
+    after = job.details.get("portfolio_value_after")
+    before = float(before) if isinstance(before, int | float) else None
+    after = float(after) if isinstance(after, int | float) else None
+    change = after - before if before is not None and after is not None else None
+    return before, after, change
+
+
+def jobs_frame(jobs: Iterable[JobRecord]) -> pd.DataFrame:
+    cols = [
+        "task_id",
+        "name",
+        "lane",
+        "status",
+        "run_at",
+        "duration_ms",
+        "attempts",
+        "actions",
+        "result",
+        "error",
+    ]
+    rows = [
+        {
+            "task_id": j.task_id,
+            "name": j.name,
+            "lane": j.lane,
+            "status": j.status,
+            "run_at": j.started_at or j.created_at,
+            "duration_ms": j.duration_ms,
+            "attempts": j.attempts,
+            "actions": len(job_actions(j)),
+            "result": j.result_summary,
+            "error": f"{j.error_class}: {j.error_message}" if j.error_class else "",
+        }
+        for j in jobs
+    ]
+    return _frame(rows, cols)
+
+
+def rows_frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Database rows (dicts) as a table; nested values shown as JSON-ish text."""
+    flat = [
+        {k: (str(v) if isinstance(v, dict | list | tuple) else v) for k, v in row.items()} for row in rows
+    ]
+    frame = pd.DataFrame(flat)
+    if columns is not None:
+        frame = frame.reindex(columns=[c for c in columns if c in frame.columns or not flat])
+    return frame

@@ -1,0 +1,159 @@
+"""Pre-flight checks for the dashboard launcher: port, dependencies, files, configs.
+
+Each check raises ``ConfigError`` with one line that names what is wrong, where, and
+what is allowed; nothing here starts a process.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib.util
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from trading.errors import ConfigError
+
+__all__ = [
+    "PORT_RANGE",
+    "REQUIRED_MODULES",
+    "check_app_file",
+    "check_dependencies",
+    "check_desk_config",
+    "check_port",
+    "write_streamlit_config",
+]
+
+PORT_RANGE = (1024, 65535)
+
+# import name -> the package name pip knows it by
+REQUIRED_MODULES: dict[str, str] = {
+    "streamlit": "streamlit",
+    "streamlit_autorefresh": "streamlit-autorefresh",
+    "plotly": "plotly",
+    "pandas": "pandas",
+    "numpy": "numpy",
+    "pydantic": "pydantic",
+    "yaml": "PyYAML",
+    "filelock": "filelock",
+    "psutil": "psutil",
+    "sqlalchemy": "SQLAlchemy",
+    "zstandard": "zstandard",
+}
+
+
+def check_port(host: str, port: int) -> None:
+    """The port is in range and nothing listens on it."""
+    lo, hi = PORT_RANGE
+    if not isinstance(port, int) or isinstance(port, bool) or not lo <= port <= hi:
+        raise ConfigError(
+            f"invalid port {port!r}: allowed {lo}-{hi}", field="port", value=port, allowed=f"{lo}-{hi}"
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR as servers set it: only a listening socket makes the port busy, not TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"port {port} on {host} is already in use: choose another with -p",
+                    field="port",
+                    value=port,
+                    allowed="a free port",
+                ) from None
+            if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+                raise ConfigError(
+                    f"invalid host {host!r}: not an address of this machine ({exc.strerror})",
+                    field="host",
+                    value=host,
+                    allowed="a local address such as 127.0.0.1",
+                ) from None
+            raise ConfigError(
+                f"cannot use port {port} on {host}: {exc.strerror or exc}", field="port", value=port
+            ) from None
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or blocked package counts as missing
+        return False
+
+
+def check_dependencies(modules: Mapping[str, str] = REQUIRED_MODULES, *, python: str | None = None) -> None:
+    """Every module is importable; otherwise name each missing package and the install command."""
+    missing = [package for module, package in modules.items() if not _importable(module)]
+    if missing:
+        exe = python or sys.executable
+        raise ConfigError(
+            f"missing dependencies: {', '.join(missing)}; "
+            f"install with: {exe} -m pip install {' '.join(missing)}"
+            " (or: pip install -r requirements.txt)",
+            field="dependencies",
+            value=missing,
+            allowed="pip install -r requirements.txt",
+        )
+
+
+def check_app_file(path: Path) -> None:
+    if not path.is_file():
+        raise ConfigError(
+            f"dashboard app file not found: {path}",
+            path=path,
+            field="app",
+            value=str(path),
+            allowed="an existing Streamlit script (dashboard/app.py)",
+        )
+
+
+def check_desk_config(path: Path, *, field: str = "config") -> None:
+    """The desk config exists and validates (against the desk's model when it is importable)."""
+    if not path.is_file():
+        raise ConfigError(f"--{field}: file not found: {path}", path=path, field=field, value=str(path))
+    if field == "config":
+        try:
+            from trading.desk.config import load_desk_config
+        except ImportError:  # the desk package is not part of this checkout: fall back to a YAML check
+            pass
+        else:
+            load_desk_config(path)
+            return
+    from trading._yaml import read_yaml_mapping
+
+    read_yaml_mapping(path)
+
+
+def write_streamlit_config(run_dir: Path, *, host: str, port: int, debug: bool) -> Path:
+    """A ``.streamlit/config.toml`` for this run, in ``run_dir`` (Streamlit's working directory)."""
+    path = run_dir / ".streamlit" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(
+        [
+            "# Written by scripts/run_live_dashboard.py for this run; rewritten on every start.",
+            "[server]",
+            "headless = true",
+            f'address = "{host}"',
+            f"port = {port}",
+            'fileWatcherType = "none"',
+            "runOnSave = false",
+            "",
+            "[browser]",
+            "gatherUsageStats = false",
+            f'serverAddress = "{host}"',
+            f"serverPort = {port}",
+            "",
+            "[client]",
+            'toolbarMode = "minimal"',
+            "",
+            "[logger]",
+            f'level = "{"debug" if debug else "info"}"',
+            "",
+        ]
+    )
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -77,16 +77,16 @@ def _migrate(
     extra: frozenset[tuple[str, str]],
     now: float,
 ) -> dict[str, Entry]:
+    missing = [v for v in range(from_version, to_version) if v not in migrations]
+    if missing:  # check the whole chain before running any step
+        raise StateVersionError(
+            f"state file {path} has version {from_version}; no migration registered from version "
+            f"{missing[0]} to {missing[0] + 1} (registered: {sorted(migrations)})",
+            path=path,
+        )
     state = {k: e.materialize(extra, path) for k, e in entries.items()}
     for version in range(from_version, to_version):
-        step = migrations.get(version)
-        if step is None:
-            raise StateVersionError(
-                f"state file {path} has version {from_version}; no migration registered from version "
-                f"{version} to {version + 1} (registered: {sorted(migrations)})",
-                path=path,
-            )
-        state = step(state)
+        state = migrations[version](state)
     logger.info("migrated state file %s from version %s to %s", path, from_version, to_version)
     return {
         k: Entry(

@@ -106,6 +106,12 @@ def _is_numpy_dtype_class(obj: Any) -> bool:
     return isinstance(obj, type) and issubclass(obj, np.dtype | np.generic)
 
 
+def _safe_getattr_pairs() -> frozenset[tuple[type, str]]:
+    from zoneinfo import ZoneInfo
+
+    return frozenset({(ZoneInfo, "_unpickle")})  # a tz-aware datetime/Timestamp pickles its zone so
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that reconstructs only allow-listed globals."""
 
@@ -118,6 +124,8 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         key = (module, name)
+        if module in ("builtins", "__builtin__") and name == "getattr":
+            return self._getattr
         if key in ALLOWED_GLOBALS or key in self._extra:
             return super().find_class(module, name)
         # Rule-based admissions: resolve first (imports only allow-listed packages), then check the type.
@@ -139,6 +147,18 @@ class RestrictedUnpickler(pickle.Unpickler):
             f"state file {self._path or '<bytes>'} asks for {module}.{name}, which is not on the "
             "allow-list (builtins data, datetime, decimal, numpy/pandas data, trading dataclasses "
             "and enums, registered types); refused without executing anything",
+            path=self._path,
+        )
+
+
+    def _getattr(self, obj: Any, name: str) -> Any:
+        """``getattr`` for the few attribute look-ups data pickles make; anything else is refused."""
+        if isinstance(obj, type) and (obj, name) in _safe_getattr_pairs():
+            return getattr(obj, name)
+        raise UnsafeStateError(
+            f"state file {self._path or '<bytes>'} asks for builtins.getattr({type(obj).__name__} "
+            f"{getattr(obj, '__name__', '?')}, {name!r}), which is not on the allow-list; "
+            "refused without executing anything",
             path=self._path,
         )
 

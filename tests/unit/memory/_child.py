@@ -1,0 +1,73 @@
+"""Child processes for the state store tests: ``python _child.py <mode> <path> [args]``.
+
+increment <path> <threads> <n>: each thread does n read-modify-write increments of "counter".
+save_loop <path>: saves forever, each save a new generation with a self-consistent payload.
+read_loop <path> <seconds>: loads whenever the token changes; exits 1 on any inconsistency.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import numpy as np
+
+from trading.memory import StateManager
+
+
+def increment(path: str, threads: int, n: int) -> None:
+    sm = StateManager(path, lock_timeout=60)
+
+    def work() -> None:
+        for _ in range(n):
+            sm.update_with(lambda s: s.set("counter", s.get("counter", 0) + 1))
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    stats = sm.get_stats()
+    print(f"{stats.lock_wait_p99_ms:.3f} {stats.lock_acquired}", flush=True)
+    sm.close()
+
+
+def save_loop(path: str) -> None:
+    sm = StateManager(path, backups=2)
+    i = 0
+    print("ready", flush=True)
+    while True:
+        i += 1
+        data = np.full(20_000 + (i % 7) * 1000, i, dtype=np.int64)
+        sm.update({"i": i, "data": data, "check": int(data.sum())})
+        sm.save()
+
+
+def read_loop(path: str, seconds: float) -> None:
+    sm = StateManager(path)
+    deadline = time.monotonic() + seconds
+    token = None
+    reads = 0
+    while time.monotonic() < deadline:
+        now = sm.version_token()
+        if now is not None and now != token:
+            sm.load()
+            data = sm.get("data")
+            if int(data.sum()) != sm.get("check") or int(data[0]) != sm.get("i"):
+                print("inconsistent", flush=True)
+                sys.exit(1)
+            token = now
+            reads += 1
+    print(reads, flush=True)
+    sm.close()
+
+
+if __name__ == "__main__":
+    mode, target = sys.argv[1], sys.argv[2]
+    if mode == "increment":
+        increment(target, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "save_loop":
+        save_loop(target)
+    elif mode == "read_loop":
+        read_loop(target, float(sys.argv[3]))

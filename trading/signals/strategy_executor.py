@@ -1,0 +1,435 @@
+"""StrategyExecutor: the asyncio engine that runs every strategy pass and risk job of the desk.
+
+It knows nothing of trading. Work goes into named **lanes** (default ``strategies`` with
+10 workers and ``risk`` with 2), each a bounded priority queue with its own workers, so a
+flood in one lane never delays another.
+
+- **Priority**: lower number runs first; first-in first-out within one priority.
+- **Overflow** (per lane): ``reject`` refuses the submit (``submit_task`` returns None, the
+  reason is logged and counted), ``drop_lowest`` evicts the queued task that would run last
+  (it ends DROPPED, logged with its name and age).
+- **Timeouts**: ``asyncio.timeout()`` around each attempt (``default_timeout`` when none is
+  given); a timed-out task ends TIMEOUT and its coroutine is cancelled. Plain (non-async)
+  callables run in the lane's thread pool: their timeout ends the *task* but cannot
+  interrupt the thread, which runs to its end in the background.
+- **Dedup keys**: while a task with key K is queued or running (or waiting for a retry),
+  another submit with key K is refused, in any lane.
+- **Retries**: a failed or timed-out attempt is retried up to ``retries`` times after
+  ``retry_backoff * 2**n`` seconds (capped), without holding a worker; the result keeps
+  every attempt.
+- **Job records**: a lane given a ``JobStore`` records every task (PENDING, RUNNING, final).
+  At start, records left unfinished by a previous process are marked ABANDONED, or run again
+  on a ``durable`` lane when the ``resolver`` gives a callable for them.
+- **Results**: a task may return a ``TaskOutcome(summary, details)`` or a dict with
+  ``"summary"`` (and ``"details"``) to fill its record; other values are summarised by str().
+- Nothing vanishes: per lane, submitted = completed + failed + timeouts + cancelled +
+  dropped + queued + running at every moment.
+
+A worker runs an async task inline (no task per job). A worker that has run jobs for
+``YIELD_EVERY_S`` without suspending yields to the event loop, so trivial jobs cannot
+starve the other lanes. A coroutine that computes without awaiting blocks the whole loop:
+put CPU work in a plain callable (thread pool) or await between chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from trading.clock import Clock, LiveClock
+from trading.signals import _executor_base as _base
+from trading.signals._checks import check_submit, is_async_callable
+from trading.signals._config import ExecutorConfig
+from trading.signals._lane import _Lane
+from trading.signals._runner import _TaskRunner
+from trading.signals._sizing import LoadReader, LoadReading, psutil_load
+from trading.signals._task import TaskResult, TaskStatus, _Task
+from trading.signals.jobs import JobRecord, JobStore
+
+__all__ = ["DEFAULT_PRIORITY", "ExceptionHandler", "Resolver", "StrategyExecutor"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PRIORITY = 5
+
+ExceptionHandler = Callable[["StrategyExecutor", dict[str, Any]], None]
+Resolver = Callable[[JobRecord], Callable[[], Any] | None]
+
+_S = TaskStatus
+_PENDING, _RUNNING = _S.PENDING, _S.RUNNING
+
+
+class StrategyExecutor(_TaskRunner):
+    """Bounded priority lanes of asyncio workers with timeouts, dedup keys, retries and job records.
+
+    ``StrategyExecutor(max_queue_size, max_concurrent_tasks, default_timeout)`` builds the
+    desk's two lanes; pass ``config=ExecutorConfig(...)`` for anything else (then leave the
+    three size arguments at their defaults). ``job_stores`` maps lane names to stores;
+    ``resolver`` turns an unfinished record of a durable lane back into a callable;
+    ``exception_handler(executor, context)`` is called for every task that ends FAILED
+    (context keys: ``message``, ``exception``, ``task``); ``load_reader`` feeds the
+    load-aware queue sizing (psutil by default).
+    """
+
+    def __init__(
+        self,
+        max_queue_size: int = 100,
+        max_concurrent_tasks: int = 10,
+        default_timeout: float = 30.0,
+        *,
+        overflow: Literal["reject", "drop_lowest"] = "reject",
+        config: ExecutorConfig | None = None,
+        clock: Clock | None = None,
+        exception_handler: ExceptionHandler | None = None,
+        job_stores: Mapping[str, JobStore] | None = None,
+        resolver: Resolver | None = None,
+        load_reader: LoadReader | None = None,
+    ) -> None:
+        if config is None:
+            config = ExecutorConfig.default(
+                max_queue_size=max_queue_size,
+                max_concurrent_tasks=max_concurrent_tasks,
+                default_timeout=default_timeout,
+                overflow=overflow,
+            )
+        elif (max_queue_size, max_concurrent_tasks, default_timeout, overflow) != (100, 10, 30.0, "reject"):
+            raise ValueError("StrategyExecutor: pass either config= or the size arguments, not both")
+        stores = dict(job_stores or {})
+        names = [lane.name for lane in config.lanes]
+        unknown = sorted(set(stores) - set(names))
+        if unknown:
+            raise ValueError(f"job_stores: unknown lanes {unknown}; lanes: {names}")
+        self._config = config
+        self._clock: Clock = clock or LiveClock()
+        self._handler: ExceptionHandler = exception_handler or _base.log_failure
+        self._resolver = resolver
+        self._load_reader: LoadReader = load_reader or psutil_load
+        self._lanes: dict[str, _Lane] = {c.name: _Lane(c, stores.get(c.name)) for c in config.lanes}
+        super().__init__()
+        self._state = "NEW"
+        self._id_prefix = f"T{uuid.uuid4().hex[:8]}-"
+        self._next_id = 0
+        self._keys: dict[str, str] = {}  # dedup key -> task id holding it
+        self._finished: deque[str] = deque()  # ids of finished tasks, oldest first
+        self._active = 0  # queued + running, all lanes
+        self._task_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._idle_waiters: list[asyncio.Future[None]] = []
+        self._stopped = asyncio.Event()
+        self._resizer: asyncio.Task[None] | None = None
+        self._async_callables: dict[Any, bool] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the workers (and recover job records), then run until ``stop()``."""
+        self._launch()
+        try:
+            await self._stopped.wait()
+        except asyncio.CancelledError:
+            self._abort("the task running start() was cancelled")
+            raise
+
+    async def __aenter__(self) -> StrategyExecutor:
+        self._launch()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop(self._config.stop_timeout)
+
+    def _launch(self) -> None:
+        if self._state != "NEW":
+            if self._state == "RUNNING":
+                return
+            raise RuntimeError(f"StrategyExecutor cannot start from state {self._state}")
+        self._state = "RUNNING"
+        for lane in self._lanes.values():
+            self._recover(lane)
+            for n in range(lane.config.workers):
+                worker = asyncio.create_task(self._work(lane), name=f"executor-{lane.name}-{n}")
+                worker.add_done_callback(self._worker_done)
+                lane.workers.add(worker)
+        interval = self._config.resize_interval
+        if interval is not None and any(lane.config.sizing for lane in self._lanes.values()):
+            self._resizer = asyncio.create_task(self._resize_every(interval), name="executor-resize")
+        logger.info("executor started: %s", self._lane_summary())
+
+    async def stop(self, timeout: float = 5.0) -> bool:
+        """Refuse new work, cancel queued and running tasks, wait up to ``timeout`` for the workers.
+
+        Returns True when every worker ended in time. Threads still running plain callables
+        are left to finish on their own (they cannot be interrupted).
+        """
+        if self._state == "STOPPED":
+            return True
+        workers = self._abort("stop() was called")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while workers and (remaining := deadline - loop.time()) > 0:
+            _done, pending = await asyncio.wait(workers, timeout=min(remaining, 0.05))
+            workers = list(pending)
+            for worker in workers:  # a job that swallowed its CancelledError gets another one
+                if not worker.cancelling():
+                    worker.cancel()
+        if workers:
+            logger.error(
+                "executor stop: %d worker(s) still running after %.1f s: %s",
+                len(workers),
+                timeout,
+                [w.get_name() for w in workers],
+            )
+        return not workers
+
+    def _abort(self, why: str) -> list[asyncio.Task[Any]]:
+        """Synchronously refuse new work, cancel everything queued, ask every worker to stop."""
+        if self._state == "STOPPED":
+            return []
+        self._state = "STOPPED"
+        if self._resizer is not None:
+            self._resizer.cancel()
+        workers: list[asyncio.Task[Any]] = [self._resizer] if self._resizer is not None else []
+        for lane in self._lanes.values():
+            for task in lane.queue.drain():
+                self._finish(
+                    lane, task, _S.CANCELLED, "CancelledError", f"executor stopped: {why}", in_queue=False
+                )
+            for task in list(lane.backoff):
+                self._finish(lane, task, _S.CANCELLED, "CancelledError", f"executor stopped: {why}")
+            for worker in lane.workers:
+                worker.cancel(msg=f"executor stopped: {why}")
+            workers.extend(lane.workers)
+            lane.shutdown_pool()
+        self._stopped.set()
+        logger.info("executor stopping (%s): %s", why, self._lane_summary())
+        return [w for w in workers if not w.done()]
+
+    def _worker_done(self, worker: asyncio.Task[None]) -> None:
+        for lane in self._lanes.values():
+            lane.workers.discard(worker)
+        if not worker.cancelled() and worker.exception() is not None and self._state == "RUNNING":
+            logger.error("executor worker %s died", worker.get_name(), exc_info=worker.exception())
+
+    # --- submitting ---------------------------------------------------------------------
+
+    async def submit_task(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        timeout: float | None = None,
+        priority: int = DEFAULT_PRIORITY,
+        key: str | None = None,
+        lane: str | None = None,
+        retries: int = 0,
+    ) -> str | None:
+        """Queue ``fn(*args)``; the task id, or None when refused (full, duplicate key, stopped).
+
+        Lower ``priority`` runs first. Keyword arguments for ``fn``: use ``functools.partial``.
+        Bad arguments raise ``InvalidTaskError`` (ValueError) / ``InvalidTaskTypeError``
+        (TypeError) and queue nothing. Never waits: the overflow policy decides at once.
+        """
+        return self.submit_nowait(
+            name, fn, *args, timeout=timeout, priority=priority, key=key, lane=lane, retries=retries
+        )
+
+    def submit_nowait(
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        timeout: float | None = None,
+        priority: int = DEFAULT_PRIORITY,
+        key: str | None = None,
+        lane: str | None = None,
+        retries: int = 0,
+    ) -> str | None:
+        """``submit_task`` for synchronous callers (event handlers); same rules."""
+        lane_name = self._config.default_lane if lane is None else lane
+        check_submit(
+            name,
+            fn,
+            timeout=timeout,
+            priority=priority,
+            key=key,
+            lane=lane_name,
+            retries=retries,
+            lanes=self._lanes.keys(),
+        )
+        target = self._lanes[lane_name]
+        if not self._admit(target, name, priority, key):
+            return None
+        self._next_id += 1
+        task = _Task(
+            f"{self._id_prefix}{self._next_id}",
+            name,
+            fn,
+            args,
+            {},
+            lane=lane_name,
+            key=key,
+            priority=priority,
+            timeout=self._config.default_timeout if timeout is None else float(timeout),
+            retries=retries,
+            is_async=self._is_async(fn),
+            created_at=self._clock.now(),
+        )
+        self._accept(target, task)
+        return task.task_id
+
+    def _is_async(self, fn: Callable[..., Any]) -> bool:
+        """``is_async_callable(fn)``, remembered for the callables submitted again and again."""
+        cache = self._async_callables
+        try:
+            return cache[fn]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable callable: ask every time
+            return is_async_callable(fn)
+        if len(cache) >= 1024:
+            cache.clear()
+        found = cache[fn] = is_async_callable(fn)
+        return found
+
+    def _admit(self, lane: _Lane, name: str, priority: int, key: str | None) -> bool:
+        """Whether a new task may enter ``lane``; makes room under ``drop_lowest``."""
+        if self._state == "STOPPED":
+            lane.refuse(name, "the executor is stopped")
+            return False
+        if key is not None and key in self._keys:
+            lane.refuse(
+                name, f"key {key!r} is held by queued or running task {self._keys[key]}", duplicate=True
+            )
+            return False
+        if lane.pending < lane.bound:
+            return True
+        if not lane.drop_lowest:
+            lane.refuse(name, f"queue full ({lane.pending}/{lane.bound}), overflow policy reject")
+            return False
+        victim = lane.queue.peek_last()
+        if victim is None or victim.priority <= priority:
+            lane.refuse(
+                name,
+                f"queue full ({lane.pending}/{lane.bound}) and no queued task has a lower priority "
+                f"than {priority}",
+            )
+            return False
+        lane.queue.pop_last()
+        age = (self._clock.now() - victim.created_at).total_seconds()
+        logger.warning(
+            "lane %s dropped task %s %r (priority %d, queued %.3f s) for %r (priority %d)",
+            lane.name,
+            victim.task_id,
+            victim.name,
+            victim.priority,
+            age,
+            name,
+            priority,
+        )
+        self._finish(
+            lane,
+            victim,
+            _S.DROPPED,
+            "Dropped",
+            f"evicted from a full queue by {name!r} (priority {priority})",
+            in_queue=False,
+        )
+        return True
+
+    # --- control ------------------------------------------------------------------------
+
+    def cancel_task(self, task_id: str) -> bool:
+        """Cancel a queued (at once) or running (at its next await) task; False if unknown or finished."""
+        task = self._tasks.get(task_id)
+        if task is None or task.status.finished:
+            return False
+        lane = self._lanes[task.lane]
+        if task.status is _PENDING:
+            self._finish(lane, task, _S.CANCELLED, "CancelledError", "cancelled by cancel_task()")
+        elif task.cancel_reason is None:
+            task.cancel_reason = "cancelled by cancel_task()"
+            task.worker.cancel(msg=f"cancel_task({task_id})")
+        return True
+
+    async def wait_task(self, task_id: str, timeout: float | None = None) -> TaskResult:
+        """Wait until ``task_id`` has finished and return its result (``TimeoutError`` after ``timeout``)."""
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise KeyError(f"unknown or cleared task id {task_id!r}")
+        if not task.status.finished:
+            waiter = asyncio.get_running_loop().create_future()
+            self._task_waiters.setdefault(task_id, []).append(waiter)
+            async with asyncio.timeout(timeout):
+                await waiter
+        return task.to_result()
+
+    async def join(self, timeout: float | None = None) -> None:
+        """Wait until no task is queued or running in any lane (``TimeoutError`` after ``timeout``)."""
+        if self._active == 0:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._idle_waiters.append(waiter)
+        async with asyncio.timeout(timeout):
+            await waiter
+
+    def adjust_queue_bounds(self, load: LoadReading | None = None) -> dict[str, int]:
+        """Apply the load-aware sizing rule to every lane that has ``sizing``; the lanes' bounds."""
+        if load is None:
+            load = self._load_reader()
+        return _base.resize_lanes(self._lanes.values(), load)
+
+    async def _resize_every(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.adjust_queue_bounds()
+            except Exception:  # a failed load reading must not stop the desk; try again next time
+                logger.warning("executor: load reading failed; queue bounds unchanged", exc_info=True)
+
+    # --- recovery -----------------------------------------------------------------------
+
+    def _recover(self, lane: _Lane) -> None:
+        for record, fn in _base.unfinished(lane, self._resolver):
+            if fn is not None and self._admit(lane, record.name, record.priority, record.key):
+                task = _Task(
+                    record.task_id,
+                    record.name,
+                    fn,
+                    (),
+                    {},
+                    lane=lane.name,
+                    key=record.key,
+                    priority=record.priority,
+                    timeout=self._config.default_timeout,
+                    retries=0,
+                    is_async=is_async_callable(fn),
+                    created_at=record.created_at,
+                )
+                self._accept(lane, task)
+                lane.resubmitted += 1
+            else:
+                _base.abandon(lane, record, self._clock.now())
+        if lane.abandoned or lane.resubmitted:
+            logger.warning(
+                "lane %s: %d unfinished job(s) from a previous run marked ABANDONED, %d resubmitted",
+                lane.name,
+                lane.abandoned,
+                lane.resubmitted,
+            )
+
+    # --- observability ------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """NEW, RUNNING or STOPPED."""
+        return self._state
+
+    def _lane_summary(self) -> str:
+        return ", ".join(repr(lane) for lane in self._lanes.values())
+
+    def __repr__(self) -> str:
+        return f"StrategyExecutor(state={self._state}, {self._lane_summary()})"

@@ -146,11 +146,11 @@ class PaperOps:
                         why = reason if other is order else f"OCO sibling {order.order_id} denied: {reason}"
                         self._deny(other, rule, why, now)
                     return orders
-        symbols = {o.symbol for o in orders}
+        symbols = sorted({o.symbol for o in orders})
         for order in orders:
             problem = self._invalid(order)
-            if problem is None and len(symbols) > 1:
-                problem = f"OCO legs must share one symbol, got {sorted(symbols)}"
+            if problem is None and order is orders[-1] and len(symbols) > 1:
+                order, problem = orders[0], f"OCO legs must share one symbol, got {symbols}"
             if problem is not None:
                 for other in orders:
                     self._reject(

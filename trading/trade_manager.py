@@ -1,0 +1,404 @@
+"""``TradeManager``: strategy recommendations to orders, with the safety checks.
+
+- One pass per (strategy, use case) at a time: a per-key lock taken with a short timeout;
+  a pass that cannot take it is skipped (INFO) and returns ``[]``. The lock is always released.
+- No duplicate position: the database refuses a second WAITING/OPENED transaction for the
+  same strategy and symbol (a unique partial index), across threads and processes; the
+  recommendation is skipped with a WARNING naming the existing transaction.
+- TP/SL may change while WAITING (stored, sent as one OCO pair when the entry fills) or
+  OPENED (the live legs are modified).
+- Bad input raises ``ValueError`` (``OrderError``) before anything is submitted or stored.
+
+What broker events do to transactions is in ``_trade_events``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from trading._trade_events import Link, TradeEvents
+from trading.broker.base import Broker
+from trading.bus import EventBus
+from trading.clock import Clock
+from trading.errors import OrderError
+from trading.model import (
+    Order,
+    OrderRole,
+    OrderType,
+    Recommendation,
+    Transaction,
+    TransactionStatus,
+)
+from trading.model.recommendation import check_exit_side
+from trading.storage import ActivityLog, DuplicatePositionError, TransactionRepository
+
+__all__ = ["TradeManager", "TradeManagerStatistics"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TradeManagerStatistics:
+    passes: int  # passes that ran
+    skipped_passes: int  # passes skipped because another pass of the same key held the lock
+    recommendations: int
+    submitted: int  # entry orders sent to the broker
+    duplicates: int  # recommendations skipped by the duplicate-position guard
+    opened: int
+    closed: int
+    cancelled: int
+    errors: int  # protective legs refused by the broker
+    active: int
+
+
+class TradeManager(TradeEvents):
+    def __init__(
+        self,
+        broker: Broker,
+        bus: EventBus,
+        clock: Clock,
+        transactions: TransactionRepository,
+        *,
+        lock_timeout: float = 0.5,
+        activity: ActivityLog | None = None,
+    ) -> None:
+        if not (isinstance(lock_timeout, (int, float)) and math.isfinite(lock_timeout) and lock_timeout >= 0):
+            raise ValueError(f"lock_timeout must be a finite number of seconds >= 0, got {lock_timeout!r}")
+        super().__init__(broker, bus, clock, transactions, activity)
+        self._lock_timeout = float(lock_timeout)
+        self._pass_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._registry_lock = threading.Lock()
+
+    # --- passes ------------------------------------------------------------------
+
+    def process(
+        self, strategy: str, recommendations: Sequence[Recommendation], *, use_case: str = "default"
+    ) -> list[Transaction]:
+        """Turn ``recommendations`` into WAITING transactions and entry orders.
+
+        Returns the transactions created (copies, in their state after submission: a denied
+        entry is already CANCELLED). ``[]`` when another pass of the same (strategy, use_case)
+        holds the lock for longer than ``lock_timeout``."""
+        if not isinstance(strategy, str) or not strategy:
+            raise ValueError(f"strategy must be a non-empty string, got {strategy!r}")
+        lock = self._pass_lock(strategy, use_case)
+        if not lock.acquire(timeout=self._lock_timeout):
+            self._counts["skipped_passes"] += 1
+            logger.info(
+                "pass of strategy %r (use case %r) skipped: another pass still holds its lock after %.2fs",
+                strategy, use_case, self._lock_timeout,
+            )  # fmt: skip
+            return []
+        try:
+            self._counts["passes"] += 1
+            recs = list(recommendations)
+            for rec in recs:
+                self._validate(strategy, rec)
+            created = []
+            for rec in recs:
+                txn = self._enter(strategy, use_case, rec)
+                if txn is not None:
+                    created.append(txn)
+            return created
+        finally:
+            lock.release()
+
+    def _pass_lock(self, strategy: str, use_case: str) -> threading.Lock:
+        with self._registry_lock:
+            return self._pass_locks.setdefault((strategy, use_case), threading.Lock())
+
+    def _validate(self, strategy: str, rec: Recommendation) -> None:
+        if not isinstance(rec, Recommendation):
+            raise TypeError(f"recommendations must be Recommendation objects, got {type(rec).__name__}")
+        if rec.strategy is not None and rec.strategy != strategy:
+            raise OrderError(
+                f"{rec.symbol}: recommendation of strategy {rec.strategy!r} passed by {strategy!r}"
+            )
+        self._broker.instrument(rec.symbol)  # UnknownInstrumentError names the symbol
+        if rec.entry_price is None:
+            last = self._broker.last_price(rec.symbol)
+            if last is not None:
+                rec.check_exits(last)
+
+    def _enter(self, strategy: str, use_case: str, rec: Recommendation) -> Transaction | None:
+        self._counts["recommendations"] += 1
+        order = _entry_order(strategy, rec)
+        txn = Transaction(
+            transaction_id=f"T-{uuid.uuid4().hex[:16]}",
+            strategy=strategy,
+            symbol=rec.symbol,
+            side=rec.side,
+            quantity=float(rec.quantity),
+            entry_order_id=order.order_id,
+            take_profit=rec.take_profit,
+            stop_loss=rec.stop_loss,
+            created_at=self._clock.now(),
+            use_case=use_case,
+            reason=rec.reason,
+        )
+        order.transaction_id = txn.transaction_id
+        try:
+            self._repo.create(txn)
+        except DuplicatePositionError as exc:
+            self._counts["duplicates"] += 1
+            self._note(
+                logging.WARNING,
+                "skipped %s %g %s for strategy %r: it already has %s transaction %s on %s",
+                rec.side.value, rec.quantity, rec.symbol, strategy,
+                exc.existing_status, exc.existing_id, rec.symbol,
+                existing_transaction=exc.existing_id,
+            )  # fmt: skip
+            return None
+        with self._lock:
+            self._txns[txn.transaction_id] = txn
+            self._link(order, txn, "entry")
+        self._counts["submitted"] += 1
+        logger.debug("transaction %s WAITING: submitting %r", txn.transaction_id, order)
+        self._broker.submit(order)  # the broker runs the pre-trade checks; a denial cancels the transaction
+        with self._lock:
+            return copy.copy(txn)
+
+    # --- changes to one transaction ----------------------------------------------
+
+    def update_stop_loss(self, transaction_id: str, price: float) -> Transaction:
+        """Change the stop-loss of a WAITING (stored) or OPENED (live leg modified) transaction."""
+        return self._update_exit(transaction_id, price, stop=True)
+
+    def update_take_profit(self, transaction_id: str, price: float) -> Transaction:
+        """Change the take-profit of a WAITING (stored) or OPENED (live leg modified) transaction."""
+        return self._update_exit(transaction_id, price, stop=False)
+
+    def _update_exit(self, transaction_id: str, price: float, *, stop: bool) -> Transaction:
+        name = "stop_loss" if stop else "take_profit"
+        if not _positive(price):
+            raise OrderError(f"{name} must be a finite number > 0, got {price!r}")
+        with self._lock:
+            txn = self._require(
+                transaction_id, (TransactionStatus.WAITING, TransactionStatus.OPENED), f"set {name}"
+            )
+            reference = self._reference_price(txn)
+            if reference is not None:
+                check_exit_side(
+                    txn.symbol,
+                    txn.side,
+                    reference,
+                    take_profit=None if stop else price,
+                    stop_loss=price if stop else None,
+                )
+            leg_id = txn.sl_order_id if stop else txn.tp_order_id
+            if txn.status is TransactionStatus.OPENED and self._leg_is_live(leg_id):
+                assert leg_id is not None
+                if stop:
+                    self._broker.modify(leg_id, stop_price=price)  # OrderError if it cannot: nothing changed
+                else:
+                    self._broker.modify(leg_id, price=price)
+                setattr(txn, name, price)
+                self._save(txn)
+            else:
+                setattr(txn, name, price)
+                self._save(txn)
+                if txn.status is TransactionStatus.OPENED:
+                    self._replace_protection(txn)  # no live leg for it: send the pair afresh
+            logger.info(
+                "transaction %s: %s set to %g (%s)", txn.transaction_id, name, price, txn.status.value
+            )
+            return copy.copy(txn)
+
+    def close_position(self, transaction_id: str, reason: str = "") -> Order:
+        """Close an OPENED transaction at market: cancel its legs, send an EXIT order."""
+        with self._lock:
+            txn = self._require(transaction_id, (TransactionStatus.OPENED,), "close it")
+            self._require_no_exit(txn)
+            self._cancel_legs(txn, reason or f"transaction {transaction_id} closed on request")
+            order = self._exit_order(txn, txn.quantity, reason or "closed on request")
+            self._link(order, txn, "close")
+        self._broker.submit(order, check=False)
+        return order
+
+    def adjust_quantity(self, transaction_id: str, quantity: float) -> Order | None:
+        """Resize an OPENED transaction to ``quantity``: an EXIT order for a decrease, a
+        pre-trade-checked ENTRY order for an increase; the legs follow the new size once it
+        fills. None if the size is unchanged."""
+        if not _positive(quantity):
+            raise OrderError(f"quantity must be a finite number > 0, got {quantity!r}")
+        with self._lock:
+            txn = self._require(transaction_id, (TransactionStatus.OPENED,), "adjust its quantity")
+            self._require_no_exit(txn)
+            delta = quantity - txn.quantity
+            if abs(delta) < 1e-9:
+                return None
+            if delta < 0:
+                order = self._exit_order(txn, -delta, f"reduce to {quantity:g}")
+                self._link(order, txn, "reduce")
+            else:
+                order = Order(
+                    symbol=txn.symbol,
+                    side=txn.side,
+                    quantity=delta,
+                    strategy=txn.strategy,
+                    role=OrderRole.ENTRY,
+                    transaction_id=txn.transaction_id,
+                )
+                self._link(order, txn, "add")
+        self._broker.submit(order, check=delta > 0)
+        return order
+
+    def cancel(self, transaction_id: str, reason: str = "") -> bool:
+        """Cancel a WAITING transaction's entry order; True if it was cancelled."""
+        with self._lock:
+            txn = self._require(transaction_id, (TransactionStatus.WAITING,), "cancel it")
+            entry_id = txn.entry_order_id
+            reason = reason or "cancelled on request"
+            if entry_id is None or not self._leg_is_live(entry_id):
+                if entry_id is not None and self._broker.get_order(entry_id) is not None:
+                    return False  # the entry has just filled or ended: its event decides
+                self._cancel_txn(txn, reason)
+                return True
+        return self._broker.cancel(entry_id, reason)
+
+    def _require(
+        self, transaction_id: str, allowed: tuple[TransactionStatus, ...], action: str
+    ) -> Transaction:
+        txn = self._txns.get(transaction_id)
+        if txn is not None and txn.status in allowed:
+            return txn
+        states = " or ".join(s.value for s in allowed)
+        if txn is None:
+            stored = self._repo.get(transaction_id)
+            if stored is None:
+                raise OrderError(f"cannot {action}: unknown transaction {transaction_id!r}")
+            status = stored.status.value
+        else:
+            status = txn.status.value
+        raise OrderError(f"cannot {action}: transaction {transaction_id} is {status}; only {states} allowed")
+
+    def _require_no_exit(self, txn: Transaction) -> None:
+        for order_id, link in self._links.items():
+            if link.transaction_id == txn.transaction_id and link.purpose in ("close", "reduce", "add"):
+                raise OrderError(
+                    f"transaction {txn.transaction_id} already has {link.purpose} order {order_id} working"
+                )
+
+    def _reference_price(self, txn: Transaction) -> float | None:
+        if txn.entry_price is not None:
+            return txn.entry_price
+        entry = self._broker.get_order(txn.entry_order_id) if txn.entry_order_id else None
+        if entry is not None and entry.order_type is not OrderType.MARKET:
+            return entry.price if entry.price is not None else entry.stop_price
+        return self._broker.last_price(txn.symbol)
+
+    def _exit_order(self, txn: Transaction, quantity: float, reason: str) -> Order:
+        return Order(
+            symbol=txn.symbol,
+            side=txn.side.opposite,
+            quantity=quantity,
+            strategy=txn.strategy,
+            role=OrderRole.EXIT,
+            reduce_only=True,
+            transaction_id=txn.transaction_id,
+            reason=reason,
+        )
+
+    # --- queries and recovery ----------------------------------------------------
+
+    def active(self, strategy: str | None = None) -> list[Transaction]:
+        """Copies of the WAITING and OPENED transactions this manager tracks."""
+        with self._lock:
+            return [copy.copy(t) for t in self._txns.values() if strategy is None or t.strategy == strategy]
+
+    def restore(self) -> list[Transaction]:
+        """Reload active transactions from the repository (on desk start) and reconcile them
+        with the broker: a WAITING entry the broker no longer knows is cancelled; an OPENED
+        transaction whose legs are gone gets its stored TP/SL sent again."""
+        restored = []
+        with self._lock:
+            for txn in self._repo.active():
+                if txn.transaction_id in self._txns:
+                    continue
+                self._txns[txn.transaction_id] = txn
+                if txn.status is TransactionStatus.WAITING:
+                    self._restore_waiting(txn)
+                else:
+                    self._restore_opened(txn)
+                restored.append(copy.copy(txn))
+        logger.info("restored %d active transactions", len(restored))
+        return restored
+
+    def _restore_waiting(self, txn: Transaction) -> None:
+        entry = self._broker.get_order(txn.entry_order_id) if txn.entry_order_id else None
+        if entry is None or not entry.is_open:
+            self._cancel_txn(txn, "entry order not working at the broker after a restart")
+            return
+        self._links[entry.order_id] = Link(txn.transaction_id, OrderRole.ENTRY, "entry")
+
+    def _restore_opened(self, txn: Transaction) -> None:
+        live = [oid for oid in (txn.tp_order_id, txn.sl_order_id) if self._leg_is_live(oid)]
+        wanted = (txn.take_profit is not None) + (txn.stop_loss is not None)
+        if len(live) == wanted:
+            for order_id, role in (
+                (txn.tp_order_id, OrderRole.TAKE_PROFIT),
+                (txn.sl_order_id, OrderRole.STOP_LOSS),
+            ):
+                if order_id is not None:
+                    self._links[order_id] = Link(txn.transaction_id, role, "protect")
+            return
+        if txn.symbol not in self._broker.positions():
+            logger.warning(
+                "transaction %s is OPENED but the broker holds no %s position", txn.transaction_id, txn.symbol
+            )
+        self._replace_protection(txn)
+
+    def statistics(self) -> TradeManagerStatistics:
+        c = self._counts
+        with self._lock:
+            active = len(self._txns)
+        return TradeManagerStatistics(
+            passes=c["passes"],
+            skipped_passes=c["skipped_passes"],
+            recommendations=c["recommendations"],
+            submitted=c["submitted"],
+            duplicates=c["duplicates"],
+            opened=c["opened"],
+            closed=c["closed"],
+            cancelled=c["cancelled"],
+            errors=c["errors"],
+            active=active,
+        )
+
+    def __repr__(self) -> str:
+        s = self.statistics()
+        return (
+            f"TradeManager(active={s.active}, opened={s.opened}, closed={s.closed}, "
+            f"duplicates={s.duplicates}, skipped_passes={s.skipped_passes})"
+        )
+
+
+def _entry_order(strategy: str, rec: Recommendation) -> Order:
+    price = stop = None
+    if rec.entry_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+        price = rec.entry_price
+    if rec.entry_type in (OrderType.STOP, OrderType.STOP_LIMIT):
+        stop = rec.entry_price
+    return Order(
+        symbol=rec.symbol,
+        side=rec.side,
+        quantity=float(rec.quantity),
+        order_type=rec.entry_type,
+        price=price,
+        stop_price=stop,
+        strategy=strategy,
+        role=OrderRole.ENTRY,
+        reason=rec.reason,
+    )
+
+
+def _positive(value: object) -> bool:
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    )

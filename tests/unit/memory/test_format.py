@@ -15,8 +15,9 @@ from trading.memory import StateManager, StateVersion
 from trading.memory._format import HEADER_SIZE, MAGIC, parse_header
 
 
-def test_format_header_records_magic_version_codec_length_and_checksum(manager: StateManager,
-                                                                        state_path: Path) -> None:
+def test_format_header_records_magic_version_codec_length_and_checksum(
+    manager: StateManager, state_path: Path
+) -> None:
     manager.set("a", 1)
     manager.save()
 
@@ -41,8 +42,9 @@ def test_format_damaged_header_is_detected(manager: StateManager, state_path: Pa
         parse_header(bytes(raw))
 
 
-def test_format_legacy_plain_pickle_loads_and_is_upgraded_on_save(state_path: Path,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_format_legacy_plain_pickle_loads_and_is_upgraded_on_save(
+    state_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     state_path.write_bytes(pickle.dumps({"positions": {"ES": 2}, "n": 3}, protocol=4))
     sm = StateManager(state_path)
 

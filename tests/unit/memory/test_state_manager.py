@@ -152,7 +152,9 @@ def test_state_manager_bad_setting_raises_config_error(state_path: Path) -> None
         StateManager(state_path, unknown_option=1)
 
 
-def test_state_manager_unpicklable_value_is_refused_and_nothing_lost(manager: StateManager, state_path: Path) -> None:
+def test_state_manager_unpicklable_value_is_refused_and_nothing_lost(
+    manager: StateManager, state_path: Path
+) -> None:
     manager.set("good", 1)
     manager.save()
     before = state_path.read_bytes()

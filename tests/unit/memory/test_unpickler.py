@@ -37,19 +37,45 @@ class _Registered:
 
 def _snapshot() -> Snapshot:
     now = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
-    account = AccountView(cash=1e5, equity=1.01e5, buying_power=4e5, realized_pnl=10.0, unrealized_pnl=990.0,
-                          commissions=2.5, starting_balance=1e5, daily_realized_pnl=10.0, daily_pnl=997.5)
+    account = AccountView(
+        cash=1e5,
+        equity=1.01e5,
+        buying_power=4e5,
+        realized_pnl=10.0,
+        unrealized_pnl=990.0,
+        commissions=2.5,
+        starting_balance=1e5,
+        daily_realized_pnl=10.0,
+        daily_pnl=997.5,
+    )
     return Snapshot(
-        taken_at=now, heartbeat=now.timestamp(), desk_pid=123, started_at=now - timedelta(hours=1),
-        trading_state=TradingState.ACTIVE.name, state_reason="", paused=False, account=account,
-        equity_curve=Series(np.arange(1000.0), np.linspace(1e5, 1.01e5, 1000)), daily_pnl=Series.empty(),
-        positions=(PositionView(symbol="ES", quantity=2, avg_price=5000.0, last_price=5005.0,
-                                unrealized_pnl=500.0, realized_pnl=0.0),),
+        taken_at=now,
+        heartbeat=now.timestamp(),
+        desk_pid=123,
+        started_at=now - timedelta(hours=1),
+        trading_state=TradingState.ACTIVE.name,
+        state_reason="",
+        paused=False,
+        account=account,
+        equity_curve=Series(np.arange(1000.0), np.linspace(1e5, 1.01e5, 1000)),
+        daily_pnl=Series.empty(),
+        positions=(
+            PositionView(
+                symbol="ES",
+                quantity=2,
+                avg_price=5000.0,
+                last_price=5005.0,
+                unrealized_pnl=500.0,
+                realized_pnl=0.0,
+            ),
+        ),
         extra={"side": OrderSide.BUY, "when": now},
     )
 
 
-def test_unpickler_snapshot_round_trips_through_state_manager(manager: StateManager, state_path: Path) -> None:
+def test_unpickler_snapshot_round_trips_through_state_manager(
+    manager: StateManager, state_path: Path
+) -> None:
     snap = _snapshot()
     manager.set("desk.snapshot", snap)
     manager.save()
@@ -67,9 +93,15 @@ def test_unpickler_snapshot_round_trips_through_state_manager(manager: StateMana
 @pytest.mark.parametrize(
     "value",
     [
-        pd.DataFrame({"ts": pd.date_range("2026", periods=5, freq="s", tz="UTC"), "sym": list("abcab"),
-                      "px": np.arange(5.0), "cat": pd.Categorical(list("xyxyx")),
-                      "n": pd.array([1, None, 3, 4, 5], dtype="Int64")}),
+        pd.DataFrame(
+            {
+                "ts": pd.date_range("2026", periods=5, freq="s", tz="UTC"),
+                "sym": list("abcab"),
+                "px": np.arange(5.0),
+                "cat": pd.Categorical(list("xyxyx")),
+                "n": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+            }
+        ),
         pd.Series([1.0, 2.0], index=pd.Index(["a", "b"]), name="s"),
         pd.MultiIndex.from_tuples([("a", 1), ("b", 2)]),
         pd.Timestamp("2026-01-05 09:30", tz="America/Chicago"),
@@ -111,7 +143,9 @@ def test_unpickler_data_types_are_admitted(value: Any) -> None:
     ],
     ids=["os.system", "eval", "subprocess", "getattr", "pandas.read_pickle"],
 )
-def test_unpickler_code_execution_is_refused_and_nothing_runs(tmp_path: Path, payload: _Exploit, named: str) -> None:
+def test_unpickler_code_execution_is_refused_and_nothing_runs(
+    tmp_path: Path, payload: _Exploit, named: str
+) -> None:
     marker = tmp_path / "pwned"
     payload.args = tuple(a.format(marker=str(marker)) if isinstance(a, str) else a for a in payload.args)
     data = pickle.dumps({"x": payload}, protocol=4)

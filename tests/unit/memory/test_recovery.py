@@ -1,0 +1,88 @@
+"""Backups are kept, a corrupt or truncated main file falls back to the newest good backup."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from trading.errors import StateCorruptError
+from trading.memory import StateManager, backup_paths
+
+
+def _save_generations(path: Path, count: int, backups: int = 3) -> None:
+    sm = StateManager(path, backups=backups)
+    for i in range(count):
+        sm.set("i", i)
+        sm.save()  # generation i + 1
+    sm.close()
+
+
+def test_recovery_keeps_last_n_backups(state_path: Path) -> None:
+    _save_generations(state_path, 6, backups=3)
+
+    kept = backup_paths(state_path)
+
+    assert len(kept) == 3
+    assert [p.name for p in kept] == [f"state.pkl.bak.{g:012d}" for g in (5, 4, 3)]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_recovery_corrupt_main_loads_newest_backup_and_moves_bad_file(
+    state_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    _save_generations(state_path, 4)
+    raw = state_path.read_bytes()
+    state_path.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else raw[:-3] + b"\x00\x00\x00")
+    sm = StateManager(state_path)
+
+    with caplog.at_level(logging.WARNING, logger="trading.memory"):
+        assert sm.load() is True
+
+    assert sm.get("i") == 2  # the newest backup holds the previous generation
+    moved = list(state_path.parent.glob("state.pkl.corrupt.*"))
+    assert len(moved) == 1 and not state_path.exists()
+    message = caplog.records[-1].getMessage()
+    assert f"state file {state_path} is corrupt" in message
+    assert f"loaded backup {state_path}.bak.000000000003" in message
+    assert f"moved the bad file to {moved[0]}" in message
+    sm.save()  # and the writer carries on from the recovered state
+    assert StateManager(state_path).load() is True
+    sm.close()
+
+
+def test_recovery_skips_corrupt_backups(state_path: Path) -> None:
+    _save_generations(state_path, 4)
+    state_path.write_bytes(b"TRDSTATE garbage")
+    newest = backup_paths(state_path)[0]
+    newest.write_bytes(newest.read_bytes()[:20])
+
+    sm = StateManager(state_path)
+    sm.load()
+
+    assert sm.get("i") == 1
+    sm.close()
+
+
+def test_recovery_without_good_backup_raises_and_keeps_file(state_path: Path) -> None:
+    _save_generations(state_path, 1)
+    state_path.write_bytes(state_path.read_bytes()[:30])
+
+    sm = StateManager(state_path)
+    with pytest.raises(StateCorruptError, match=r"state.pkl is truncated"):
+        sm.load()
+    sm.close()
+
+    assert state_path.exists()
+
+
+def test_recovery_missing_main_loads_backup(state_path: Path) -> None:
+    _save_generations(state_path, 3)
+    state_path.unlink()
+
+    sm = StateManager(state_path)
+
+    assert sm.load() is True
+    assert sm.get("i") == 1
+    sm.close()

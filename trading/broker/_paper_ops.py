@@ -8,12 +8,13 @@ one event that says why.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from trading.broker._checks import check_modify as _check_modify
+from trading.broker._checks import finite_positive as _finite_positive
 from trading.broker._ledger import Ledger
 from trading.broker.base import PreTradeCheck
 from trading.bus import EventBus
@@ -425,33 +426,3 @@ class PaperOps:
             open_positions=len(self._ledger.open_positions()),
             **self._counts,
         )
-
-
-def _finite_positive(value: object) -> bool:
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    )
-
-
-def _check_modify(order: Order, quantity: float, price: float | None, stop_price: float | None) -> None:
-    """Raise ``OrderError`` unless every requested change is valid for ``order``."""
-    oid, kind = order.order_id, order.order_type
-    if price is None and stop_price is None and quantity == order.quantity:
-        raise OrderError(f"cannot modify {oid}: give a new quantity, price or stop_price")
-    if not _finite_positive(quantity) or quantity <= order.filled_quantity:
-        raise OrderError(
-            f"cannot modify {oid}: quantity must be a number above the filled {order.filled_quantity:g}, "
-            f"got {quantity!r}"
-        )
-    if price is not None:
-        if kind not in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-            raise OrderError(f"cannot modify {oid}: a {kind.value} order has no limit price")
-        if not _finite_positive(price):
-            raise OrderError(f"cannot modify {oid}: price must be a finite number > 0, got {price!r}")
-    if stop_price is not None:
-        if kind not in (OrderType.STOP, OrderType.STOP_LIMIT) or order.triggered:
-            raise OrderError(f"cannot modify {oid}: a {kind.value} order has no pending stop")
-        if not _finite_positive(stop_price):
-            raise OrderError(
-                f"cannot modify {oid}: stop_price must be a finite number > 0, got {stop_price!r}"
-            )

@@ -387,3 +387,27 @@ def _fresh_reader_cache() -> Iterator[None]:
     from dashboard.session import get_reader
 
     get_reader.clear()
+
+
+def chart_figure(chart: object) -> dict:
+    """The Plotly figure of an AppTest ``plotly_chart`` element, numeric arrays decoded."""
+    import base64
+    import json
+
+    def decode(node: object) -> object:
+        if isinstance(node, dict):
+            if "bdata" in node and "dtype" in node:
+                return np.frombuffer(base64.b64decode(node["bdata"]), dtype=np.dtype(node["dtype"])).tolist()
+            return {k: decode(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [decode(v) for v in node]
+        return node
+
+    return decode(json.loads(chart.proto.spec))  # type: ignore[attr-defined]
+
+
+def run_page(name: str):  # -> AppTest
+    """Run one page file alone (as AppTest), the way ``st.navigation`` would run it."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30).run()

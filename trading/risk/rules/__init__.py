@@ -1,0 +1,60 @@
+"""Risk rules: one file a rule, registered by kind in ``RULES``."""
+
+from trading.risk.rules.base import ACTION_STATES, Measure, Rule, RuleConfig, RuleContext
+from trading.risk.rules.cooldown_after_loss import CooldownAfterLoss, CooldownAfterLossConfig
+from trading.risk.rules.daily_realized_loss import DailyRealizedLoss, DailyRealizedLossConfig
+from trading.risk.rules.daily_realized_profit_target import (
+    DailyRealizedProfitTarget,
+    DailyRealizedProfitTargetConfig,
+)
+from trading.risk.rules.max_contracts import MaxContracts, MaxContractsConfig
+from trading.risk.rules.max_contracts_per_instrument import (
+    MaxContractsPerInstrument,
+    MaxContractsPerInstrumentConfig,
+)
+from trading.risk.rules.max_order_rate import MaxOrderRate, MaxOrderRateConfig
+from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace, NoStopLossGraceConfig
+from trading.risk.rules.registry import RULES, build_rule, register
+from trading.risk.rules.session_hours import SessionHours, SessionHoursConfig
+from trading.risk.rules.symbol_blocks import SymbolBlocks, SymbolBlocksConfig
+from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitConfig
+from trading.risk.rules.trailing_drawdown import TrailingDrawdown, TrailingDrawdownConfig
+from trading.risk.rules.unrealized_loss import UnrealizedLoss, UnrealizedLossConfig
+from trading.risk.rules.unrealized_profit import UnrealizedProfit, UnrealizedProfitConfig
+
+__all__ = [
+    "ACTION_STATES",
+    "RULES",
+    "CooldownAfterLoss",
+    "CooldownAfterLossConfig",
+    "DailyRealizedLoss",
+    "DailyRealizedLossConfig",
+    "DailyRealizedProfitTarget",
+    "DailyRealizedProfitTargetConfig",
+    "MaxContracts",
+    "MaxContractsConfig",
+    "MaxContractsPerInstrument",
+    "MaxContractsPerInstrumentConfig",
+    "MaxOrderRate",
+    "MaxOrderRateConfig",
+    "Measure",
+    "NoStopLossGrace",
+    "NoStopLossGraceConfig",
+    "Rule",
+    "RuleConfig",
+    "RuleContext",
+    "SessionHours",
+    "SessionHoursConfig",
+    "SymbolBlocks",
+    "SymbolBlocksConfig",
+    "TradeFrequencyLimit",
+    "TradeFrequencyLimitConfig",
+    "TrailingDrawdown",
+    "TrailingDrawdownConfig",
+    "UnrealizedLoss",
+    "UnrealizedLossConfig",
+    "UnrealizedProfit",
+    "UnrealizedProfitConfig",
+    "build_rule",
+    "register",
+]

@@ -1,0 +1,219 @@
+"""Risk configuration: frozen pydantic models loaded from YAML, unknown keys refused.
+
+``load_risk_config(path)`` raises ``ConfigError`` naming the file, the rule, the field,
+the bad value and what is allowed. Rules are a mapping of instance name -> settings; the
+instance's ``kind`` defaults to its name, so ``daily_realized_loss: {limit: 1000}`` works
+and two instances of one kind need distinct names and an explicit ``kind``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+)
+
+from trading.errors import ConfigError
+from trading.risk.rules.base import RuleConfig
+from trading.risk.rules.registry import RULES
+from trading.risk.rules.session_hours import LocalTime
+
+__all__ = [
+    "AccountConfig",
+    "NotifierConfig",
+    "ResetConfig",
+    "RiskConfig",
+    "config_digest",
+    "load_risk_config",
+    "parse_risk_config",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class AccountConfig(BaseModel):
+    model_config = _FROZEN
+
+    starting_balance: PositiveFloat = 100_000.0
+
+
+class ResetConfig(BaseModel):
+    """The daily reset: a local wall-clock time in an IANA time zone."""
+
+    model_config = _FROZEN
+
+    time: LocalTime = time(17, 0)
+    timezone: str = "America/Chicago"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as exc:  # zoneinfo raises several types for a bad key
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as America/Chicago)") from exc
+        return value
+
+
+class NotifierConfig(BaseModel):
+    model_config = _FROZEN
+
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    timeout_s: PositiveFloat = 2.0
+    min_severity: Literal["INFO", "WARNING", "CRITICAL"] = "WARNING"
+
+
+class RiskConfig(BaseModel):
+    model_config = _FROZEN
+
+    account: AccountConfig = AccountConfig()
+    reset: ResetConfig = ResetConfig()
+    notifier: NotifierConfig = NotifierConfig()
+    warning_threshold: float = Field(default=0.8, gt=0, le=1)
+    sweep_interval_s: PositiveFloat = 1.0
+    rules: dict[str, SerializeAsAny[RuleConfig]] = Field(default_factory=dict)
+
+    def enabled_rules(self) -> dict[str, RuleConfig]:
+        return {name: rule for name, rule in self.rules.items() if rule.enabled}
+
+
+class _TopLevel(BaseModel):
+    model_config = _FROZEN
+
+    account: AccountConfig = AccountConfig()
+    reset: ResetConfig = ResetConfig()
+    notifier: NotifierConfig = NotifierConfig()
+    warning_threshold: float = Field(default=0.8, gt=0, le=1)
+    sweep_interval_s: PositiveFloat = 1.0
+    rules: dict[str, Any] = Field(default_factory=dict)
+
+
+def _allowed(error: Mapping[str, Any], model: type[BaseModel]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    bounds = {
+        "greater_than": "a number > {gt}",
+        "greater_than_equal": "a number >= {ge}",
+        "less_than": "a number < {lt}",
+        "less_than_equal": "a number <= {le}",
+        "too_short": "at least {min_length} item(s)",
+        "string_pattern_mismatch": "text matching {pattern}",
+    }
+    if kind in bounds:
+        return bounds[kind].format(**ctx)
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected')}"
+    if kind == "extra_forbidden":
+        return f"the known fields: {', '.join(sorted(model.model_fields))}"
+    if kind == "missing":
+        return "a value (this field is required)"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        return "a number" if kind.startswith("float") else "a whole number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "true or false"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _raise_from(exc: ValidationError, path: str, model: type[BaseModel], rule: str | None) -> None:
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]) or "(rule)"
+    value = "(missing)" if error["type"] == "missing" else error.get("input")
+    if error["type"] == "extra_forbidden":
+        field = str(error["loc"][-1])
+    where = f"rule {rule!r}, " if rule else ""
+    allowed = _allowed(error, model)
+    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    raise ConfigError(
+        f"{path}: {where}field {field!r}: bad value {value!r}: allowed {allowed}{more}",
+        path=None if path.startswith("<") else path,
+        field=f"{rule}.{field}" if rule else field,
+        value=value,
+        allowed=allowed,
+    ) from exc
+
+
+def parse_risk_config(data: Any, source: str = "<dict>") -> RiskConfig:
+    """Validate an already-parsed mapping (``source`` names it in error messages)."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}", value=data)
+    try:
+        top = _TopLevel.model_validate(data)
+    except ValidationError as exc:
+        _raise_from(exc, source, _TopLevel, None)
+        raise  # unreachable: _raise_from always raises
+    rules: dict[str, RuleConfig] = {}
+    for name, body in top.rules.items():
+        body = {} if body is None else body
+        if not isinstance(body, Mapping):
+            raise ConfigError(
+                f"{source}: rule {name!r}, settings must be a mapping, got {body!r}",
+                path=None,
+                field=str(name),
+                value=body,
+                allowed="a mapping of fields",
+            )
+        kind = body.get("kind", name)
+        rule_type = RULES.get(kind)
+        if rule_type is None:
+            known = ", ".join(sorted(RULES))
+            raise ConfigError(
+                f"{source}: rule {name!r}, field 'kind': bad value {kind!r}: allowed one of {known}",
+                field=f"{name}.kind",
+                value=kind,
+                allowed=known,
+            )
+        model = rule_type.config_type
+        try:
+            rules[str(name)] = model.model_validate({**body, "kind": kind})
+        except ValidationError as exc:
+            _raise_from(exc, source, model, str(name))
+    return RiskConfig(
+        account=top.account,
+        reset=top.reset,
+        notifier=top.notifier,
+        warning_threshold=top.warning_threshold,
+        sweep_interval_s=top.sweep_interval_s,
+        rules=rules,
+    )
+
+
+def load_risk_config(path: str | Path) -> RiskConfig:
+    """Read and validate a risk YAML file; ``ConfigError`` on any problem, nothing half-loaded."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the risk config: {exc.strerror or exc}", path=file) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(
+            f"{file}: not valid YAML{where}: {getattr(exc, 'problem', exc)}", path=file
+        ) from exc
+    try:
+        return parse_risk_config(data, str(file))
+    except ConfigError as exc:
+        exc.path = file
+        raise
+
+
+def config_digest(path: str | Path) -> str:
+    """A hash of the file's bytes, to tell a real change from a touched file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,350 @@
+"""RiskEngine: rules indexed by event type, the trading state, the pre-trade check.
+
+Dispatch is a dict from event class to a tuple of bound rule methods, so an event only
+reaches the rules that asked for it. A rule's finding is a ``Violation`` value handed to
+the ``sink`` (the ``RiskManager`` records and enforces it); a rule that raises is logged,
+counted as a fault of that rule, and the other rules still run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from trading.bus import EventBus
+from trading.clock import Clock
+from trading.errors import InvalidStateTransition
+from trading.model import Event, Order, Severity, TradingState, TradingStateChanged
+from trading.risk.enforcement import would_have
+from trading.risk.lockouts import LockoutManager
+from trading.risk.pnl import PnLTracker
+from trading.risk.reset import ResetScheduler
+from trading.risk.rules.base import Rule
+from trading.risk.timers import TimerManager
+from trading.risk.types import LimitWarning, RuleStatus, Violation
+
+__all__ = ["STATE_TABLE", "RiskEngine"]
+
+logger = logging.getLogger(__name__)
+
+_A, _R, _H = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
+STATE_TABLE: dict[TradingState, frozenset[TradingState]] = {
+    _A: frozenset({_R, _H}),
+    _R: frozenset({_A, _H}),
+    _H: frozenset({_A, _R}),
+}
+# Rules whose "used" fraction is not a distance to a limit worth a warning.
+_NO_WARNING = frozenset({"cooldown_after_loss", "session_hours", "symbol_blocks", "max_order_rate"})
+
+Handler = Callable[[Any], Violation | None]
+Sink = Callable[[Violation, Event | None], None]
+
+
+class RiskEngine:
+    def __init__(
+        self,
+        bus: EventBus,
+        clock: Clock,
+        *,
+        pnl: PnLTracker,
+        lockouts: LockoutManager,
+        timers: TimerManager,
+        reset: ResetScheduler,
+        warning_threshold: float = 0.8,
+        rules: Iterable[Rule] = (),
+        sink: Sink | None = None,
+        on_warning: Callable[[LimitWarning], None] | None = None,
+    ) -> None:
+        self._bus = bus
+        self._clock = clock
+        self.pnl = pnl
+        self.lockouts = lockouts
+        self.timers = timers
+        self.reset = reset
+        self.warning_threshold = warning_threshold
+        self.sink = sink
+        self.on_warning = on_warning
+        self._tz = ZoneInfo(reset.timezone)
+        self.state = TradingState.ACTIVE
+        self.state_reason = "started"
+        self.paused = False
+        self.pause_reason = ""
+        self._rules: dict[str, Rule] = {}
+        self._dispatch: dict[type, tuple[Handler, ...]] = {}
+        self._by_type: dict[type, list[Handler]] = {}
+        self._checkers: tuple[Rule, ...] = ()
+        self._warned: set[str] = set()
+        self.recent: deque[Violation] = deque(maxlen=500)
+        self.events = self.checks = self.denials = 0
+        self.violations = self.shadow_violations = self.faults = self.warnings = 0
+        self.set_rules(rules)
+
+    # --- rules ---------------------------------------------------------------------
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        return dict(self._rules)
+
+    def set_rules(self, rules: Iterable[Rule]) -> None:
+        """Replace the rule set in place and rebuild the dispatch index (disabled rules stay out)."""
+        self._rules = {rule.name: rule for rule in rules}
+        by_type: dict[type, list[Handler]] = {}
+        for rule in self._rules.values():
+            if not rule.config.enabled:
+                continue
+            for event_type, handler in rule.handlers().items():
+                by_type.setdefault(event_type, []).append(handler)
+        self._by_type = by_type
+        self._dispatch = {t: tuple(h) for t, h in by_type.items()}
+        self._checkers = tuple(r for r in self._rules.values() if r.config.enabled and r.checks_orders)
+        self._warned &= set(self._rules)
+
+    def _resolve(self, event_type: type) -> tuple[Handler, ...]:
+        found: list[Handler] = []
+        for klass in event_type.__mro__:
+            found.extend(self._by_type.get(klass, ()))
+        handlers = self._dispatch[event_type] = tuple(found)
+        return handlers
+
+    # --- events (the hot path) -------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        """Run the rules that listen to ``type(event)``."""
+        self.events += 1
+        handlers = self._dispatch.get(event.__class__)
+        if handlers is None:
+            handlers = self._resolve(event.__class__)
+        for handler in handlers:
+            try:
+                found = handler(event)
+            except Exception:
+                self._fault(handler, event)
+                continue
+            if found is not None:
+                self.emit(found, event)
+
+    def _fault(self, handler: Handler, event: Event) -> None:
+        rule = getattr(handler, "__self__", None)
+        self.faults += 1
+        count = 0
+        if isinstance(rule, Rule):
+            rule.faults += 1
+            count = rule.faults
+        if count <= 3 or count % 1000 == 0:
+            logger.exception("rule %s failed on %r (fault %d); other rules go on", rule, event, count)
+
+    def emit(self, violation: Violation, event: Event | None) -> None:
+        """Hand a violation to the sink; a shadow rule's becomes a 'would have' record."""
+        rule = self._rules.get(violation.rule)
+        if rule is not None and rule.shadow:
+            at = violation.ts.astimezone(self._tz).strftime("%H:%M:%S")
+            violation = replace(
+                violation,
+                shadow=True,
+                severity=Severity.INFO,
+                message=f"{would_have(violation.action)} at {at}, {violation.message}",
+            )
+            self.shadow_violations += 1
+        else:
+            self.violations += 1
+        self.recent.append(violation)
+        logger.warning(
+            "risk violation %s: %s (action %s)", violation.rule, violation.message, violation.action
+        )
+        if self.sink is not None:
+            self.sink(violation, event)
+
+    # --- pre-trade check ---------------------------------------------------------------
+
+    def reduces_exposure(self, order: Order) -> bool:
+        held = self.pnl.quantity(order.symbol)
+        return held != 0.0 and order.side.sign * held < 0 and order.quantity <= abs(held) + 1e-9
+
+    def check(self, order: Order) -> tuple[str, str] | None:
+        """None lets ``order`` through; (rule, reason) denies it. Installed on the broker."""
+        now = self._clock.now()
+        self.checks += 1
+        self.housekeeping(now)
+        reducing = self.reduces_exposure(order)
+        verdict = self._state_verdict(order, reducing)
+        if verdict is None:
+            for rule in self._checkers:
+                try:
+                    reason = rule.check(order, reducing, now)
+                except Exception:
+                    self._fault(rule.check, None)  # type: ignore[arg-type]  # no event: an order check
+                    reason = f"rule {rule.name} failed while checking; order denied"
+                if reason is None:
+                    continue
+                if rule.shadow:
+                    self.emit(
+                        rule.violation(
+                            f"{order.side.value} {order.quantity:g} {order.symbol}: {reason}",
+                            action="deny",
+                            symbol=order.symbol,
+                            ts=now,
+                        ),
+                        None,
+                    )
+                    continue
+                verdict = (rule.name, reason)
+                break
+        if verdict is not None:
+            self.denials += 1
+            logger.info("order %s denied by %s: %s", order.order_id, verdict[0], verdict[1])
+            return verdict
+        for rule in self._checkers:
+            rule.on_passed(order, now)
+        return None
+
+    def _state_verdict(self, order: Order, reducing: bool) -> tuple[str, str] | None:
+        if self.state is TradingState.HALTED:
+            return "trading_state", f"account HALTED ({self.state_reason}): no new orders"
+        if reducing:
+            return None
+        if self.state is TradingState.REDUCING:
+            return (
+                "trading_state",
+                f"account REDUCING ({self.state_reason}): only orders that reduce exposure",
+            )
+        lock = self.lockouts.get(order.symbol)
+        if lock is not None:
+            return lock.rule, f"{order.symbol} locked out: {lock.reason}"
+        return None
+
+    # --- state -------------------------------------------------------------------------
+
+    def refresh_state(self) -> TradingState:
+        """Derive the state from the pause flag and the account lockout; publish a change."""
+        lock = self.lockouts.get("account")
+        if self.paused:
+            target, reason = TradingState.HALTED, self.pause_reason
+        elif lock is not None:
+            target, reason = lock.state, f"{lock.rule}: {lock.reason}"
+        else:
+            target, reason = TradingState.ACTIVE, "no lockout"
+        if target is not self.state:
+            self._transition(target, reason)
+        else:
+            self.state_reason = reason if target is not TradingState.ACTIVE else self.state_reason
+        return self.state
+
+    def _transition(self, target: TradingState, reason: str) -> None:
+        if target not in STATE_TABLE[self.state]:
+            raise InvalidStateTransition("trading state", self.state, target)
+        previous, self.state, self.state_reason = self.state, target, reason
+        logger.warning("trading state %s -> %s: %s", previous.value, target.value, reason)
+        self._bus.publish(
+            TradingStateChanged(ts=self._clock.now(), previous=previous, state=target, reason=reason)
+        )
+
+    def set_paused(self, paused: bool, reason: str) -> None:
+        self.paused, self.pause_reason = paused, reason
+        self.refresh_state()
+
+    # --- time ----------------------------------------------------------------------------
+
+    def housekeeping(self, now: datetime) -> None:
+        """The daily reset when due, then lockouts whose time is up. Cheap when nothing is due."""
+        if now >= self.reset.next_reset:
+            self.daily_reset(now)
+        if self.lockouts.expire(now):
+            self.refresh_state()
+
+    def daily_reset(self, now: datetime) -> None:
+        self.reset.roll(now)
+        self.pnl.reset_day(self.reset.trading_day(now))
+        for rule in self._rules.values():
+            rule.reset_daily()
+        self.lockouts.clear_daily()
+        self._warned.clear()
+        self.refresh_state()
+
+    def sweep(self, now: datetime) -> list[Violation]:
+        """Re-evaluate every enabled rule (unrealized, grace timers, session end...)."""
+        self.housekeeping(now)
+        found: list[Violation] = []
+        for rule in self._rules.values():
+            if not rule.config.enabled:
+                continue
+            try:
+                found.extend(rule.sweep(now))
+            except Exception:
+                self._fault(rule.sweep, None)  # type: ignore[arg-type]  # the sweep has no event
+        for violation in found:
+            self.emit(violation, None)
+        return found
+
+    # --- distance to limits ----------------------------------------------------------------
+
+    def rule_status(self) -> list[RuleStatus]:
+        out: list[RuleStatus] = []
+        for rule in self._rules.values():
+            cfg = rule.config
+            try:
+                m = rule.measure()
+            except Exception:
+                self._fault(rule.measure, None)  # type: ignore[arg-type]  # measuring has no event
+                continue
+            used = m.value / m.limit if m.limit > 0 else 0.0
+            threshold = cfg.warning_threshold or self.warning_threshold
+            if m.breached or used > 1.0 + 1e-9:
+                status = "breached"
+            elif used >= threshold and cfg.kind not in _NO_WARNING:
+                status = "warning"
+            else:
+                status = "ok"
+            out.append(
+                RuleStatus(
+                    rule=rule.name,
+                    kind=cfg.kind,
+                    enabled=cfg.enabled,
+                    mode=cfg.mode,
+                    action=cfg.action,
+                    value=m.value,
+                    limit=m.limit,
+                    used=used,
+                    status=status if cfg.enabled else "ok",
+                    unit=m.unit,
+                    detail=m.detail,
+                )
+            )
+        return out
+
+    def check_warnings(self, now: datetime | None = None) -> list[LimitWarning]:
+        """Warn once per crossing of a rule's warning threshold (re-armed below 90% of it)."""
+        now = now or self._clock.now()
+        raised: list[LimitWarning] = []
+        for status in self.rule_status():
+            if not status.enabled or status.kind in _NO_WARNING or status.limit <= 0:
+                continue
+            rule = self._rules[status.rule]
+            threshold = rule.config.warning_threshold or self.warning_threshold
+            if status.used < threshold * 0.9:
+                self._warned.discard(status.rule)
+                continue
+            if status.used < threshold or status.rule in self._warned:
+                continue
+            if status.status == "breached":
+                self._warned.add(status.rule)  # the violation itself has alerted; no warning after it
+                continue
+            self._warned.add(status.rule)
+            self.warnings += 1
+            message = f"{status.rule} at {status.used:.0%} of its limit ({status.detail})"
+            logger.warning("risk warning: %s", message)
+            warning = LimitWarning(ts=now, rule=status.rule, message=message, used=status.used)
+            raised.append(warning)
+            if self.on_warning is not None:
+                self.on_warning(warning)
+        return raised
+
+    def __repr__(self) -> str:
+        return (
+            f"RiskEngine(state={self.state.value}, rules={len(self._rules)}, events={self.events}, "
+            f"violations={self.violations}, denials={self.denials})"
+        )

@@ -1,0 +1,434 @@
+"""RiskManager: wires the bus, the broker, the trackers, the engine and enforcement.
+
+``start()`` subscribes to every broker event type (trackers see each event before the
+rules), installs ``engine.check`` as the broker's pre-trade check and restores persisted
+lockouts. Violations are enforced first (closing orders go out before any disk I/O), then
+recorded with the event that caused them and published as ``RuleViolated``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from trading.broker.base import Broker
+from trading.bus import EventBus
+from trading.clock import Clock
+from trading.errors import ConfigError
+from trading.model import (
+    AccountUpdated,
+    Event,
+    MarketDataUpdated,
+    OrderAccepted,
+    OrderCancelled,
+    OrderDenied,
+    OrderExpired,
+    OrderFilled,
+    OrderModified,
+    OrderRejected,
+    OrderSubmitted,
+    PositionChanged,
+    PositionClosed,
+    PositionEvent,
+    PositionOpened,
+    RuleViolated,
+    Severity,
+    TradingState,
+)
+from trading.risk._building import build_rules, default_notifier, rule_state
+from trading.risk._sweep import run_sweep
+from trading.risk.config import RiskConfig, config_digest, load_risk_config
+from trading.risk.enforcement import AuditStore, Enforcer
+from trading.risk.engine import RiskEngine
+from trading.risk.lockouts import LockoutManager, LockoutStore
+from trading.risk.notifier import Notifier
+from trading.risk.pnl import PnLTracker
+from trading.risk.reset import ResetScheduler
+from trading.risk.rules.base import RuleContext
+from trading.risk.timers import TimerManager
+from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation
+
+__all__ = ["RiskManager", "ViolationStore"]
+
+logger = logging.getLogger(__name__)
+
+_ORDER_EVENTS = (
+    OrderSubmitted,
+    OrderAccepted,
+    OrderFilled,
+    OrderCancelled,
+    OrderRejected,
+    OrderDenied,
+    OrderExpired,
+    OrderModified,
+)
+_POSITION_EVENTS = (PositionOpened, PositionChanged, PositionClosed)
+_OTHER_EVENTS: tuple[type[Event], ...] = (*_ORDER_EVENTS, AccountUpdated)
+
+
+class ViolationStore(Protocol):
+    """What ``trading.storage.ViolationRepository`` provides."""
+
+    def add(
+        self,
+        *,
+        ts: datetime,
+        rule: str,
+        message: str,
+        action: str,
+        severity: str,
+        shadow: bool,
+        symbol: str | None,
+        values: dict[str, Any],
+        event: str,
+    ) -> Any: ...
+
+    def recent(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]: ...
+
+
+class RiskManager:
+    def __init__(
+        self,
+        bus: EventBus,
+        broker: Broker,
+        clock: Clock,
+        cfg: RiskConfig,
+        *,
+        violations: ViolationStore | None = None,
+        lockouts: LockoutStore | None = None,
+        audit: AuditStore | None = None,
+        notifier: Notifier | None = None,
+        account: str = "default",
+        config_path: str | Path | None = None,
+    ) -> None:
+        self._bus, self._broker, self._clock = bus, broker, clock
+        self.clock = clock
+        self.config = cfg
+        self.account = account
+        self._violations = violations
+        self._audit = audit
+        self.config_path = None if config_path is None else Path(config_path)
+        self._config_stamp = self._stamp()
+        self._owns_notifier = notifier is None
+        self.notifier = notifier if notifier is not None else default_notifier(cfg, account)
+        self.reset = ResetScheduler(clock, at=cfg.reset.time, timezone=cfg.reset.timezone)
+        self.pnl = PnLTracker(
+            cash=broker.account().cash,
+            trading_day=self.reset.trading_day(clock.now()),
+            multiplier=lambda symbol: broker.instrument(symbol).multiplier,
+        )
+        self.timers = TimerManager(clock)
+        self._lockouts = LockoutManager(bus, clock, store=lockouts)
+        self.enforcer = Enforcer(bus, broker, clock, self._lockouts, audit=audit, notifier=self.notifier)
+        self.engine = RiskEngine(
+            bus,
+            clock,
+            pnl=self.pnl,
+            lockouts=self._lockouts,
+            timers=self.timers,
+            reset=self.reset,
+            warning_threshold=cfg.warning_threshold,
+            sink=self._on_violation,
+            on_warning=self._on_warning,
+        )
+        self.engine.set_rules(build_rules(cfg, self._context(cfg), {}))
+        self._started = False
+        self.reloads = self.reload_failures = self.sweeps = 0
+
+    def _context(self, cfg: RiskConfig) -> RuleContext:
+        return RuleContext(
+            clock=self._clock,
+            pnl=self.pnl,
+            timers=self.timers,
+            reset=self.reset,
+            starting_balance=cfg.account.starting_balance,
+            open_orders=self._broker.open_orders,
+        )
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Subscribe, install the pre-trade check, seed positions, restore lockouts. Idempotent."""
+        if self._started:
+            return
+        self._started = True
+        self.pnl.seed(
+            {s: (p.quantity, p.avg_price, p.last_price) for s, p in self._broker.positions().items()}
+        )
+        restored = self._lockouts.restore(
+            lambda rule: rule_state(self.config, rule),
+            last_reset=self.reset.previous_reset(self._clock.now()),
+        )
+        bus = self._bus
+        bus.subscribe(MarketDataUpdated, self._on_market)
+        for position_kind in _POSITION_EVENTS:
+            bus.subscribe(position_kind, self._on_position)
+        for kind in _OTHER_EVENTS:
+            bus.subscribe(kind, self.engine.on_event)
+        self._broker.add_pre_trade_check(self.engine.check)
+        self.engine.refresh_state()
+        logger.info(
+            "risk manager started for %s: %d rules, %d lockouts restored, state %s",
+            self.account,
+            len(self.engine.rules),
+            len(restored),
+            self.engine.state.value,
+        )
+
+    def stop(self) -> None:
+        """Unsubscribe and close the notifier this manager built. (The broker keeps its check.)"""
+        if self._started:
+            self._started = False
+            self._bus.unsubscribe(MarketDataUpdated, self._on_market)
+            for position_kind in _POSITION_EVENTS:
+                self._bus.unsubscribe(position_kind, self._on_position)
+            for kind in _OTHER_EVENTS:
+                self._bus.unsubscribe(kind, self.engine.on_event)
+        if self._owns_notifier:
+            self.notifier.close()
+
+    close = stop
+
+    # --- event handlers ------------------------------------------------------------------
+
+    def _on_market(self, event: MarketDataUpdated) -> None:
+        self.pnl.on_market(event)
+        engine = self.engine
+        if event.ts >= self.reset.next_reset:
+            engine.housekeeping(event.ts)
+        engine.on_event(event)
+
+    def _on_position(self, event: PositionEvent) -> None:
+        self.pnl.on_position(event)
+        if type(event) is PositionClosed:
+            self.enforcer.position_closed(event.symbol, all_flat=not self.pnl.open_positions())
+        else:
+            self.enforcer.position_changed(event.symbol)
+        self.engine.housekeeping(event.ts)
+        self.engine.on_event(event)
+        self.engine.check_warnings(event.ts)
+
+    def _on_violation(self, violation: Violation, event: Event | None) -> None:
+        if not violation.shadow and violation.action != "deny":
+            self.enforcer.enforce(violation)
+            self.engine.refresh_state()
+        self._bus.publish(
+            RuleViolated(
+                ts=violation.ts,
+                rule=violation.rule,
+                message=violation.message,
+                action=violation.action,
+                severity=violation.severity,
+                shadow=violation.shadow,
+                symbol=violation.symbol,
+                values=dict(violation.values),
+            )
+        )
+        if self._violations is not None:
+            try:
+                self._violations.add(
+                    ts=violation.ts,
+                    rule=violation.rule,
+                    message=violation.message,
+                    action=violation.action,
+                    severity=violation.severity.value,
+                    shadow=violation.shadow,
+                    symbol=violation.symbol,
+                    values=_plain(violation.values),
+                    event=repr(event) if event is not None else "risk sweep",
+                )
+            except Exception:  # recording must not undo enforcement, which has already happened
+                logger.exception("could not record violation %r", violation)
+
+    def _on_warning(self, warning: LimitWarning) -> None:
+        self.enforcer.alert(Severity.WARNING, warning.message, warning.rule)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @property
+    def state(self) -> TradingState:
+        return self.engine.state
+
+    @property
+    def state_reason(self) -> str:
+        return self.engine.state_reason
+
+    @property
+    def paused(self) -> bool:
+        return self.engine.paused
+
+    @property
+    def next_reset(self) -> datetime:
+        return self.reset.next_reset
+
+    def rule_status(self) -> list[RuleStatus]:
+        return self.engine.rule_status()
+
+    def lockouts(self) -> list[Lockout]:
+        return self._lockouts.all()
+
+    def recent_violations(self, limit: int = 50) -> list[Violation]:
+        """Newest first: from the database when there is one, else from memory."""
+        if self._violations is None:
+            return list(reversed(self.engine.recent))[:limit]
+        return [
+            Violation(
+                ts=row["ts"],
+                rule=row["rule"],
+                message=row["message"],
+                action=row["action"],
+                severity=Severity(row["severity"]),
+                shadow=bool(row["shadow"]),
+                symbol=row["symbol"],
+                values=dict(row["values"] or {}),
+            )
+            for row in self._violations.recent(limit)
+        ]
+
+    # --- operator actions --------------------------------------------------------------------
+
+    def pause(self, reason: str, who: str = "dashboard") -> None:
+        """HALTED until ``resume``: no new orders; cancels and flattening still work."""
+        self.engine.set_paused(True, f"paused by {who}: {reason}")
+        self._operator("pause", reason, who, f"state {self.state.value}")
+
+    def resume(self, reason: str, who: str = "dashboard") -> None:
+        self.engine.set_paused(False, "")
+        self._operator("resume", reason, who, f"state {self.state.value}")
+
+    def unlock(self, scope: str = "account", reason: str = "", who: str = "dashboard") -> bool:
+        ended = self._lockouts.unlock(scope, f"unlocked by {who}: {reason}")
+        self.engine.refresh_state()
+        self._operator("unlock", reason, who, f"{scope} unlocked" if ended else f"{scope} had no lockout")
+        return ended is not None
+
+    def flatten(self, reason: str, who: str = "dashboard") -> str:
+        """Flatten now on an operator's request (audited like a rule's flatten)."""
+        return self.enforcer.flatten(f"operator:{who}", reason)
+
+    def _operator(self, action: str, reason: str, who: str, result: str) -> None:
+        logger.warning("operator %s by %s: %s -> %s", action, who, reason, result)
+        if self._audit is not None:
+            self._audit.add(
+                ts=self._clock.now(), action=action, rule=f"operator:{who}", reason=reason, result=result
+            )
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def reload_config(self, path: str | Path | None = None) -> bool:
+        """Replace the rules from ``path`` (default: the configured path). An invalid file is
+        refused and logged, and the running rules stay."""
+        source = Path(path) if path is not None else self.config_path
+        if source is None:
+            raise ConfigError("reload_config needs a path: this RiskManager was built without config_path")
+        try:
+            cfg = load_risk_config(source)
+        except ConfigError as exc:
+            self.reload_failures += 1
+            logger.error("risk config reload refused, the running rules stay: %s", exc)
+            self.enforcer.alert(Severity.WARNING, f"risk config reload refused: {exc}", "config")
+            return False
+        self.apply_config(cfg)
+        if path is None or Path(path) == self.config_path:
+            self._config_stamp = self._stamp()
+        logger.warning("risk config reloaded from %s: %d rules", source, len(cfg.rules))
+        return True
+
+    def apply_config(self, cfg: RiskConfig) -> None:
+        """Swap in a validated config; rules whose settings did not change keep their state."""
+        same_base = cfg.account == self.config.account and cfg.reset == self.config.reset
+        if cfg.reset != self.config.reset:
+            self.reset = self.engine.reset = ResetScheduler(
+                self._clock, at=cfg.reset.time, timezone=cfg.reset.timezone
+            )
+        keep = self.engine.rules if same_base else {}
+        self.engine.set_rules(build_rules(cfg, self._context(cfg), keep))
+        self.engine.warning_threshold = cfg.warning_threshold
+        self.config = cfg
+        self.reloads += 1
+
+    def _stamp(self) -> tuple[float, int, str] | None:
+        if self.config_path is None:
+            return None
+        try:
+            stat = self.config_path.stat()
+            return (stat.st_mtime, stat.st_size, config_digest(self.config_path))
+        except OSError:
+            return None
+
+    def check_config_changed(self) -> bool:
+        """Reload when the file's content changed (mtime/size polled, then hashed). True if reloaded."""
+        if self.config_path is None:
+            return False
+        try:
+            stat = self.config_path.stat()
+        except OSError:
+            return False
+        old = self._config_stamp
+        if old is not None and (stat.st_mtime, stat.st_size) == old[:2]:
+            return False
+        digest = config_digest(self.config_path)
+        if old is not None and digest == old[2]:
+            self._config_stamp = (stat.st_mtime, stat.st_size, digest)
+            return False
+        self._config_stamp = (
+            stat.st_mtime,
+            stat.st_size,
+            digest,
+        )  # a refused file is not retried until it changes
+        return self.reload_config()
+
+    # --- the periodic sweep ------------------------------------------------------------------------
+
+    async def sweep_job(self) -> dict[str, Any]:
+        """The risk lane's job: ``executor.submit_task("risk_sweep", rm.sweep_job, lane="risk", key=...)``."""
+        return self.sweep()
+
+    def sweep(self) -> dict[str, Any]:
+        self.sweeps += 1
+        return run_sweep(self)
+
+    # --- observability -----------------------------------------------------------------------------
+
+    def statistics(self) -> RiskStatistics:
+        engine, enforcer = self.engine, self.enforcer
+        return RiskStatistics(
+            state=engine.state.value,
+            rules=len(engine.rules),
+            events=engine.events,
+            checks=engine.checks,
+            denials=engine.denials,
+            violations=engine.violations,
+            shadow_violations=engine.shadow_violations,
+            rule_faults=engine.faults,
+            enforcement_actions=enforcer.actions,
+            enforcement_suppressed=enforcer.suppressed,
+            warnings=engine.warnings,
+            lockouts=len(self._lockouts),
+            reloads=self.reloads,
+            reload_failures=self.reload_failures,
+            sweeps=self.sweeps,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"RiskManager(account={self.account!r}, state={self.state.value}, "
+            f"rules={len(self.engine.rules)}, "
+            f"lockouts={len(self._lockouts)}, daily_net={self.pnl.daily_net:.2f})"
+        )
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe copies of a violation's values (datetimes as text, non-finite floats as text)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            out[key] = str(value)
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out

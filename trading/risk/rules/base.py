@@ -1,0 +1,139 @@
+"""What every rule is: a frozen config model and a ``Rule`` that turns events into violations.
+
+A rule declares the event types it listens to (``handlers()``); the engine calls it only
+for those. A rule may also vet orders before the broker sees them (``check``), re-evaluate
+on the periodic sweep (``sweep``) and report how close the account is to its limit
+(``measure``). Rules never raise on purpose: a finding is a ``Violation`` value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trading.clock import Clock
+from trading.model import Event, Order, Severity, TradingState
+from trading.risk.pnl import PnLTracker
+from trading.risk.reset import ResetScheduler
+from trading.risk.timers import TimerManager
+from trading.risk.types import Violation
+
+__all__ = ["ACTION_STATES", "Measure", "Rule", "RuleConfig", "RuleContext"]
+
+Mode = Literal["enforce", "shadow"]
+
+# The trading state an action's lockout imposes.
+ACTION_STATES: dict[str, TradingState] = {
+    "flatten_and_lock": TradingState.HALTED,
+    "lock": TradingState.REDUCING,
+    "cooldown": TradingState.REDUCING,
+}
+
+
+class RuleConfig(BaseModel):
+    """Fields every rule has. Subclasses narrow ``action`` to what the rule can do."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    enabled: bool = True
+    mode: Mode = "enforce"
+    action: str = "alert"
+    warning_threshold: float | None = Field(default=None, gt=0, le=1)
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """How close a rule is to its limit: ``value`` against ``limit`` in ``unit``."""
+
+    value: float
+    limit: float
+    unit: str = "$"
+    detail: str = ""
+    breached: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleContext:
+    """What rules may read. ``open_orders(symbol)`` lists the broker's working orders."""
+
+    clock: Clock
+    pnl: PnLTracker
+    timers: TimerManager
+    reset: ResetScheduler
+    starting_balance: float
+    open_orders: Callable[[str | None], Sequence[Order]]
+
+
+class Rule:
+    kind: ClassVar[str] = ""
+    config_type: ClassVar[type[RuleConfig]] = RuleConfig
+    checks_orders: ClassVar[bool] = False  # True when ``check`` can deny
+
+    def __init__(self, name: str, config: RuleConfig, ctx: RuleContext) -> None:
+        self.name = name
+        self.config = config
+        self.ctx = ctx
+        self.pnl = ctx.pnl
+        self.shadow = config.mode == "shadow"
+        self.faults = 0
+        self.fired = 0
+
+    # --- what subclasses override -----------------------------------------------
+
+    def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
+        """Event type -> bound method; the engine indexes its dispatch on this."""
+        return {}
+
+    def check(self, order: Order, reducing: bool, now: datetime) -> str | None:
+        """A reason to deny ``order``, or None. ``reducing``: it only reduces exposure."""
+        return None
+
+    def on_passed(self, order: Order, now: datetime) -> None:
+        """``order`` passed every pre-trade check (rate counters note it here)."""
+
+    def sweep(self, now: datetime) -> list[Violation]:
+        """Re-evaluate on the periodic sweep (timers, unrealized, session end)."""
+        return []
+
+    def measure(self) -> Measure:
+        return Measure(0.0, 0.0)
+
+    def reset_daily(self) -> None:
+        """The daily reset: clear daily counters and latches."""
+
+    # --- helpers -----------------------------------------------------------------
+
+    def violation(
+        self,
+        message: str,
+        *,
+        action: str | None = None,
+        symbol: str | None = None,
+        severity: Severity = Severity.CRITICAL,
+        ts: datetime | None = None,
+        **values: Any,
+    ) -> Violation:
+        self.fired += 1
+        return Violation(
+            ts=ts or self.ctx.clock.now(),
+            rule=self.name,
+            message=message,
+            action=action or self.config.action,
+            severity=severity,
+            symbol=symbol,
+            values=values,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, mode={self.config.mode}, action={self.config.action})"
+
+
+def money(value: float) -> str:
+    """1012.5 -> '1,012.50'; -1012.5 -> '-1,012.50'."""
+    return f"{value:,.2f}"

@@ -1,0 +1,59 @@
+"""cooldown_after_loss: pause new entries for N minutes after a losing trade."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import Field, PositiveFloat
+
+from trading.model import Event, PositionChanged, PositionClosed, PositionEvent, Severity
+from trading.risk.rules.base import Measure, Rule, RuleConfig, money
+from trading.risk.types import Violation
+
+__all__ = ["CooldownAfterLoss", "CooldownAfterLossConfig"]
+
+
+class CooldownAfterLossConfig(RuleConfig):
+    kind: Literal["cooldown_after_loss"] = "cooldown_after_loss"
+    minutes: PositiveFloat
+    min_loss: float = Field(default=0.0, ge=0, description="only losses larger than this start a cooldown")
+    action: Literal["cooldown", "alert"] = "cooldown"
+
+
+class CooldownAfterLoss(Rule):
+    """A losing trade: a fill that realizes P&L (net of its commission) below ``-min_loss``."""
+
+    kind = "cooldown_after_loss"
+    config_type = CooldownAfterLossConfig
+    config: CooldownAfterLossConfig
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._seconds = self.config.minutes * 60.0
+        self._threshold = -self.config.min_loss
+        self._key = f"cooldown:{self.name}"
+
+    def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
+        return {PositionChanged: self.on_position, PositionClosed: self.on_position}
+
+    def on_position(self, event: PositionEvent) -> Violation | None:
+        if event.realized_delta == 0.0:
+            return None
+        result = event.realized_delta - event.commission
+        if result >= self._threshold or result >= 0.0:
+            return None
+        self.ctx.timers.start(self._key, self._seconds, f"loss {money(result)} on {event.symbol}")
+        return self.violation(
+            f"losing trade {money(result)} on {event.symbol}: no new entries for {self.config.minutes:g} min",
+            ts=event.ts,
+            symbol=event.symbol,
+            severity=Severity.WARNING,
+            loss=result,
+            seconds=self._seconds,
+        )
+
+    def measure(self) -> Measure:
+        remaining = self.ctx.timers.remaining(self._key)
+        detail = f"cooldown {remaining:.0f}s left" if remaining else "no cooldown"
+        return Measure(remaining, self._seconds, "s", detail, remaining > 0)

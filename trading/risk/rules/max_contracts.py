@@ -1,0 +1,94 @@
+"""max_contracts: total open contracts across the account; orders that would exceed it are denied."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from trading.model import Event, Order, OrderRole, PositionChanged, PositionEvent, PositionOpened
+from trading.risk.pnl import SymbolPnL
+from trading.risk.rules.base import Measure, Rule, RuleConfig
+from trading.risk.types import Violation
+
+__all__ = ["MaxContracts", "MaxContractsConfig", "working_entry_quantity"]
+
+
+class MaxContractsConfig(RuleConfig):
+    kind: Literal["max_contracts"] = "max_contracts"
+    limit: float = Field(gt=0, description="contracts (absolute), the symbols below together")
+    symbols: tuple[str, ...] = Field(default=(), description="symbols counted; empty: every symbol")
+    action: Literal["reduce_to_limit", "flatten", "alert"] = "reduce_to_limit"
+
+
+def working_entry_quantity(orders: Any, symbol: str, sign: float) -> float:
+    """Quantity still to fill on working entry orders that add to a ``sign`` position."""
+    return sum(
+        o.remaining
+        for o in orders
+        if o.symbol == symbol and o.role is OrderRole.ENTRY and o.side.sign == sign
+    )
+
+
+def projected_quantity(rule: Rule, order: Order) -> tuple[float, float]:
+    """(current absolute quantity, absolute quantity if ``order`` and the working entries fill)."""
+    current = rule.pnl.quantity(order.symbol)
+    working = working_entry_quantity(rule.ctx.open_orders(order.symbol), order.symbol, order.side.sign)
+    after = current + order.side.sign * (order.quantity + working)
+    return abs(current), abs(after)
+
+
+class MaxContracts(Rule):
+    kind = "max_contracts"
+    config_type = MaxContractsConfig
+    config: MaxContractsConfig
+    checks_orders = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._limit = self.config.limit
+        self._symbols = frozenset(self.config.symbols)
+        self._fired = False
+
+    def _counted(self) -> list[SymbolPnL]:
+        return [s for s in self.pnl.open_positions() if not self._symbols or s.symbol in self._symbols]
+
+    def _total(self) -> float:
+        return sum(abs(s.quantity) for s in self._counted())
+
+    def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
+        return {PositionOpened: self.on_position, PositionChanged: self.on_position}
+
+    def check(self, order: Order, reducing: bool, now: datetime) -> str | None:
+        if reducing or (self._symbols and order.symbol not in self._symbols):
+            return None
+        current, after = projected_quantity(self, order)
+        total = self._total() - current + after
+        if total <= self._limit + 1e-9:
+            return None
+        return f"would hold {total:g} contracts, max_contracts {self._limit:g}"
+
+    def on_position(self, event: PositionEvent) -> Violation | None:
+        total = self._total()
+        if total <= self._limit + 1e-9:
+            self._fired = False
+            return None
+        if self._fired:
+            return None
+        self._fired = True
+        excess = total - self._limit
+        largest = max(self._counted(), key=lambda s: abs(s.quantity))
+        return self.violation(
+            f"holding {total:g} contracts > max_contracts {self._limit:g}",
+            ts=event.ts,
+            symbol=largest.symbol,
+            contracts=total,
+            limit=self._limit,
+            excess=min(excess, abs(largest.quantity)),
+        )
+
+    def measure(self) -> Measure:
+        total = self._total()
+        return Measure(total, self._limit, "contracts", f"{total:g} open", total > self._limit)

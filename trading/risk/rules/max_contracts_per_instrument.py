@@ -1,0 +1,83 @@
+"""max_contracts_per_instrument: open contracts per symbol, with per-symbol overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field, PositiveFloat
+
+from trading.model import Event, Order, PositionChanged, PositionClosed, PositionEvent, PositionOpened
+from trading.risk.rules.base import Measure, Rule, RuleConfig
+from trading.risk.rules.max_contracts import projected_quantity
+from trading.risk.types import Violation
+
+__all__ = ["MaxContractsPerInstrument", "MaxContractsPerInstrumentConfig"]
+
+
+class MaxContractsPerInstrumentConfig(RuleConfig):
+    kind: Literal["max_contracts_per_instrument"] = "max_contracts_per_instrument"
+    limit: float = Field(gt=0, description="contracts per symbol unless per_symbol says otherwise")
+    per_symbol: dict[str, PositiveFloat] = Field(default_factory=dict)
+    action: Literal["reduce_to_limit", "close_position", "alert"] = "reduce_to_limit"
+
+
+class MaxContractsPerInstrument(Rule):
+    kind = "max_contracts_per_instrument"
+    config_type = MaxContractsPerInstrumentConfig
+    config: MaxContractsPerInstrumentConfig
+    checks_orders = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._fired: set[str] = set()
+
+    def limit_for(self, symbol: str) -> float:
+        return self.config.per_symbol.get(symbol, self.config.limit)
+
+    def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
+        return {
+            PositionOpened: self.on_position,
+            PositionChanged: self.on_position,
+            PositionClosed: self.on_closed,
+        }
+
+    def check(self, order: Order, reducing: bool, now: datetime) -> str | None:
+        if reducing:
+            return None
+        _, after = projected_quantity(self, order)
+        limit = self.limit_for(order.symbol)
+        if after <= limit + 1e-9:
+            return None
+        return f"would hold {after:g} {order.symbol}, max_contracts_per_instrument {limit:g}"
+
+    def on_position(self, event: PositionEvent) -> Violation | None:
+        held = abs(event.quantity)
+        limit = self.limit_for(event.symbol)
+        if held <= limit + 1e-9:
+            self._fired.discard(event.symbol)
+            return None
+        if event.symbol in self._fired:
+            return None
+        self._fired.add(event.symbol)
+        return self.violation(
+            f"holding {held:g} {event.symbol} > max_contracts_per_instrument {limit:g}",
+            ts=event.ts,
+            symbol=event.symbol,
+            contracts=held,
+            limit=limit,
+            excess=held - limit,
+        )
+
+    def on_closed(self, event: PositionClosed) -> None:
+        self._fired.discard(event.symbol)
+
+    def measure(self) -> Measure:
+        worst, where, limit = 0.0, "", self.config.limit
+        for entry in self.pnl.open_positions():
+            own = self.limit_for(entry.symbol)
+            if abs(entry.quantity) / own > (worst / limit if limit else 0.0):
+                worst, where, limit = abs(entry.quantity), entry.symbol, own
+        detail = f"{where} {worst:g}/{limit:g}" if where else "no open position"
+        return Measure(worst, limit, "contracts", detail, worst > limit)

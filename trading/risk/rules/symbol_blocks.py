@@ -1,0 +1,60 @@
+"""symbol_blocks: never open exposure in these symbols."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from trading.model import Event, Order, PositionOpened
+from trading.risk.rules.base import Measure, Rule, RuleConfig
+from trading.risk.types import Violation
+
+__all__ = ["SymbolBlocks", "SymbolBlocksConfig"]
+
+
+class SymbolBlocksConfig(RuleConfig):
+    kind: Literal["symbol_blocks"] = "symbol_blocks"
+    symbols: tuple[str, ...] = Field(min_length=1)
+    action: Literal["deny", "close_position"] = Field(
+        default="deny", description="deny: refuse orders; close_position: also close a position that appears"
+    )
+
+
+class SymbolBlocks(Rule):
+    kind = "symbol_blocks"
+    config_type = SymbolBlocksConfig
+    config: SymbolBlocksConfig
+    checks_orders = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._blocked = frozenset(self.config.symbols)
+
+    def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
+        return {PositionOpened: self.on_opened}
+
+    def check(self, order: Order, reducing: bool, now: datetime) -> str | None:
+        if reducing or order.symbol not in self._blocked:
+            return None
+        return f"{order.symbol} is blocked (symbol_blocks: {', '.join(sorted(self._blocked))})"
+
+    def on_opened(self, event: PositionOpened) -> Violation | None:
+        if event.symbol not in self._blocked:
+            return None
+        return self.violation(
+            f"position opened in blocked symbol {event.symbol}",
+            action="close_position" if self.config.action == "close_position" else "alert",
+            ts=event.ts,
+            symbol=event.symbol,
+            quantity=event.quantity,
+        )
+
+    def measure(self) -> Measure:
+        held = [s.symbol for s in self.pnl.open_positions() if s.symbol in self._blocked]
+        detail = f"blocked: {', '.join(sorted(self._blocked))}" + (
+            f"; held: {', '.join(held)}" if held else ""
+        )
+        return Measure(float(len(held)), 1.0, "positions", detail, bool(held))

@@ -1,0 +1,131 @@
+"""trade_frequency_limit: trades per minute, per hour and per session, each with its own cooldown.
+
+A trade is an order that fills (counted at its first fill). When a window's count reaches
+its ``max_trades`` new entries pause for that window's ``cooldown_s``; the session window
+pauses them until the daily reset.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, model_validator
+
+from trading.model import Event, OrderFilled, Severity
+from trading.risk.rules.base import Measure, Rule, RuleConfig
+from trading.risk.types import Violation
+
+__all__ = ["TradeFrequencyLimit", "TradeFrequencyLimitConfig", "WindowLimit"]
+
+
+class WindowLimit(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_trades: PositiveInt
+    cooldown_s: PositiveFloat = 300.0
+
+
+class SessionLimit(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_trades: PositiveInt
+
+
+class TradeFrequencyLimitConfig(RuleConfig):
+    kind: Literal["trade_frequency_limit"] = "trade_frequency_limit"
+    per_minute: WindowLimit | None = None
+    per_hour: WindowLimit | None = None
+    per_session: SessionLimit | None = None
+    action: Literal["cooldown", "alert"] = "cooldown"
+
+    @model_validator(mode="after")
+    def _one_window(self) -> TradeFrequencyLimitConfig:
+        if self.per_minute is None and self.per_hour is None and self.per_session is None:
+            raise ValueError("set at least one of per_minute, per_hour, per_session")
+        return self
+
+
+class TradeFrequencyLimit(Rule):
+    kind = "trade_frequency_limit"
+    config_type = TradeFrequencyLimitConfig
+    config: TradeFrequencyLimitConfig
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._minute: deque[datetime] = deque()
+        self._hour: deque[datetime] = deque()
+        self.session_trades = 0
+        self._session_fired = False
+
+    def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
+        return {OrderFilled: self.on_fill}
+
+    def on_fill(self, event: OrderFilled) -> Violation | None:
+        if event.filled_quantity - event.quantity > 1e-9:
+            return None  # a later fill of an order already counted
+        ts = event.ts
+        self.session_trades += 1
+        cfg = self.config
+        found: Violation | None = None
+        if cfg.per_minute is not None:
+            found = self._window(self._minute, ts, 60.0, cfg.per_minute, "minute") or found
+        if cfg.per_hour is not None:
+            found = self._window(self._hour, ts, 3600.0, cfg.per_hour, "hour") or found
+        session = cfg.per_session
+        if session is not None and not self._session_fired and self.session_trades >= session.max_trades:
+            self._session_fired = True
+            found = self.violation(
+                f"{self.session_trades} trades this session, max {session.max_trades}: "
+                "no new entries until the daily reset",
+                action="lock" if cfg.action == "cooldown" else "alert",
+                ts=ts,
+                severity=Severity.WARNING,
+                trades=self.session_trades,
+                limit=session.max_trades,
+                window="session",
+            )
+        return found
+
+    def _window(
+        self, times: deque[datetime], ts: datetime, span: float, limit: WindowLimit, label: str
+    ) -> Violation | None:
+        times.append(ts)
+        horizon = ts - timedelta(seconds=span)
+        while times and times[0] <= horizon:
+            times.popleft()
+        if len(times) < limit.max_trades:
+            return None
+        count = len(times)
+        times.clear()  # the cooldown starts a fresh window
+        return self.violation(
+            f"{count} trades in the last {label}, max {limit.max_trades}: cooldown {limit.cooldown_s:g}s",
+            ts=ts,
+            severity=Severity.WARNING,
+            trades=count,
+            limit=limit.max_trades,
+            window=label,
+            seconds=limit.cooldown_s,
+        )
+
+    def measure(self) -> Measure:
+        now = self.ctx.clock.now()
+        cfg = self.config
+        parts: list[tuple[float, float, str]] = []
+        if cfg.per_minute is not None:
+            n = sum(1 for t in self._minute if t > now - timedelta(minutes=1))
+            parts.append((n, cfg.per_minute.max_trades, "minute"))
+        if cfg.per_hour is not None:
+            n = sum(1 for t in self._hour if t > now - timedelta(hours=1))
+            parts.append((n, cfg.per_hour.max_trades, "hour"))
+        if cfg.per_session is not None:
+            parts.append((self.session_trades, cfg.per_session.max_trades, "session"))
+        value, limit, _ = max(parts, key=lambda p: p[0] / p[1])
+        detail = ", ".join(f"{n:g}/{m:g} per {w}" for n, m, w in parts)
+        return Measure(value, limit, "trades", detail, self._session_fired)
+
+    def reset_daily(self) -> None:
+        self.session_trades = 0
+        self._session_fired = False

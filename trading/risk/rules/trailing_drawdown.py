@@ -1,0 +1,96 @@
+"""trailing_drawdown (prop-firm style): equity falls to a floor that trails its high-water mark."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from trading.model import Event, MarketDataUpdated, PositionChanged, PositionClosed, PositionOpened
+from trading.risk.rules.base import Measure, Rule, RuleConfig, money
+from trading.risk.types import Violation
+
+__all__ = ["TrailingDrawdown", "TrailingDrawdownConfig"]
+
+
+class TrailingDrawdownConfig(RuleConfig):
+    kind: Literal["trailing_drawdown"] = "trailing_drawdown"
+    max_drawdown: float = Field(gt=0, description="distance of the floor below the equity high-water mark")
+    stop_trailing_at_start: bool = Field(
+        default=True, description="the floor stops rising once it reaches the starting balance"
+    )
+    include_unrealized: bool = True
+    action: Literal["flatten_and_lock", "flatten", "alert"] = "flatten_and_lock"
+
+
+class TrailingDrawdown(Rule):
+    """floor = high_water - max_drawdown, capped at the starting balance when configured.
+
+    The high-water mark starts at the starting balance and only rises; it is kept across
+    daily resets (the latch is re-armed at the reset, the mark is not).
+    """
+
+    kind = "trailing_drawdown"
+    config_type = TrailingDrawdownConfig
+    config: TrailingDrawdownConfig
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._dd = self.config.max_drawdown
+        self._start = self.ctx.starting_balance
+        self._cap = self._start if self.config.stop_trailing_at_start else float("inf")
+        self.high_water = max(self._start, self._equity())
+        self.floor = min(self.high_water - self._dd, self._cap)
+        self._tripped = False
+
+    def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
+        return {
+            MarketDataUpdated: self.on_event,
+            PositionOpened: self.on_event,
+            PositionChanged: self.on_event,
+            PositionClosed: self.on_event,
+        }
+
+    def _equity(self) -> float:
+        pnl = self.pnl
+        return pnl.equity if self.config.include_unrealized else pnl.cash
+
+    def on_event(self, event: Any) -> Violation | None:
+        pnl = self.pnl
+        equity = pnl.equity if self.config.include_unrealized else pnl.cash
+        if equity > self.high_water:
+            self.high_water = equity
+            floor = equity - self._dd
+            self.floor = floor if floor < self._cap else self._cap
+            return None
+        if equity > self.floor or self._tripped:
+            return None
+        return self._trip(event.ts, equity)
+
+    def sweep(self, now: datetime) -> list[Violation]:
+        equity = self._equity()
+        if self._tripped or equity > self.floor:
+            return []
+        return [self._trip(now, equity)]
+
+    def _trip(self, ts: datetime, equity: float) -> Violation:
+        self._tripped = True
+        return self.violation(
+            f"equity {money(equity)} <= trailing floor {money(self.floor)} "
+            f"(high-water {money(self.high_water)} - {money(self._dd)})",
+            ts=ts,
+            equity=equity,
+            floor=self.floor,
+            high_water=self.high_water,
+        )
+
+    def measure(self) -> Measure:
+        used = self.high_water - self._equity()
+        room = self.high_water - self.floor
+        detail = f"floor {money(self.floor)}, high-water {money(self.high_water)}"
+        return Measure(max(used, 0.0), room, "$", detail, self._tripped)
+
+    def reset_daily(self) -> None:
+        self._tripped = False

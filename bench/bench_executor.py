@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trading.signals import ExecutorConfig, LaneConfig, StrategyExecutor  # noqa: E402
+from trading.signals import ExecutorConfig, LaneConfig, StrategyExecutor
 
 WORKERS = 10
 
@@ -116,7 +116,7 @@ async def priority_latency(samples: int, backlog: int) -> list[float]:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, int(round(q / 100 * len(ordered))) - 1)]
+    return ordered[max(0, round(q / 100 * len(ordered)) - 1)]
 
 
 def main() -> None:

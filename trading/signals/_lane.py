@@ -99,10 +99,11 @@ class _Lane:
         await waiter
 
     def pool(self) -> ThreadPoolExecutor:
-        """Threads for plain callables, created on first use, one per worker."""
+        """Threads for plain callables, created on first use: two per worker, so a callable
+        that timed out (and keeps its thread until it returns) does not hold up the next."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(
-                max_workers=self.config.workers, thread_name_prefix=f"lane-{self.name}"
+                max_workers=2 * self.config.workers, thread_name_prefix=f"lane-{self.name}"
             )
         return self._pool
 

@@ -77,7 +77,7 @@ def atomic_write(
                 written = os.write(fd, view)
                 view = view[written:]
             if fsync:
-                os.fsync(fd)
+                os.fdatasync(fd)  # data and size; the rename is made durable by the directory fsync
         finally:
             os.close(fd)
         _retire_into_backups(path, retiring_generation, backups)

@@ -150,7 +150,6 @@ class RestrictedUnpickler(pickle.Unpickler):
             path=self._path,
         )
 
-
     def _getattr(self, obj: Any, name: str) -> Any:
         """``getattr`` for the few attribute look-ups data pickles make; anything else is refused."""
         if isinstance(obj, type) and (obj, name) in _safe_getattr_pairs():

@@ -30,7 +30,7 @@ from trading.clock import Clock, LiveClock
 from trading.errors import ConfigError, StateCorruptError, StateError, StateVersionError
 from trading.memory import _files
 from trading.memory._entries import Entry, build_payload, pickle_value
-from trading.memory._format import MAGIC, encode, parse_header
+from trading.memory._format import MAGIC, Header, encode, parse_header
 from trading.memory._lock import ProcessLock
 from trading.memory._maintenance import MemoryMaintenance
 from trading.memory._memory import MemoryProbe, system_memory
@@ -99,6 +99,7 @@ class StateManager(MemoryMaintenance):
         self._synced_token: bytes | None = None
         self._version = StateVersion(self._cfg.version, 0, self._cfg.compression, None, 0)
         self._last_save_mono = self._clock.monotonic()
+        self._last_backup_mono: float | None = None
         self._system = None
         self._counts = dict.fromkeys(("saves", "loads", "transactions", "recoveries", "evicted"), 0)
         self._timings = {"save": 0.0, "load": 0.0}
@@ -231,32 +232,30 @@ class StateManager(MemoryMaintenance):
         with self._rlock:
             start = time.perf_counter()
             self._enforce_memory()
-            payload = b"".join(build_payload(self._entries))
-            header, body = encode(
-                payload,
-                codec=self._cfg.compression,
-                version=self._cfg.version,
-                generation=0,
-                write_id=0,
-                written_ns=0,
-            )
+            header, body = self._encode()
             with self._process_lock():
-                if disk_token(self._path) not in (None, self._synced_token):
+                on_disk = disk_token(self._path)
+                if on_disk not in (None, self._synced_token):
                     self._refresh_locked()
-                    header, body = encode(
-                        b"".join(build_payload(self._entries)),
-                        codec=self._cfg.compression,
-                        version=self._cfg.version,
-                        generation=0,
-                        write_id=0,
-                        written_ns=0,
-                    )
-                self._write_locked(header, body)
+                    header, body = self._encode()
+                    on_disk = disk_token(self._path)
+                self._write_locked(header, body, on_disk)
             self._timings["save"] = time.perf_counter() - start
             return self._version
 
-    def _write_locked(self, header: Any, body: bytes | memoryview) -> None:
-        on_disk = disk_token(self._path)
+    def _encode(self) -> tuple[Header, bytes | memoryview]:
+        return encode(
+            b"".join(build_payload(self._entries)),
+            codec=self._cfg.compression,
+            version=self._cfg.version,
+            generation=0,
+            write_id=0,
+            written_ns=0,
+        )
+
+    def _write_locked(self, header: Header, body: bytes | memoryview, on_disk: bytes | None) -> None:
+        now = self._clock.monotonic()
+        backup = self._last_backup_mono is None or now - self._last_backup_mono >= self._cfg.backup_interval
         disk_header = parse_header(on_disk) if on_disk and on_disk.startswith(MAGIC) else None
         retiring = disk_header.generation if disk_header is not None else 0
         generation = max(retiring, self._version.generation) + 1
@@ -276,9 +275,11 @@ class StateManager(MemoryMaintenance):
                 packed,
                 body,
                 fsync=self._cfg.fsync,
-                backups=self._cfg.backups,
+                backups=self._cfg.backups if backup else 0,
                 retiring_generation=retiring if on_disk is not None else None,
             )
+            if backup and on_disk is not None:
+                self._last_backup_mono = now
         except OSError as exc:
             raise StateError(
                 f"cannot save state to {self._path}: {exc.strerror or exc} (the previous file is untouched)",

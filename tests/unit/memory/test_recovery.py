@@ -12,7 +12,7 @@ from trading.memory import StateManager, backup_paths
 
 
 def _save_generations(path: Path, count: int, backups: int = 3) -> None:
-    sm = StateManager(path, backups=backups)
+    sm = StateManager(path, backups=backups, backup_interval=0)
     for i in range(count):
         sm.set("i", i)
         sm.save()  # generation i + 1

@@ -160,7 +160,7 @@ def test_unpickler_functools_partial_is_refused() -> None:
     import functools
 
     data = pickle.dumps(functools.partial(print, "x"))
-    with pytest.raises(UnsafeStateError, match="functools.partial"):
+    with pytest.raises(UnsafeStateError, match=r"functools\.partial"):
         restricted_loads(data)
 
 

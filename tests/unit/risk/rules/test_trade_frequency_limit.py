@@ -1,0 +1,51 @@
+from trading.model import OrderSide, OrderStatus, RuleViolated, TradingState
+
+
+def _round_trips(desk, n):
+    for _ in range(n):
+        desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+        desk.trade("ES", OrderSide.SELL, 1, 5000.0)
+
+
+def test_trade_frequency_limit_per_minute_starts_its_cooldown(make_desk, clock):
+    desk = make_desk({"trade_frequency_limit": {"per_minute": {"max_trades": 4, "cooldown_s": 120}}})
+    desk.tick("ES", 5000.0)
+    _round_trips(desk, 2)  # 4 trades in 4 seconds
+    [violation] = desk.of(RuleViolated)
+    assert violation.action == "cooldown" and "4 trades in the last minute, max 4" in violation.message
+    assert desk.rm.state is TradingState.REDUCING
+    assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.DENIED
+    clock.advance(121)
+    assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.ACCEPTED
+    assert desk.rm.state is TradingState.ACTIVE
+
+
+def test_trade_frequency_limit_spread_out_trades_pass(make_desk):
+    desk = make_desk({"trade_frequency_limit": {"per_minute": {"max_trades": 3, "cooldown_s": 60}}})
+    desk.tick("ES", 5000.0)
+    for _ in range(6):
+        desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+        desk.tick("ES", 5000.0, seconds=30)
+    assert desk.of(RuleViolated) == []
+
+
+def test_trade_frequency_limit_per_session_locks_until_reset(make_desk, clock):
+    desk = make_desk({"trade_frequency_limit": {"per_session": {"max_trades": 3}}})
+    desk.tick("ES", 5000.0)
+    _round_trips(desk, 1)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+    [violation] = desk.of(RuleViolated)
+    assert violation.action == "lock" and violation.values["window"] == "session"
+    lock = desk.rm.lockouts()[0]
+    assert lock.until is None and lock.rule == "trade_frequency_limit"
+    assert desk.order("ES", OrderSide.SELL, 1).status is OrderStatus.ACCEPTED  # exits still pass
+
+
+def test_trade_frequency_limit_per_hour_window_counts_an_hour(make_desk):
+    desk = make_desk({"trade_frequency_limit": {"per_hour": {"max_trades": 5, "cooldown_s": 600}}})
+    desk.tick("ES", 5000.0)
+    for _ in range(5):
+        desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+        desk.tick("ES", 5000.0, seconds=600)
+    [violation] = desk.of(RuleViolated)
+    assert violation.values["window"] == "hour" and violation.values["seconds"] == 600

@@ -172,8 +172,7 @@ class StrategyExecutor(_TaskRunner):
             _done, pending = await asyncio.wait(workers, timeout=min(remaining, 0.05))
             workers = list(pending)
             for worker in workers:  # a job that swallowed its CancelledError gets another one
-                if not worker.cancelling():
-                    worker.cancel()
+                worker.cancel(msg="executor stopped: stop() was called")
         if workers:
             logger.error(
                 "executor stop: %d worker(s) still running after %.1f s: %s",

@@ -22,7 +22,7 @@ from trading.model import Instrument, MarketDataUpdated, OrderSide, Recommendati
 from trading.storage import Database, TransactionRepository
 from trading.trade_manager import TradeManager
 
-db_path, go, rounds = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+db_path, go, rounds, reverse = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 clock, bus = TestClock(), EventBus()
 broker = PaperBroker(bus, clock, [Instrument(symbol="ES", tick_size=0.25, multiplier=50.0)])
 db = Database(db_path, clock=clock)
@@ -33,7 +33,8 @@ deadline = time.monotonic() + 30
 while not go.exists() and time.monotonic() < deadline:
     time.sleep(0.001)
 created = 0
-for i in range(rounds):
+# The two processes walk the strategies in opposite orders, so they collide in the middle.
+for i in (reversed(range(rounds)) if reverse else range(rounds)):
     created += len(manager.process(f"strategy-{i}", [Recommendation("ES", OrderSide.BUY, 1, take_profit=5010.0)]))
 print(created, flush=True)
 db.close()
@@ -47,13 +48,13 @@ def test_trade_manager_two_processes_same_recommendations_one_transaction_each(t
     Database(db_path).close()  # schema in place before the race
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(db_path), str(go), str(rounds)],
+            [sys.executable, "-c", CHILD, str(db_path), str(go), str(rounds), str(n)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for n in range(2)
     ]
     try:
         for proc in procs:

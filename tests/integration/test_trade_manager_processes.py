@@ -44,7 +44,7 @@ db.close()
 @pytest.mark.slow  # two interpreters start: several seconds on a loaded machine
 def test_trade_manager_two_processes_same_recommendations_one_transaction_each(tmp_path: Path) -> None:
     # Arrange
-    db_path, go, rounds = tmp_path / "desk.db", tmp_path / "go", 60
+    db_path, go, rounds = tmp_path / "desk.db", tmp_path / "go", 200
     Database(db_path).close()  # schema in place before the race
     procs = [
         subprocess.Popen(

@@ -145,14 +145,14 @@ def violation_views(violations: Iterable[Any]) -> tuple[ViolationView, ...]:
 def lane_views(stats: Any) -> tuple[LaneView, ...]:
     """``ExecutorStatistics`` to one ``LaneView`` per lane."""
     views = []
-    for name, lane in stats.lanes.items():
+    for lane in stats.lanes:
         views.append(
             LaneView(
-                lane=name,
+                lane=lane.lane,
                 workers=lane.workers,
                 queued=lane.queued,
                 running=lane.running,
-                max_queue=lane.max_queue_size,
+                max_queue=lane.max_queue,
                 submitted=lane.submitted,
                 completed=lane.completed,
                 failed=lane.failed,

@@ -1,0 +1,73 @@
+"""What of the bus goes into the activity log: fills, denials, risk decisions, trades."""
+
+from __future__ import annotations
+
+from trading.bus import EventBus
+from trading.model import (
+    EnforcementExecuted,
+    LockoutEnded,
+    LockoutStarted,
+    OrderDenied,
+    OrderFilled,
+    OrderRejected,
+    RuleViolated,
+    TradingStateChanged,
+    TransactionClosed,
+    TransactionOpened,
+)
+from trading.storage import ActivityLog
+
+__all__ = ["subscribe_activity"]
+
+
+def subscribe_activity(bus: EventBus, log: ActivityLog) -> None:
+    def filled(e: OrderFilled) -> None:
+        log.log_activity(
+            "INFO", "broker", f"{e.side.value} {e.quantity:g} {e.symbol} @ {e.price:g} ({e.role.value}, {e.strategy})",
+            order_id=e.order_id, commission=e.commission,
+        )  # fmt: skip
+
+    def denied(e: OrderDenied) -> None:
+        log.log_activity("WARNING", "risk", f"order {e.order_id} {e.symbol} denied: {e.reason}", rule=e.rule)
+
+    def rejected(e: OrderRejected) -> None:
+        log.log_activity("WARNING", "broker", f"order {e.order_id} {e.symbol} rejected: {e.reason}")
+
+    def violated(e: RuleViolated) -> None:
+        prefix = "shadow: would have" if e.shadow else "action"
+        log.log_activity(
+            "WARNING" if e.shadow else "ERROR", "risk", f"{e.rule}: {e.message} ({prefix} {e.action})",
+            rule=e.rule, shadow=e.shadow,
+        )  # fmt: skip
+
+    def state_changed(e: TradingStateChanged) -> None:
+        log.log_activity("WARNING", "risk", f"trading state {e.previous.value} -> {e.state.value}: {e.reason}")
+
+    def lockout(e: LockoutStarted | LockoutEnded) -> None:
+        if isinstance(e, LockoutStarted):
+            until = e.until.isoformat() if e.until else "the daily reset"
+            log.log_activity("WARNING", "risk", f"{e.scope} locked out until {until}: {e.reason}", rule=e.rule)
+        else:
+            log.log_activity("INFO", "risk", f"{e.scope} lockout ended: {e.reason}")
+
+    def enforced(e: EnforcementExecuted) -> None:
+        log.log_activity("WARNING", "risk", f"{e.action} by {e.rule}: {e.result} ({e.reason})", symbol=e.symbol)
+
+    def trade(e: TransactionOpened | TransactionClosed) -> None:
+        if isinstance(e, TransactionOpened):
+            log.log_activity(
+                "INFO", "trades", f"{e.strategy} opened {e.side.value} {e.quantity:g} {e.symbol} @ {e.entry_price:g}"
+            )
+        else:
+            log.log_activity("INFO", "trades", f"{e.strategy} closed {e.symbol}: P&L {e.realized_pnl:+,.2f}")
+
+    bus.subscribe(OrderFilled, filled)
+    bus.subscribe(OrderDenied, denied)
+    bus.subscribe(OrderRejected, rejected)
+    bus.subscribe(RuleViolated, violated)
+    bus.subscribe(TradingStateChanged, state_changed)
+    bus.subscribe(LockoutStarted, lockout)
+    bus.subscribe(LockoutEnded, lockout)
+    bus.subscribe(EnforcementExecuted, enforced)
+    bus.subscribe(TransactionOpened, trade)
+    bus.subscribe(TransactionClosed, trade)

@@ -1,0 +1,298 @@
+"""``Desk``: builds the whole trading desk from its config and runs it.
+
+One process, one asyncio loop. Ticks from the feed go to the ``PaperBroker``, whose
+events reach, in this order, the risk manager's trackers and engine, the TradeManager,
+the order recorder and the activity log. Strategies run in the executor's
+``strategies`` lane whenever a bar closes; the risk sweep runs in the ``risk`` lane
+with one dedup key per account. A ``Snapshot`` goes to the ``StateManager`` every
+publish interval, written on a worker thread so the loop never waits on the disk.
+
+Time: a simulated feed runs on a ``ScaledClock`` (``clock.speed`` simulated seconds per
+real second); a CSV replay drives a ``TestClock`` with the file's timestamps; a test
+passes its own ``TestClock`` and calls ``run_simulated``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from trading.broker import PaperBroker
+from trading.bus import EventBus
+from trading.clock import Clock, ScaledClock, TestClock
+from trading.desk._builder import DeskParts, build_parts, resolve_risk_path
+from trading.desk._snapshots import StrategyTally
+from trading.desk._statedir import StateDir, read_heartbeat, write_heartbeat
+from trading.desk.config import DeskConfig, load_desk_config
+from trading.model import MarketDataUpdated, Transaction, TransactionClosed, TransactionOpened
+from trading.signals.strategies import MarketView, Strategy
+from trading.snapshot import SNAPSHOT_KEY, Snapshot
+
+__all__ = ["Desk"]
+
+logger = logging.getLogger(__name__)
+
+
+class Desk:
+    """The desk. ``Desk(config, state_dir=...)`` opens everything (lock, database, state,
+    recovery); bad input raises a ``TradingError`` from here, before anything runs."""
+
+    def __init__(
+        self,
+        config: DeskConfig,
+        *,
+        state_dir: str | Path,
+        config_path: str | Path | None = None,
+        risk_config_path: str | Path | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.config_path = None if config_path is None else Path(config_path)
+        self.state_dir = StateDir(Path(state_dir).absolute())
+        risk_path = Path(risk_config_path) if risk_config_path else resolve_risk_path(config, self.config_path)
+        self.clock = clock or _default_clock(config, self.state_dir)
+        self.bus = EventBus()
+        self.parts: DeskParts = build_parts(config, self.state_dir, self.bus, self.clock, risk_path, self.config_path)
+        p = self.parts
+        self.broker: PaperBroker = p.broker
+        self.risk = p.risk
+        self.trade_manager = p.trade_manager
+        self.executor = p.executor
+        self.strategies: tuple[Strategy, ...] = p.strategies
+        self.started_at = datetime.now(UTC)
+        self.tallies = {s.name: StrategyTally(s.name) for s in self.strategies}
+        self.transactions: deque[Transaction] = deque(maxlen=config.loop.recent_items)
+        self._accepting = True
+        self._stopped = False
+        self.cycles = 0
+        self.publishes = 0
+        self.bus.subscribe(TransactionOpened, self._on_transaction)
+        self.bus.subscribe(TransactionClosed, self._on_transaction)
+        self._recover_recent_transactions()
+
+    @classmethod
+    def from_files(
+        cls,
+        config_path: str | Path,
+        *,
+        state_dir: str | Path,
+        risk_config_path: str | Path | None = None,
+        clock: Clock | None = None,
+    ) -> Desk:
+        config = load_desk_config(config_path)
+        return cls(config, state_dir=state_dir, config_path=config_path, risk_config_path=risk_config_path, clock=clock)
+
+    # --- events --------------------------------------------------------------------
+
+    def _on_tick(self, tick: MarketDataUpdated) -> bool:
+        if isinstance(self.clock, TestClock) and tick.ts > self.clock.now():
+            self.clock.set_time(tick.ts)
+        self.broker.on_market_data(tick)
+        closed = self.parts.bars.on_market_data(tick)
+        if closed:
+            self.parts.sample_equity(tick.ts.timestamp())
+        return closed
+
+    def _on_transaction(self, event: TransactionOpened | TransactionClosed) -> None:
+        stored = self.parts.transactions_repo.get(event.transaction_id)
+        if stored is None:
+            return
+        self.transactions.appendleft(stored)
+        if isinstance(event, TransactionClosed) and stored.strategy in self.tallies:
+            self.tallies[stored.strategy].record_close(stored)
+
+    def _recover_recent_transactions(self) -> None:
+        for txn in reversed(self.parts.transactions_repo.recent(self.config.loop.recent_items)):
+            self.transactions.appendleft(txn)
+            if txn.strategy in self.tallies and txn.status.value == "CLOSED":
+                self.tallies[txn.strategy].record_close(txn)
+
+    # --- one market step -------------------------------------------------------------
+
+    def pump(self) -> bool:
+        """Feed every due tick to the broker; True when a bar closed."""
+        closed = False
+        for tick in self.parts.due_ticks():
+            closed |= self._on_tick(tick)
+        self.cycles += 1
+        return closed
+
+    def submit_strategy_passes(self) -> int:
+        if not self._accepting:
+            return 0
+        submitted = 0
+        for strategy in self.strategies:
+            task_id = self.executor.submit_nowait(
+                f"strategy:{strategy.name}", self._strategy_pass, strategy,
+                lane="strategies", key=f"strategy:{strategy.name}", priority=5,
+            )  # fmt: skip
+            submitted += task_id is not None
+        return submitted
+
+    async def _strategy_pass(self, strategy: Strategy) -> dict[str, Any]:
+        if not self._accepting:
+            return {"summary": "desk stopping: no new entries"}
+        open_symbols = frozenset(t.symbol for t in self.trade_manager.active(strategy.name))
+        market = MarketView(self.parts.bars.closes(), self.parts.instruments, open_symbols)
+        recommendations = strategy.evaluate(market)
+        if not recommendations:
+            return {"summary": "no signal"}
+        created = self.trade_manager.process(strategy.name, recommendations)
+        entries = [f"{t.side.value} {t.quantity:g} {t.symbol} ({t.status.value})" for t in created]
+        return {"summary": f"{len(created)} entr{'y' if len(created) == 1 else 'ies'}: {', '.join(entries)}",
+                "details": {"recommendations": [r.reason for r in recommendations]}}
+
+    def submit_risk_sweep(self) -> str | None:
+        return self.executor.submit_nowait(
+            "risk_sweep", self.risk.sweep_job, lane="risk", key=f"risk:{self.config.account.name}", priority=0
+        )
+
+    # --- snapshots -----------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        return self.parts.snapshot_parts(self).build()
+
+    async def publish(self) -> Snapshot:
+        """Build a snapshot on the loop, write it (and the account) on a worker thread."""
+        snap = self.snapshot()
+        account_state = self.broker.export_state()
+        await asyncio.to_thread(self.parts.write_state, snap, account_state)
+        self.publishes += 1
+        return snap
+
+    def write_heartbeat(self) -> None:
+        write_heartbeat(
+            self.state_dir.heartbeat, pid=os.getpid(), started_at=self.started_at,
+            sim_time=self.clock.now(), state=self.risk.state.value,
+        )  # fmt: skip
+
+    # --- running ------------------------------------------------------------------
+
+    async def run_simulated(self, seconds: float, *, step: float = 1.0, publish_every: float = 10.0) -> None:
+        """Deterministic run on a ``TestClock``: ``seconds`` of simulated time in ``step``s,
+        every strategy pass and risk sweep awaited before the clock moves on."""
+        if not isinstance(self.clock, TestClock):
+            raise TypeError("run_simulated needs a desk built on a TestClock")
+        runner = asyncio.create_task(self.executor.start())
+        try:
+            await asyncio.sleep(0)
+            end = self.clock.now().timestamp() + seconds
+            last_publish = self.clock.now().timestamp()
+            while self.clock.now().timestamp() < end:
+                target = min(self.clock.now().timestamp() + step, end)
+                self.parts.target_time = datetime.fromtimestamp(target, UTC)
+                if self.pump():
+                    self.submit_strategy_passes()
+                self.clock.set_time(self.parts.target_time)
+                self.submit_risk_sweep()
+                await self.executor.join()
+                self.parts.commands.poll()
+                if target - last_publish >= publish_every:
+                    await self.publish()
+                    last_publish = target
+            await self.publish()
+        finally:
+            await self.executor.stop(timeout=5.0)
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+
+    async def run(self, *, stop: asyncio.Event | None = None, duration: float | None = None) -> None:
+        """Run live until ``stop`` is set (or ``duration`` real seconds pass), then shut down."""
+        stop = stop or asyncio.Event()
+        loop_cfg = self.config.loop
+        runner = asyncio.create_task(self.executor.start(), name="executor")
+        self.write_heartbeat()
+        self.parts.activity.log_activity("INFO", "desk", f"desk started (pid {os.getpid()})")
+        periodic = [
+            self._every(0.05, self._market_step, "market"),
+            self._every(loop_cfg.risk_sweep_interval, self._sweep_step, "risk sweep"),
+            self._every(loop_cfg.publish_interval, self.publish, "publish"),
+            self._every(loop_cfg.heartbeat_interval, self._heartbeat_step, "heartbeat"),
+            self._every(loop_cfg.command_poll_interval, self._command_step, "commands"),
+        ]
+        tasks = [asyncio.create_task(coro) for coro in periodic]
+        try:
+            if duration is None:
+                await stop.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), duration)
+        finally:
+            logger.info("desk stopping")
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.shutdown(runner)
+
+    async def _every(self, interval: float, step: Callable[[], Awaitable[Any] | Any], what: str) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                result = step()
+                if asyncio.iscoroutine(result):
+                    await result
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one failed step must not stop the desk; it is logged and retried next time
+                logger.exception("desk %s step failed", what)
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+    def _market_step(self) -> None:
+        if self.pump():
+            self.submit_strategy_passes()
+
+    def _sweep_step(self) -> None:
+        self.submit_risk_sweep()
+
+    def _heartbeat_step(self) -> None:
+        self.write_heartbeat()
+
+    def _command_step(self) -> None:
+        self.parts.commands.poll()
+
+    async def shutdown(self, runner: asyncio.Task[None] | None = None) -> None:
+        """No new orders, executor stopped, final snapshot saved, logs flushed, lock released."""
+        if self._stopped:
+            return
+        self._accepting = False
+        try:
+            await self.executor.stop(timeout=5.0)
+            if runner is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+            await self.publish()
+            self.write_heartbeat()
+            self.parts.activity.log_activity("INFO", "desk", "desk stopped cleanly")
+        finally:
+            self._stopped = True
+            await asyncio.to_thread(self.parts.close)
+        logger.info("desk stopped: %s", self)
+
+    def __repr__(self) -> str:
+        return (
+            f"Desk(state_dir={str(self.state_dir.root)!r}, state={self.risk.state.value}, "
+            f"cycles={self.cycles}, publishes={self.publishes}, clock={self.clock!r})"
+        )
+
+
+def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
+    if config.feed.kind == "csv":
+        return TestClock(datetime(1970, 1, 2, tzinfo=UTC))  # moved by the replay's timestamps
+    start = datetime.fromisoformat(config.clock.start) if config.clock.start else datetime.now(UTC)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    beat = read_heartbeat(state_dir.heartbeat)
+    if beat and isinstance(beat.get("sim_time"), str):
+        with contextlib.suppress(ValueError):
+            start = max(start, datetime.fromisoformat(beat["sim_time"]))  # a restart never goes back in time
+    return ScaledClock(config.clock.speed, start=start)
+
+

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trading.storage import ActivityLog, Database  # noqa: E402
+from trading.storage import ActivityLog, Database
 
 DDL = (
     "CREATE TABLE activity (id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, level TEXT NOT NULL, "
@@ -56,7 +56,13 @@ def raw_baseline(path: Path, rows: int, batch: int = 1000) -> float:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(DDL)
         data = [
-            (f"2026-01-05T14:30:{i % 60:02d}.{i % 1_000_000:06d}+00:00", "INFO", "bench", f"order {i} filled", None)
+            (
+                f"2026-01-05T14:30:{i % 60:02d}.{i % 1_000_000:06d}+00:00",
+                "INFO",
+                "bench",
+                f"order {i} filled",
+                None,
+            )
             for i in range(rows)
         ]
         start = time.perf_counter()
@@ -159,7 +165,9 @@ def four_writers(path: Path, per_thread: int) -> tuple[int, int, int, int, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a short run (fewer rows and calls)")
     args = parser.parse_args()
     rows = 100_000 if args.quick else 1_000_000
@@ -177,9 +185,13 @@ def main() -> None:
 
     print(f"activity log benchmark ({'quick' if args.quick else 'full'}: {rows:,} rows, {calls:,} calls)")
     print(f"  raw baseline executemany (WAL, synchronous=NORMAL, 1000/txn): {raw:>12,.0f} rows/s")
-    print(f"  log_activity() no details     p50 {p50:6.2f} us  p99 {p99:6.2f} us  p99.9 {p999:6.2f} us  (goal p99 <= 5)")
+    print(
+        f"  log_activity() no details     p50 {p50:6.2f} us  p99 {p99:6.2f} us  p99.9 {p999:6.2f} us  (goal p99 <= 5)"
+    )
     print(f"  log_activity() with 1 detail  p50 {dp50:6.2f} us  p99 {dp99:6.2f} us  p99.9 {dp999:6.2f} us")
-    print(f"  writer from a full queue:      {queue_rate:>12,.0f} rows/s  = {queue_rate / raw:.2f}x raw  (goal >= 250,000 and >= 0.45x)")
+    print(
+        f"  writer from a full queue:      {queue_rate:>12,.0f} rows/s  = {queue_rate / raw:.2f}x raw  (goal >= 250,000 and >= 0.45x)"
+    )
     print(f"  end to end (producer + writer): {e2e_rate:>11,.0f} rows/s  = {e2e_rate / raw:.2f}x raw")
     print(
         f"  four threads, four writers on one file: {written:,} rows at {four_rate:,.0f} rows/s, "

@@ -103,6 +103,10 @@ class TradeEvents:
                 logging.getLevelName(level), "trade_manager", message % args, **details
             )
 
+    def _bump(self, name: str) -> None:
+        with self._lock:
+            self._counts[name] += 1
+
     def _save(self, txn: Transaction) -> None:
         self._repo.update(txn)
 
@@ -153,7 +157,7 @@ class TradeEvents:
         txn.quantity = quantity
         txn.transition(TransactionStatus.OPENED, self._clock.now())
         self._save(txn)
-        self._counts["opened"] += 1
+        self._bump("opened")
         self._note(
             logging.INFO,
             "transaction %s OPENED: %s %s %g %s at %g",
@@ -209,7 +213,7 @@ class TradeEvents:
         txn.reason = reason
         txn.transition(TransactionStatus.CLOSED, self._clock.now())
         self._retire(txn)
-        self._counts["closed"] += 1
+        self._bump("closed")
         self._note(
             logging.INFO,
             "transaction %s CLOSED (%s): %s %s exit %g, realized P&L %.2f",
@@ -232,7 +236,7 @@ class TradeEvents:
         txn.reason = reason
         txn.transition(TransactionStatus.CANCELLED, self._clock.now())
         self._retire(txn)
-        self._counts["cancelled"] += 1
+        self._bump("cancelled")
         self._note(
             logging.INFO,
             "transaction %s CANCELLED: %s %s: %s",
@@ -265,7 +269,7 @@ class TradeEvents:
                 self._cancel_txn(txn, why)
             else:
                 self._forget_leg(txn, event.order_id)
-                self._counts["errors"] += 1
+                self._bump("errors")
                 self._note(logging.ERROR, "transaction %s: %s", txn.transaction_id, why)
 
     def _on_ended(self, event: OrderCancelled | OrderExpired) -> None:

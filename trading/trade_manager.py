@@ -89,14 +89,14 @@ class TradeManager(TradeEvents):
             raise ValueError(f"strategy must be a non-empty string, got {strategy!r}")
         lock = self._pass_lock(strategy, use_case)
         if not lock.acquire(timeout=self._lock_timeout):
-            self._counts["skipped_passes"] += 1
+            self._bump("skipped_passes")
             logger.info(
                 "pass of strategy %r (use case %r) skipped: another pass still holds its lock after %.2fs",
                 strategy, use_case, self._lock_timeout,
             )  # fmt: skip
             return []
         try:
-            self._counts["passes"] += 1
+            self._bump("passes")
             recs = list(recommendations)
             for rec in recs:
                 self._validate(strategy, rec)
@@ -127,7 +127,7 @@ class TradeManager(TradeEvents):
                 rec.check_exits(last)
 
     def _enter(self, strategy: str, use_case: str, rec: Recommendation) -> Transaction | None:
-        self._counts["recommendations"] += 1
+        self._bump("recommendations")
         order = _entry_order(strategy, rec)
         txn = Transaction(
             transaction_id=f"T-{uuid.uuid4().hex[:16]}",
@@ -146,7 +146,7 @@ class TradeManager(TradeEvents):
         try:
             self._repo.create(txn)
         except DuplicatePositionError as exc:
-            self._counts["duplicates"] += 1
+            self._bump("duplicates")
             self._note(
                 logging.WARNING,
                 "skipped %s %g %s for strategy %r: it already has %s transaction %s on %s",
@@ -158,7 +158,7 @@ class TradeManager(TradeEvents):
         with self._lock:
             self._txns[txn.transaction_id] = txn
             self._link(order, txn, "entry")
-        self._counts["submitted"] += 1
+        self._bump("submitted")
         logger.debug("transaction %s WAITING: submitting %r", txn.transaction_id, order)
         self._broker.submit(order)  # the broker runs the pre-trade checks; a denial cancels the transaction
         with self._lock:

@@ -102,6 +102,7 @@ class Enforcer:
         """Carry out ``violation.action``; return the results (one per step taken)."""
         action, rule, reason, symbol = violation.action, violation.rule, violation.message, violation.symbol
         results: list[str] = []
+        suppressed_before = self.suppressed
         if action == "flatten_and_lock":
             results.append(self.flatten(rule, reason))  # first: closing orders go out before any I/O
             results.append(self.lock("account", rule, reason, until=None, state=TradingState.HALTED))
@@ -116,6 +117,9 @@ class Enforcer:
             results.append(self.close_position(symbol, rule, reason))
         elif action == "reduce_to_limit" and symbol is not None:
             results.append(self.reduce(symbol, float(violation.values.get("excess", 0.0)), rule, reason))
+        if results and self.suppressed - suppressed_before == len(results):
+            logger.debug("%s by %s: already enforced, no new alert", action, rule)
+            return results
         outcome = f" -> {'; '.join(results)}" if results else ""
         self.alert(violation.severity, f"{reason}{outcome}", rule)
         return results
@@ -162,6 +166,9 @@ class Enforcer:
         return self._record("reduce_to_limit", rule, reason, result, symbol)
 
     def lock(self, scope: str, rule: str, reason: str, *, until: datetime | None, state: TradingState) -> str:
+        if self._lockouts.covers(scope, until=until, state=state):
+            self.suppressed += 1
+            return f"{scope} already locked"
         lock = self._lockouts.lock(scope, rule=rule, reason=reason, until=until, state=state)
         end = "the daily reset" if lock.until is None else lock.until.isoformat()
         return self._record("lock", rule, reason, f"{scope} {lock.state.value} until {end}", None)

@@ -78,6 +78,7 @@ class RiskEngine:
         self._dispatch: dict[type, tuple[Handler, ...]] = {}
         self._by_type: dict[type, list[Handler]] = {}
         self._checkers: tuple[Rule, ...] = ()
+        self._owners: dict[Handler, Rule] = {}
         self._warned: set[str] = set()
         self.recent: deque[Violation] = deque(maxlen=500)
         self.events = self.checks = self.denials = 0
@@ -94,12 +95,15 @@ class RiskEngine:
         """Replace the rule set in place and rebuild the dispatch index (disabled rules stay out)."""
         self._rules = {rule.name: rule for rule in rules}
         by_type: dict[type, list[Handler]] = {}
+        owners: dict[Handler, Rule] = {}
         for rule in self._rules.values():
             if not rule.config.enabled:
                 continue
             for event_type, handler in rule.handlers().items():
                 by_type.setdefault(event_type, []).append(handler)
+                owners[handler] = rule
         self._by_type = by_type
+        self._owners = owners
         self._dispatch = {t: tuple(h) for t, h in by_type.items()}
         self._checkers = tuple(r for r in self._rules.values() if r.config.enabled and r.checks_orders)
         self._warned &= set(self._rules)
@@ -129,7 +133,7 @@ class RiskEngine:
                 self.emit(found, event)
 
     def _fault(self, handler: Handler, event: Event) -> None:
-        rule = getattr(handler, "__self__", None)
+        rule = self._owners.get(handler) or getattr(handler, "__self__", None)
         self.faults += 1
         count = 0
         if isinstance(rule, Rule):

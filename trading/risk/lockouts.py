@@ -68,6 +68,13 @@ class LockoutManager:
     def __len__(self) -> int:
         return len(self._lockouts)
 
+    def covers(self, scope: str, *, until: datetime | None, state: TradingState) -> bool:
+        """True when ``scope`` already has a lockout at least as strong and as long as this one."""
+        old = self._lockouts.get(scope)
+        if old is None or _LEVEL[state] > _LEVEL[old.state]:
+            return False
+        return _later(old.until, until) == old.until
+
     # --- changing ----------------------------------------------------------------
 
     def lock(

@@ -1,0 +1,69 @@
+import logging
+
+from trading.model import MarketDataUpdated, OrderSide, PositionChanged, TradingState, TradingStateChanged
+from trading.risk import STATE_TABLE
+from trading.risk.rules import UnrealizedLoss
+
+
+def test_risk_engine_dispatch_calls_only_rules_listening_to_the_event(make_desk):
+    desk = make_desk({"daily_realized_loss": {"limit": 1000}, "unrealized_loss": {"limit": 1000}})
+    engine = desk.rm.engine
+    assert engine._dispatch[MarketDataUpdated] == (engine.rules["unrealized_loss"].on_market,)
+    assert len(engine._dispatch[PositionChanged]) == 2
+
+
+def test_risk_engine_rule_exception_is_isolated_and_counted(make_desk, monkeypatch, caplog):
+    desk = make_desk({"unrealized_loss": {"limit": 100}, "trailing_drawdown": {"max_drawdown": 100}})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+    broken = desk.rm.engine.rules["unrealized_loss"]
+
+    def explode(event):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(broken, "on_market", explode)
+    desk.rm.engine.set_rules(desk.rm.engine.rules.values())
+    with caplog.at_level(logging.ERROR, logger="trading.risk.engine"):
+        desk.tick("ES", 4990.0)  # trailing drawdown must still see this tick
+    assert broken.faults == 1 and desk.rm.statistics().rule_faults == 1
+    assert "rule UnrealizedLoss('unrealized_loss'" in caplog.text and "fault 1" in caplog.text
+    assert desk.rm.state is TradingState.HALTED  # the trailing drawdown breached and acted
+
+
+def test_risk_engine_state_changes_publish_reason(make_desk):
+    desk = make_desk({})
+    desk.rm.pause("news at 10:00", who="ops")
+    desk.rm.resume("news passed", who="ops")
+    changes = desk.of(TradingStateChanged)
+    assert [(c.previous, c.state) for c in changes] == [
+        (TradingState.ACTIVE, TradingState.HALTED),
+        (TradingState.HALTED, TradingState.ACTIVE),
+    ]
+    assert changes[0].reason == "paused by ops: news at 10:00"
+
+
+def test_risk_engine_state_table_allows_every_other_state():
+    assert all(state not in targets and len(targets) == 2 for state, targets in STATE_TABLE.items())
+
+
+def test_risk_engine_halted_denies_even_reducing_orders(make_desk):
+    desk = make_desk({})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 2, 5000.0)
+    desk.rm.pause("test")
+    verdict = desk.rm.engine.check(desk.order("ES", OrderSide.SELL, 1))
+    assert verdict is not None and verdict[0] == "trading_state" and "HALTED" in verdict[1]
+    assert len(desk.broker.flatten_all("operator")) == 1  # flattening is never checked
+
+
+def test_risk_engine_reduces_exposure_recognises_exits(make_desk):
+    desk = make_desk({})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 2, 5000.0)
+    from trading.model import Order
+
+    engine = desk.rm.engine
+    assert engine.reduces_exposure(Order(symbol="ES", side=OrderSide.SELL, quantity=2))
+    assert not engine.reduces_exposure(Order(symbol="ES", side=OrderSide.SELL, quantity=3))
+    assert not engine.reduces_exposure(Order(symbol="ES", side=OrderSide.BUY, quantity=1))
+    assert isinstance(engine.rules.get("x", UnrealizedLoss), type)

@@ -25,7 +25,7 @@ from trading.signals.jobs import JobRecord
 if TYPE_CHECKING:
     from trading.signals.strategy_executor import StrategyExecutor
 
-logger = logging.getLogger("trading.signals.strategy_executor")
+logger = logging.getLogger(__name__)
 
 _S = TaskStatus
 

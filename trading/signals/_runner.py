@@ -6,16 +6,19 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from trading.clock import Clock
 from trading.signals import _executor_base as _base
+from trading.signals._checks import is_async_callable
 from trading.signals._config import ExecutorConfig
 from trading.signals._executor_base import _ExecutorReports
 from trading.signals._lane import _Lane
 from trading.signals._task import TaskStatus, _Task
+from trading.signals.jobs import JobRecord
 
-logger = logging.getLogger("trading.signals.strategy_executor")
+logger = logging.getLogger(__name__)
 
 YIELD_EVERY_S = 0.0005  # a worker that ran jobs this long without suspending yields to the loop
 
@@ -83,7 +86,8 @@ class _DeadlineWatch:
 
 
 class _TaskRunner(_ExecutorReports):
-    """Runs tasks from the lanes' queues and accounts for every way a task ends."""
+    """Admits tasks, runs them from the lanes' queues, accounts for every way a task ends,
+    and recovers a lane's unfinished job records at start."""
 
     _config: ExecutorConfig
     _clock: Clock
@@ -93,6 +97,52 @@ class _TaskRunner(_ExecutorReports):
     _active: int
     _task_waiters: dict[str, list[asyncio.Future[None]]]
     _idle_waiters: list[asyncio.Future[None]]
+    _resolver: Callable[[JobRecord], Callable[[], Any] | None] | None
+
+    def _admit(self, lane: _Lane, name: str, priority: int, key: str | None) -> bool:
+        """Whether a new task may enter ``lane``; makes room under ``drop_lowest``."""
+        if self._state == "STOPPED":
+            lane.refuse(name, "the executor is stopped")
+            return False
+        if key is not None and key in self._keys:
+            lane.refuse(
+                name, f"key {key!r} is held by queued or running task {self._keys[key]}", duplicate=True
+            )
+            return False
+        if lane.pending < lane.bound:
+            return True
+        if not lane.drop_lowest:
+            lane.refuse(name, f"queue full ({lane.pending}/{lane.bound}), overflow policy reject")
+            return False
+        victim = lane.queue.peek_last()
+        if victim is None or victim.priority <= priority:
+            lane.refuse(
+                name,
+                f"queue full ({lane.pending}/{lane.bound}) and no queued task has a lower priority "
+                f"than {priority}",
+            )
+            return False
+        lane.queue.pop_last()
+        age = (self._clock.now() - victim.created_at).total_seconds()
+        logger.warning(
+            "lane %s dropped task %s %r (priority %d, queued %.3f s) for %r (priority %d)",
+            lane.name,
+            victim.task_id,
+            victim.name,
+            victim.priority,
+            age,
+            name,
+            priority,
+        )
+        self._finish(
+            lane,
+            victim,
+            _S.DROPPED,
+            "Dropped",
+            f"evicted from a full queue by {name!r} (priority {priority})",
+            in_queue=False,
+        )
+        return True
 
     def _accept(self, lane: _Lane, task: _Task) -> None:
         self._tasks[task.task_id] = task
@@ -298,3 +348,32 @@ class _TaskRunner(_ExecutorReports):
                 if not waiter.done():
                     waiter.set_result(None)
             self._idle_waiters.clear()
+
+    def _recover(self, lane: _Lane) -> None:
+        for record, fn in _base.unfinished(lane, self._resolver):
+            if fn is not None and self._admit(lane, record.name, record.priority, record.key):
+                task = _Task(
+                    record.task_id,
+                    record.name,
+                    fn,
+                    (),
+                    {},
+                    lane=lane.name,
+                    key=record.key,
+                    priority=record.priority,
+                    timeout=self._config.default_timeout,
+                    retries=0,
+                    is_async=is_async_callable(fn),
+                    created_at=record.created_at,
+                )
+                self._accept(lane, task)
+                lane.resubmitted += 1
+            else:
+                _base.abandon(lane, record, self._clock.now())
+        if lane.abandoned or lane.resubmitted:
+            logger.warning(
+                "lane %s: %d unfinished job(s) from a previous run marked ABANDONED, %d resubmitted",
+                lane.name,
+                lane.abandoned,
+                lane.resubmitted,
+            )

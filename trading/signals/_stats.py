@@ -100,7 +100,7 @@ class FailureGroup:
 class ExecutorStatistics:
     """Every lane, totals per status and percentiles over all lanes."""
 
-    running_state: str  # NEW / RUNNING / STOPPING / STOPPED
+    running_state: str  # NEW / RUNNING / STOPPED
     lanes: tuple[LaneStatistics, ...]
     totals: dict[str, int] = field(default_factory=dict)  # TaskStatus name -> count, plus "REJECTED"
     queued: int = 0

@@ -294,51 +294,6 @@ class StrategyExecutor(_TaskRunner):
         found = cache[fn] = is_async_callable(fn)
         return found
 
-    def _admit(self, lane: _Lane, name: str, priority: int, key: str | None) -> bool:
-        """Whether a new task may enter ``lane``; makes room under ``drop_lowest``."""
-        if self._state == "STOPPED":
-            lane.refuse(name, "the executor is stopped")
-            return False
-        if key is not None and key in self._keys:
-            lane.refuse(
-                name, f"key {key!r} is held by queued or running task {self._keys[key]}", duplicate=True
-            )
-            return False
-        if lane.pending < lane.bound:
-            return True
-        if not lane.drop_lowest:
-            lane.refuse(name, f"queue full ({lane.pending}/{lane.bound}), overflow policy reject")
-            return False
-        victim = lane.queue.peek_last()
-        if victim is None or victim.priority <= priority:
-            lane.refuse(
-                name,
-                f"queue full ({lane.pending}/{lane.bound}) and no queued task has a lower priority "
-                f"than {priority}",
-            )
-            return False
-        lane.queue.pop_last()
-        age = (self._clock.now() - victim.created_at).total_seconds()
-        logger.warning(
-            "lane %s dropped task %s %r (priority %d, queued %.3f s) for %r (priority %d)",
-            lane.name,
-            victim.task_id,
-            victim.name,
-            victim.priority,
-            age,
-            name,
-            priority,
-        )
-        self._finish(
-            lane,
-            victim,
-            _S.DROPPED,
-            "Dropped",
-            f"evicted from a full queue by {name!r} (priority {priority})",
-            in_queue=False,
-        )
-        return True
-
     # --- control ------------------------------------------------------------------------
 
     def cancel_task(self, task_id: str) -> bool:
@@ -388,37 +343,6 @@ class StrategyExecutor(_TaskRunner):
                 self.adjust_queue_bounds()
             except Exception:  # a failed load reading must not stop the desk; try again next time
                 logger.warning("executor: load reading failed; queue bounds unchanged", exc_info=True)
-
-    # --- recovery -----------------------------------------------------------------------
-
-    def _recover(self, lane: _Lane) -> None:
-        for record, fn in _base.unfinished(lane, self._resolver):
-            if fn is not None and self._admit(lane, record.name, record.priority, record.key):
-                task = _Task(
-                    record.task_id,
-                    record.name,
-                    fn,
-                    (),
-                    {},
-                    lane=lane.name,
-                    key=record.key,
-                    priority=record.priority,
-                    timeout=self._config.default_timeout,
-                    retries=0,
-                    is_async=is_async_callable(fn),
-                    created_at=record.created_at,
-                )
-                self._accept(lane, task)
-                lane.resubmitted += 1
-            else:
-                _base.abandon(lane, record, self._clock.now())
-        if lane.abandoned or lane.resubmitted:
-            logger.warning(
-                "lane %s: %d unfinished job(s) from a previous run marked ABANDONED, %d resubmitted",
-                lane.name,
-                lane.abandoned,
-                lane.resubmitted,
-            )
 
     # --- observability ------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ Run: ``.venv/bin/python bench/bench_executor.py`` (``--quick`` for a short run).
 1. Throughput: N trivial async tasks through one lane of 10 workers (status tracking and
    metrics on), against a raw baseline measured in the same run: an
    ``asyncio.PriorityQueue`` and 10 worker coroutines each awaiting
-   ``asyncio.wait_for(job(), 5)``, nothing else. Goal: ratio >= 0.75.
+   ``asyncio.wait_for(job(), 5)``, nothing else. Goal: ratio >= 0.75. Also once with
+   an ``InMemoryJobStore`` on the lane (job records: PENDING, RUNNING, final).
 2. High-priority start latency with 10,000 low-priority tasks queued: from the moment
    the only worker is freed to the moment the high-priority task starts.
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trading.signals import ExecutorConfig, LaneConfig, StrategyExecutor
+from trading.signals import ExecutorConfig, InMemoryJobStore, JobStore, LaneConfig, StrategyExecutor
 
 WORKERS = 10
 
@@ -58,7 +59,7 @@ async def raw_baseline(n: int) -> float:
     return n / elapsed
 
 
-async def executor_run(n: int) -> tuple[float, int]:
+async def executor_run(n: int, store: JobStore | None = None) -> tuple[float, int]:
     """Tasks per second through one StrategyExecutor lane of 10 workers; and the COMPLETED count."""
     config = ExecutorConfig(
         lanes=(LaneConfig(name="bench", workers=WORKERS, max_queue=n),),
@@ -66,7 +67,8 @@ async def executor_run(n: int) -> tuple[float, int]:
         default_timeout=5.0,
         resize_interval=None,
     )
-    async with StrategyExecutor(config=config) as executor:
+    stores = {"bench": store} if store is not None else None
+    async with StrategyExecutor(config=config, job_stores=stores) as executor:
         start = time.perf_counter()
         for i in range(n):
             await executor.submit_task("trivial", trivial, i, priority=1)
@@ -121,14 +123,20 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a short run (20,000 tasks, 200 latency samples)")
-    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds; the best of each side counts")
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run (20,000 tasks, 200 latency samples)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="throughput rounds; the best of each side counts"
+    )
     args = parser.parse_args()
     n = 20_000 if args.quick else 100_000
     samples = 200 if args.quick else 1_000
     rounds = 1 if args.quick else args.rounds
 
-    print(f"python {sys.version.split()[0]}, {n:,} trivial tasks, {WORKERS} workers, best of {rounds} round(s)")
+    print(
+        f"python {sys.version.split()[0]}, {n:,} trivial tasks, {WORKERS} workers, best of {rounds} round(s)"
+    )
     raw: list[float] = []
     ours: list[float] = []
     for _ in range(rounds):  # interleaved so both sides see the same machine noise
@@ -139,17 +147,32 @@ def main() -> None:
         assert completed == n, f"only {completed} of {n} tasks completed"
         ours.append(rate)
     best_raw, best_ours = max(raw), max(ours)
-    print(f"raw baseline (PriorityQueue + wait_for): {best_raw:>10,.0f} tasks/s  (rounds: "
-          f"{', '.join(f'{r:,.0f}' for r in raw)})")
-    print(f"StrategyExecutor, one lane:              {best_ours:>10,.0f} tasks/s  (rounds: "
-          f"{', '.join(f'{r:,.0f}' for r in ours)})")
-    print(f"ratio executor / raw: {best_ours / best_raw:.2f}x (goal >= 0.75x); "
-          f"median-round ratio {statistics.median(ours) / statistics.median(raw):.2f}x")
+    print(
+        f"raw baseline (PriorityQueue + wait_for): {best_raw:>10,.0f} tasks/s  (rounds: "
+        f"{', '.join(f'{r:,.0f}' for r in raw)})"
+    )
+    print(
+        f"StrategyExecutor, one lane:              {best_ours:>10,.0f} tasks/s  (rounds: "
+        f"{', '.join(f'{r:,.0f}' for r in ours)})"
+    )
+    print(
+        f"ratio executor / raw: {best_ours / best_raw:.2f}x (goal >= 0.75x); "
+        f"median-round ratio {statistics.median(ours) / statistics.median(raw):.2f}x"
+    )
+
+    gc.collect()
+    with_store, _ = asyncio.run(executor_run(n, InMemoryJobStore()))
+    print(
+        f"StrategyExecutor + InMemoryJobStore:     {with_store:>10,.0f} tasks/s  "
+        f"(3 records per task; ratio to raw {with_store / best_raw:.2f}x)"
+    )
 
     gc.collect()
     lat = asyncio.run(priority_latency(samples, 10_000))
-    print(f"high-priority start latency behind 10,000 queued ({samples} samples): "
-          f"p50 {pct(lat, 50):.3f} ms, p99 {pct(lat, 99):.3f} ms, max {max(lat):.3f} ms (goal p99 <= 0.5 ms)")
+    print(
+        f"high-priority start latency behind 10,000 queued ({samples} samples): "
+        f"p50 {pct(lat, 50):.3f} ms, p99 {pct(lat, 99):.3f} ms, max {max(lat):.3f} ms (goal p99 <= 0.5 ms)"
+    )
 
 
 if __name__ == "__main__":

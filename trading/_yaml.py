@@ -50,9 +50,15 @@ def format_validation_error(path: Path, exc: ValidationError) -> ConfigError:
     if kind == "extra_forbidden":
         message = f"{path}: unknown field {field!r} (not a setting this file accepts)"
         allowed = "remove it or fix its spelling"
+    elif kind == "value_error" or isinstance(value, (dict, list)):
+        # A cross-field check: the input is a whole section, so say the rule, not the value.
+        allowed = str(err["msg"]).removeprefix("Value error, ")
+        where = "" if field == "<top level>" else f"field {field!r}: "
+        message = f"{path}: {where}{allowed}"
     else:
         expected = ctx.get("expected")
-        allowed = f"allowed: {expected}" if expected else str(err["msg"]).lower()
+        msg = str(err["msg"])
+        allowed = f"allowed: {expected}" if expected else msg[:1].lower() + msg[1:]
         message = f"{path}: field {field!r}: bad value {value!r} ({allowed})"
     more = len(exc.errors()) - 1
     if more:

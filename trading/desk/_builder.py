@@ -333,7 +333,13 @@ def _previous_snapshot(state: StateManager) -> Snapshot | None:
 
 def _command_handlers(broker: PaperBroker, risk: RiskManager, activity: ActivityLog) -> dict[str, Any]:
     def flatten_all(args: dict[str, Any], who: str) -> str:
-        return risk.flatten(str(args.get("reason") or "flatten requested"), who=who)
+        """The kill switch: flatten, and (unless ``pause`` is false) pause new entries until resumed."""
+        reason = str(args.get("reason") or "flatten requested")
+        result = risk.flatten(reason, who=who)
+        if args.get("pause", True):
+            risk.pause(f"after flatten: {reason}", who=who)
+            result += "; new entries paused until resume"
+        return result
 
     def close_position(args: dict[str, Any], who: str) -> str:
         symbol = args["symbol"]

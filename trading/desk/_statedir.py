@@ -63,7 +63,7 @@ class DeskLock:
 
     def __init__(self, state_dir: StateDir) -> None:
         self._state_dir = state_dir
-        self._lock = FileLock(str(state_dir.lock_file), timeout=0)
+        self._lock = FileLock(str(state_dir.lock_file), timeout=0, thread_local=False)  # released from a worker thread
 
     def acquire(self) -> None:
         try:

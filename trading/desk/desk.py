@@ -72,6 +72,7 @@ class Desk:
         self.transactions: deque[Transaction] = deque(maxlen=config.loop.recent_items)
         self._accepting = True
         self._stopped = False
+        self._runner: asyncio.Task[None] | None = None
         self.cycles = 0
         self.publishes = 0
         self.bus.subscribe(TransactionOpened, self._on_transaction)
@@ -178,37 +179,37 @@ class Desk:
 
     async def run_simulated(self, seconds: float, *, step: float = 1.0, publish_every: float = 10.0) -> None:
         """Deterministic run on a ``TestClock``: ``seconds`` of simulated time in ``step``s,
-        every strategy pass and risk sweep awaited before the clock moves on."""
+        every strategy pass and risk sweep awaited before the clock moves on. The executor
+        keeps running between calls; ``shutdown`` stops it."""
         if not isinstance(self.clock, TestClock):
             raise TypeError("run_simulated needs a desk built on a TestClock")
-        runner = asyncio.create_task(self.executor.start())
-        try:
-            await asyncio.sleep(0)
-            end = self.clock.now().timestamp() + seconds
-            last_publish = self.clock.now().timestamp()
-            while self.clock.now().timestamp() < end:
-                target = min(self.clock.now().timestamp() + step, end)
-                self.parts.target_time = datetime.fromtimestamp(target, UTC)
-                if self.pump():
-                    self.submit_strategy_passes()
-                self.clock.set_time(self.parts.target_time)
-                self.submit_risk_sweep()
-                await self.executor.join()
-                self.parts.commands.poll()
-                if target - last_publish >= publish_every:
-                    await self.publish()
-                    last_publish = target
-            await self.publish()
-        finally:
-            await self.executor.stop(timeout=5.0)
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
+        self._ensure_executor()
+        await asyncio.sleep(0)
+        end = self.clock.now().timestamp() + seconds
+        last_publish = self.clock.now().timestamp()
+        while self.clock.now().timestamp() < end:
+            target = min(self.clock.now().timestamp() + step, end)
+            self.parts.target_time = datetime.fromtimestamp(target, UTC)
+            if self.pump():
+                self.submit_strategy_passes()
+            self.clock.set_time(self.parts.target_time)
+            self.submit_risk_sweep()
+            await self.executor.join()
+            self.parts.commands.poll()
+            if target - last_publish >= publish_every:
+                await self.publish()
+                last_publish = target
+        await self.publish()
+
+    def _ensure_executor(self) -> None:
+        if self._runner is None:
+            self._runner = asyncio.create_task(self.executor.start(), name="executor")
 
     async def run(self, *, stop: asyncio.Event | None = None, duration: float | None = None) -> None:
         """Run live until ``stop`` is set (or ``duration`` real seconds pass), then shut down."""
         stop = stop or asyncio.Event()
         loop_cfg = self.config.loop
-        runner = asyncio.create_task(self.executor.start(), name="executor")
+        self._ensure_executor()
         self.write_heartbeat()
         self.parts.activity.log_activity("INFO", "desk", f"desk started (pid {os.getpid()})")
         periodic = [
@@ -230,7 +231,7 @@ class Desk:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self.shutdown(runner)
+            await self.shutdown()
 
     async def _every(self, interval: float, step: Callable[[], Awaitable[Any] | Any], what: str) -> None:
         while True:
@@ -258,16 +259,16 @@ class Desk:
     def _command_step(self) -> None:
         self.parts.commands.poll()
 
-    async def shutdown(self, runner: asyncio.Task[None] | None = None) -> None:
+    async def shutdown(self) -> None:
         """No new orders, executor stopped, final snapshot saved, logs flushed, lock released."""
         if self._stopped:
             return
         self._accepting = False
         try:
-            await self.executor.stop(timeout=5.0)
-            if runner is not None:
+            if self._runner is not None:
+                await self.executor.stop(timeout=5.0)
                 with contextlib.suppress(asyncio.CancelledError):
-                    await runner
+                    await self._runner
             await self.publish()
             self.write_heartbeat()
             self.parts.activity.log_activity("INFO", "desk", "desk stopped cleanly")

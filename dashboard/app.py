@@ -22,7 +22,7 @@ from trading.errors import ConfigError  # noqa: E402
 REFRESH_KEY = "desk_autorefresh"
 PAGES = Path(__file__).resolve().parent / "pages"
 
-st.set_page_config(page_title="Trading desk", page_icon="📈", layout="wide")
+st.set_page_config(page_title="Trading desk", page_icon=":material/monitoring:", layout="wide")
 
 try:
     settings = DashboardSettings.from_env()
@@ -44,12 +44,12 @@ with st.sidebar:
 
 page = st.navigation(
     [
-        st.Page(PAGES / "overview.py", title="Overview", icon="📈", default=True),
-        st.Page(PAGES / "risk.py", title="Risk", icon="🛡️"),
-        st.Page(PAGES / "executor.py", title="Executor", icon="⚙️"),
-        st.Page(PAGES / "jobs.py", title="Jobs", icon="🗂️"),
-        st.Page(PAGES / "activity.py", title="Activity log", icon="📜"),
-        st.Page(PAGES / "controls.py", title="Controls", icon="🎛️"),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+        st.Page(PAGES / "risk.py", title="Risk", icon=":material/shield:"),
+        st.Page(PAGES / "executor.py", title="Executor", icon=":material/memory:"),
+        st.Page(PAGES / "jobs.py", title="Jobs", icon=":material/work_history:"),
+        st.Page(PAGES / "activity.py", title="Activity log", icon=":material/list_alt:"),
+        st.Page(PAGES / "controls.py", title="Controls", icon=":material/tune:"),
     ]
 )
 page.run()

@@ -89,6 +89,7 @@ def daily_pnl_chart(daily: Series) -> go.Figure:
         go.Bar(x=_to_datetimes(daily.times), y=daily.values, marker_color=colors, name="daily P&L")
     )
     fig.update_layout(title="Daily P&L", yaxis_title="P&L", **_LAYOUT)
+    fig.update_xaxes(tickformat="%b %d", dtick=86_400_000)
     return fig
 
 
@@ -123,6 +124,7 @@ def rule_usage_chart(rules: Iterable[RuleView]) -> go.Figure:
         title="Limit used (%)",
         xaxis_title="% of limit",
         xaxis_range=[0, max([110.0, *used])],
+        yaxis_autorange="reversed",
         **{**_LAYOUT, "height": max(200, 40 * len(rules) + 80)},
     )
     return fig

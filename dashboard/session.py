@@ -60,7 +60,7 @@ def page_context() -> PageContext | None:
 def show_banner(ctx: PageContext) -> None:
     """The desk's liveness and trading state, in plain words, at the top of every page."""
     if not ctx.status.running:
-        st.warning(ctx.status.message, icon="⚠️")
+        st.warning(ctx.status.message, icon=":material/warning:")
     if ctx.snapshot is None:
         reason = ctx.reader.snapshot_error or "the desk has not published a snapshot yet"
         if ctx.status.health is not DeskHealth.NO_STATE:

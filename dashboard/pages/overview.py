@@ -14,13 +14,13 @@ if ctx is not None:
     snap = ctx.snapshot
     if snap is not None:
         acct = snap.account
-        cols = st.columns(6)
-        cols[0].metric("Equity", f"{acct.equity:,.2f}", f"{acct.equity - acct.starting_balance:,.2f}")
-        cols[1].metric("Cash", f"{acct.cash:,.2f}")
-        cols[2].metric("Buying power", f"{acct.buying_power:,.2f}")
-        cols[3].metric("Daily P&L", f"{acct.daily_pnl:,.2f}")
-        cols[4].metric("Realized P&L", f"{acct.realized_pnl:,.2f}")
-        cols[5].metric("Unrealized P&L", f"{acct.unrealized_pnl:,.2f}")
+        top, bottom = st.columns(3), st.columns(3)
+        top[0].metric("Equity", f"{acct.equity:,.2f}", f"{acct.equity - acct.starting_balance:,.2f}")
+        top[1].metric("Daily P&L", f"{acct.daily_pnl:,.2f}")
+        top[2].metric("Cash", f"{acct.cash:,.2f}")
+        bottom[0].metric("Realized P&L", f"{acct.realized_pnl:,.2f}")
+        bottom[1].metric("Unrealized P&L", f"{acct.unrealized_pnl:,.2f}")
+        bottom[2].metric("Buying power", f"{acct.buying_power:,.2f}")
         left, right = st.columns([2, 1])
         left.plotly_chart(
             charts.equity_chart(snap.equity_curve, starting_balance=acct.starting_balance), key="equity_chart"

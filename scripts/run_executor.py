@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.handlers
 import signal
 import sys
 from pathlib import Path
@@ -48,8 +49,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def _main(args: argparse.Namespace) -> int:
-    desk = Desk.from_files(args.config, state_dir=args.state, risk_config_path=args.risk_config)
+def _open_desk(args: argparse.Namespace, stream: logging.Handler) -> Desk:
+    """Build the desk with its start-up log held back: on bad input the one error line is
+    all the operator sees; on success the held lines are written out in order."""
+    held = logging.handlers.MemoryHandler(capacity=100_000, flushLevel=logging.CRITICAL + 1, target=stream)
+    root = logging.getLogger()
+    root.removeHandler(stream)
+    root.addHandler(held)
+    try:
+        desk = Desk.from_files(args.config, state_dir=args.state, risk_config_path=args.risk_config)
+    except BaseException:
+        held.setTarget(None)  # type: ignore[arg-type]  (drop the held lines; the error says what matters)
+        raise
+    finally:
+        root.removeHandler(held)
+        root.addHandler(stream)
+        held.close()  # flushes to the stream when the target is still set
+    return desk
+
+
+async def _main(args: argparse.Namespace, desk: Desk) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -60,14 +79,15 @@ async def _main(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=args.log_level, handlers=[stream])
     try:
-        return asyncio.run(_main(args))
+        desk = _open_desk(args, stream)
     except TradingError as exc:
         print(f"run_executor.py: error: {exc}", file=sys.stderr)
         return 2
+    return asyncio.run(_main(args, desk))
 
 
 if __name__ == "__main__":

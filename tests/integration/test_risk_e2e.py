@@ -45,12 +45,16 @@ class LosingStrategy:
     def on_tick(self) -> None:
         position = self.broker.positions().get("ES")
         if position is None:
-            self.orders.append(self.broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=2, strategy="loser")))
+            self.orders.append(
+                self.broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=2, strategy="loser"))
+            )
             self.held_for = 0
             return
         self.held_for += 1
         if self.held_for >= 3 and not self.broker.open_orders("ES"):
-            self.orders.append(self.broker.submit(Order(symbol="ES", side=OrderSide.SELL, quantity=2, strategy="loser")))
+            self.orders.append(
+                self.broker.submit(Order(symbol="ES", side=OrderSide.SELL, quantity=2, strategy="loser"))
+            )
 
 
 async def test_risk_e2e_losing_strategy_flattened_by_daily_loss_and_next_order_denied(tmp_path: Path):
@@ -60,11 +64,19 @@ async def test_risk_e2e_losing_strategy_flattened_by_daily_loss_and_next_order_d
     db = Database(tmp_path / "desk.db")
     clock = TestClock(datetime(2026, 1, 6, 15, 0, tzinfo=UTC))
     bus = EventBus()
-    broker = PaperBroker(bus, clock, [Instrument(symbol="ES", tick_size=0.25, multiplier=50.0, commission=2.0)])
+    broker = PaperBroker(
+        bus, clock, [Instrument(symbol="ES", tick_size=0.25, multiplier=50.0, commission=2.0)]
+    )
     rm = RiskManager(
-        bus, broker, clock, load_risk_config(config_path),
-        violations=ViolationRepository(db), lockouts=LockoutRepository(db), audit=AuditRepository(db),
-        account="e2e", config_path=config_path,
+        bus,
+        broker,
+        clock,
+        load_risk_config(config_path),
+        violations=ViolationRepository(db),
+        lockouts=LockoutRepository(db),
+        audit=AuditRepository(db),
+        account="e2e",
+        config_path=config_path,
     )
     rm.start()
     strategy = LosingStrategy(broker)

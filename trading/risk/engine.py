@@ -79,6 +79,7 @@ class RiskEngine:
         self._by_type: dict[type, list[Handler]] = {}
         self._checkers: tuple[Rule, ...] = ()
         self._owners: dict[Handler, Rule] = {}
+        self._split: dict[type, dict[str | None, tuple[Handler, ...]]] = {}
         self._warned: set[str] = set()
         self.recent: deque[Violation] = deque(maxlen=500)
         self.events = self.checks = self.denials = 0
@@ -104,15 +105,43 @@ class RiskEngine:
                 owners[handler] = rule
         self._by_type = by_type
         self._owners = owners
-        self._dispatch = {t: tuple(h) for t, h in by_type.items()}
+        self._dispatch = {}
+        self._split = {}
         self._checkers = tuple(r for r in self._rules.values() if r.config.enabled and r.checks_orders)
         self._warned &= set(self._rules)
 
-    def _resolve(self, event_type: type) -> tuple[Handler, ...]:
+    def _resolve(self, event_type: type) -> tuple[Handler, ...] | None:
+        """Index ``event_type``: a tuple of handlers, or None when some handlers filter by symbol
+        (then the event type is indexed per symbol in ``_split``)."""
         found: list[Handler] = []
         for klass in event_type.__mro__:
             found.extend(self._by_type.get(klass, ()))
+        fields = getattr(event_type, "__dataclass_fields__", {})
+        if "symbol" in fields and any(self._owners[h].symbols for h in found):
+            self._split[event_type] = {None: tuple(found)}
+            return None
         handlers = self._dispatch[event_type] = tuple(found)
+        return handlers
+
+    def handlers_for(self, event: Event) -> tuple[Handler, ...]:
+        """The rule handlers ``event`` goes to (by type, and by symbol for rules that filter symbols)."""
+        cls = event.__class__
+        handlers = self._dispatch.get(cls)
+        if handlers is not None:
+            return handlers
+        split = self._split.get(cls)
+        if split is None:
+            handlers = self._resolve(cls)
+            if handlers is not None:
+                return handlers
+            split = self._split[cls]
+        symbol = event.symbol  # type: ignore[attr-defined]  # split types all have a symbol
+        handlers = split.get(symbol)
+        if handlers is None:
+            owners = self._owners
+            handlers = split[symbol] = tuple(
+                h for h in split[None] if not owners[h].symbols or symbol in owners[h].symbols
+            )
         return handlers
 
     # --- events (the hot path) -------------------------------------------------------
@@ -122,7 +151,7 @@ class RiskEngine:
         self.events += 1
         handlers = self._dispatch.get(event.__class__)
         if handlers is None:
-            handlers = self._resolve(event.__class__)
+            handlers = self.handlers_for(event)
         for handler in handlers:
             try:
                 found = handler(event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,6 +65,7 @@ _ORDER_EVENTS = (
     OrderExpired,
     OrderModified,
 )
+_WARNING_CHECK_EVERY = timedelta(seconds=0.25)
 _POSITION_EVENTS = (PositionOpened, PositionChanged, PositionClosed)
 _OTHER_EVENTS: tuple[type[Event], ...] = (*_ORDER_EVENTS, AccountUpdated)
 
@@ -136,6 +137,7 @@ class RiskManager:
         )
         self.engine.set_rules(build_rules(cfg, self._context(cfg), {}))
         self._started = False
+        self._next_warning_check = clock.now()
         self.reloads = self.reload_failures = self.sweeps = 0
 
     def _context(self, cfg: RiskConfig) -> RuleContext:
@@ -209,7 +211,9 @@ class RiskManager:
             self.enforcer.position_changed(event.symbol)
         self.engine.housekeeping(event.ts)
         self.engine.on_event(event)
-        self.engine.check_warnings(event.ts)
+        if event.ts >= self._next_warning_check:  # distance to limits: at most 4 times a second
+            self._next_warning_check = event.ts + _WARNING_CHECK_EVERY
+            self.engine.check_warnings(event.ts)
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
         if not violation.shadow and violation.action != "deny":

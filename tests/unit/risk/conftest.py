@@ -79,9 +79,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def make_desk(
-    bus: EventBus, clock: TestClock, broker: PaperBroker
-) -> Iterator[Callable[..., Desk]]:
+def make_desk(bus: EventBus, clock: TestClock, broker: PaperBroker) -> Iterator[Callable[..., Desk]]:
     """``make_desk(rules, **manager_kwargs)`` builds a started RiskManager on the shared broker."""
     managers: list[RiskManager] = []
 

@@ -24,44 +24,64 @@ def test_load_risk_config_shipped_file_is_valid():
 
 def test_load_risk_config_negative_limit_names_file_rule_field_value_allowed(tmp_path):
     path = _write(tmp_path, "rules:\n  daily_realized_loss:\n    limit: -5\n")
-    with pytest.raises(ConfigError, match=r"risk\.yaml: rule 'daily_realized_loss', field 'limit': bad value -5: allowed a number > 0") as info:
+    with pytest.raises(
+        ConfigError,
+        match=r"risk\.yaml: rule 'daily_realized_loss', field 'limit': bad value -5: allowed a number > 0",
+    ) as info:
         load_risk_config(path)
-    assert info.value.path == path and info.value.field == "daily_realized_loss.limit" and info.value.value == -5
+    assert (
+        info.value.path == path and info.value.field == "daily_realized_loss.limit" and info.value.value == -5
+    )
 
 
 def test_load_risk_config_bad_action_lists_allowed_actions(tmp_path):
     path = _write(tmp_path, "rules:\n  daily_realized_loss: {limit: 100, action: nuke}\n")
-    with pytest.raises(ConfigError, match=r"field 'action': bad value 'nuke': allowed one of 'flatten_and_lock', 'flatten', 'lock' or 'alert'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"field 'action': bad value 'nuke': allowed one of 'flatten_and_lock', 'flatten', 'lock' or 'alert'",
+    ):
         load_risk_config(path)
 
 
 def test_load_risk_config_unknown_field_lists_known_fields(tmp_path):
     path = _write(tmp_path, "rules:\n  max_order_rate: {max_orders: 5, max_ordres: 3}\n")
-    with pytest.raises(ConfigError, match=r"field 'max_ordres': bad value 3: allowed the known fields: action, .*max_orders"):
+    with pytest.raises(
+        ConfigError, match=r"field 'max_ordres': bad value 3: allowed the known fields: action, .*max_orders"
+    ):
         load_risk_config(path)
 
 
 def test_load_risk_config_unknown_kind_lists_rule_kinds(tmp_path):
     path = _write(tmp_path, "rules:\n  daily_loss: {limit: 100}\n")
-    with pytest.raises(ConfigError, match=r"rule 'daily_loss', field 'kind': bad value 'daily_loss': allowed one of cooldown_after_loss, daily_realized_loss"):
+    with pytest.raises(
+        ConfigError,
+        match=r"rule 'daily_loss', field 'kind': bad value 'daily_loss': allowed one of cooldown_after_loss, daily_realized_loss",
+    ):
         load_risk_config(path)
 
 
 def test_load_risk_config_bad_timezone_is_refused(tmp_path):
     path = _write(tmp_path, "reset: {timezone: Mars/Olympus}\n")
-    with pytest.raises(ConfigError, match=r"field 'reset.timezone': bad value 'Mars/Olympus': allowed unknown time zone"):
+    with pytest.raises(
+        ConfigError, match=r"field 'reset.timezone': bad value 'Mars/Olympus': allowed unknown time zone"
+    ):
         load_risk_config(path)
 
 
 def test_load_risk_config_bad_mode_is_refused(tmp_path):
     path = _write(tmp_path, "rules:\n  symbol_blocks: {symbols: [GME], mode: maybe}\n")
-    with pytest.raises(ConfigError, match=r"field 'mode': bad value 'maybe': allowed one of 'enforce' or 'shadow'"):
+    with pytest.raises(
+        ConfigError, match=r"field 'mode': bad value 'maybe': allowed one of 'enforce' or 'shadow'"
+    ):
         load_risk_config(path)
 
 
 def test_load_risk_config_missing_required_field_says_required(tmp_path):
     path = _write(tmp_path, "rules:\n  unrealized_loss: {action: alert}\n")
-    with pytest.raises(ConfigError, match=r"field 'limit': bad value '\(missing\)': allowed a value \(this field is required\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"field 'limit': bad value '\(missing\)': allowed a value \(this field is required\)",
+    ):
         load_risk_config(path)
 
 
@@ -92,8 +112,12 @@ def test_parse_risk_config_unquoted_yaml_time_becomes_time(tmp_path):
 
 def test_parse_risk_config_second_instance_needs_kind():
     cfg = parse_risk_config(
-        {"rules": {"es_loss": {"kind": "unrealized_loss", "limit": 100, "symbols": ["ES"]},
-                   "unrealized_loss": {"limit": 300}}}
+        {
+            "rules": {
+                "es_loss": {"kind": "unrealized_loss", "limit": 100, "symbols": ["ES"]},
+                "unrealized_loss": {"limit": 300},
+            }
+        }
     )
     assert [r.kind for r in cfg.rules.values()] == ["unrealized_loss", "unrealized_loss"]
 

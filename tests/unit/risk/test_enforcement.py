@@ -6,8 +6,9 @@ from .conftest import repositories
 
 def test_enforcer_flood_of_violating_events_flattens_once(make_desk, db):
     # Arrange: a daily loss breached; the rule is re-armed by hand each time to simulate a flood
-    desk = make_desk({"daily_realized_loss": {"limit": 100}, "unrealized_loss": {"limit": 50}},
-                     **repositories(db))
+    desk = make_desk(
+        {"daily_realized_loss": {"limit": 100}, "unrealized_loss": {"limit": 50}}, **repositories(db)
+    )
     desk.tick("ES", 5000.0)
     desk.tick("NQ", 18000.0)
     desk.trade("NQ", OrderSide.BUY, 1, 18000.0)
@@ -49,4 +50,3 @@ def test_enforcer_close_released_when_position_closes(make_desk):
     desk.trade("ES", OrderSide.BUY, 1, 4997.0)
     desk.tick("ES", 4994.0)  # a new position, a new breach: closed again
     assert [e.action for e in desk.of(EnforcementExecuted)] == ["close_position", "close_position"]
-

@@ -5,11 +5,27 @@ from trading.risk import STATE_TABLE
 from trading.risk.rules import UnrealizedLoss
 
 
-def test_risk_engine_dispatch_calls_only_rules_listening_to_the_event(make_desk):
+def test_risk_engine_dispatch_calls_only_rules_listening_to_the_event(make_desk, clock):
     desk = make_desk({"daily_realized_loss": {"limit": 1000}, "unrealized_loss": {"limit": 1000}})
     engine = desk.rm.engine
-    assert engine._dispatch[MarketDataUpdated] == (engine.rules["unrealized_loss"].on_market,)
-    assert len(engine._dispatch[PositionChanged]) == 2
+    tick = MarketDataUpdated(ts=clock.now(), symbol="ES", price=5000.0)
+    change = PositionChanged(ts=clock.now(), symbol="ES", quantity=1, avg_price=5000.0, realized_pnl=0.0)
+    assert engine.handlers_for(tick) == (engine.rules["unrealized_loss"].on_market,)
+    assert len(engine.handlers_for(change)) == 2
+
+
+def test_risk_engine_symbol_filtered_rule_skips_other_symbols(make_desk, clock):
+    desk = make_desk(
+        {
+            "es_loss": {"kind": "unrealized_loss", "limit": 100, "symbols": ["ES"]},
+            "unrealized_loss": {"limit": 1000},
+        }
+    )
+    engine = desk.rm.engine
+    es = MarketDataUpdated(ts=clock.now(), symbol="ES", price=5000.0)
+    nq = MarketDataUpdated(ts=clock.now(), symbol="NQ", price=18000.0)
+    assert len(engine.handlers_for(es)) == 2
+    assert engine.handlers_for(nq) == (engine.rules["unrealized_loss"].on_market,)
 
 
 def test_risk_engine_rule_exception_is_isolated_and_counted(make_desk, monkeypatch, caplog):

@@ -20,15 +20,25 @@ def test_lockout_manager_lock_persists_and_publishes(clock, db):
 def test_lockout_manager_weaker_lock_never_shortens_stronger(clock):
     locks = LockoutManager(EventBus(), clock)
     locks.lock("account", rule="daily_realized_loss", reason="loss", until=None)
-    kept = locks.lock("account", rule="cooldown_after_loss", reason="cool", until=clock.now() + timedelta(minutes=5),
-                      state=TradingState.REDUCING)
+    kept = locks.lock(
+        "account",
+        rule="cooldown_after_loss",
+        reason="cool",
+        until=clock.now() + timedelta(minutes=5),
+        state=TradingState.REDUCING,
+    )
     assert kept.rule == "daily_realized_loss" and kept.until is None and kept.state is TradingState.HALTED
 
 
 def test_lockout_manager_stronger_lock_replaces_cooldown(clock):
     locks = LockoutManager(EventBus(), clock)
-    locks.lock("account", rule="cooldown_after_loss", reason="cool", until=clock.now() + timedelta(minutes=5),
-               state=TradingState.REDUCING)
+    locks.lock(
+        "account",
+        rule="cooldown_after_loss",
+        reason="cool",
+        until=clock.now() + timedelta(minutes=5),
+        state=TradingState.REDUCING,
+    )
     merged = locks.lock("account", rule="daily_realized_loss", reason="loss", until=None)
     assert (merged.rule, merged.until, merged.state) == ("daily_realized_loss", None, TradingState.HALTED)
 
@@ -37,8 +47,13 @@ def test_lockout_manager_timed_lock_expires(clock):
     bus, ended = EventBus(), []
     bus.subscribe(LockoutEnded, ended.append)
     locks = LockoutManager(bus, clock)
-    locks.lock("account", rule="cooldown", reason="cool", until=clock.now() + timedelta(seconds=60),
-               state=TradingState.REDUCING)
+    locks.lock(
+        "account",
+        rule="cooldown",
+        reason="cool",
+        until=clock.now() + timedelta(seconds=60),
+        state=TradingState.REDUCING,
+    )
     assert locks.expire(clock.now() + timedelta(seconds=59)) == []
     assert [lock.rule for lock in locks.expire(clock.now() + timedelta(seconds=60))] == ["cooldown"]
     assert ended[0].reason == "cooldown lockout expired" and len(locks) == 0

@@ -21,7 +21,10 @@ def test_risk_manager_shadow_mode_records_would_have_and_does_not_act(make_desk,
     _lose(desk)
     [violation] = desk.of(RuleViolated)
     assert violation.shadow
-    assert violation.message == "would have flattened and locked the account at 09:00:03, daily realized loss -754.00 <= -500.00"
+    assert (
+        violation.message
+        == "would have flattened and locked the account at 09:00:03, daily realized loss -754.00 <= -500.00"
+    )
     assert desk.rm.state is TradingState.ACTIVE and desk.rm.lockouts() == []
     assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.ACCEPTED
     [row] = ViolationRepository(db).recent()
@@ -32,7 +35,9 @@ def test_risk_manager_shadow_pre_trade_check_records_would_have_denied(make_desk
     desk = make_desk({"symbol_blocks": {"symbols": ["GME"], "mode": "shadow"}})
     assert desk.order("GME", OrderSide.BUY, 1).status is OrderStatus.ACCEPTED
     [violation] = desk.of(RuleViolated)
-    assert violation.shadow and violation.message.startswith("would have denied the order at 09:00:00, BUY 1 GME")
+    assert violation.shadow and violation.message.startswith(
+        "would have denied the order at 09:00:00, BUY 1 GME"
+    )
 
 
 def test_risk_manager_violation_recorded_with_its_event(make_desk, db):
@@ -93,7 +98,11 @@ def test_risk_manager_unlock_by_operator_is_audited(make_desk, db):
     assert desk.rm.state is TradingState.ACTIVE
     row = AuditRepository(db).recent()[0]
     assert (row["action"], row["rule"], row["reason"], row["result"]) == (
-        "unlock", "operator:alice", "reviewed", "account unlocked")
+        "unlock",
+        "operator:alice",
+        "reviewed",
+        "account unlocked",
+    )
     assert not desk.rm.unlock("account", reason="again")
 
 
@@ -112,13 +121,21 @@ def test_risk_manager_warning_threshold_logs_once_and_alerts(make_desk, caplog):
 
 
 def test_risk_manager_rule_status_reports_distance_to_every_limit(make_desk):
-    desk = make_desk({"daily_realized_loss": {"limit": 1000}, "max_contracts": {"limit": 4},
-                      "symbol_blocks": {"symbols": ["GME"], "enabled": False}})
+    desk = make_desk(
+        {
+            "daily_realized_loss": {"limit": 1000},
+            "max_contracts": {"limit": 4},
+            "symbol_blocks": {"symbols": ["GME"], "enabled": False},
+        }
+    )
     desk.tick("ES", 5000.0)
     desk.trade("ES", OrderSide.BUY, 2, 5000.0)
     status = {s.rule: s for s in desk.rm.rule_status()}
     assert (status["max_contracts"].value, status["max_contracts"].used, status["max_contracts"].unit) == (
-        2.0, 0.5, "contracts")
+        2.0,
+        0.5,
+        "contracts",
+    )
     assert status["daily_realized_loss"].status == "ok" and status["daily_realized_loss"].used == 0.004
     assert status["symbol_blocks"].enabled is False
 

@@ -39,14 +39,21 @@ def test_webhook_notifier_posts_json_to_local_server(webhook_server):
     url, received = webhook_server
     hook = WebhookNotifier(url, account="acct-1")
     try:
-        hook.notify(AlertRaised(ts=TS, severity=Severity.CRITICAL, message="flattened", rule="daily_realized_loss"))
+        hook.notify(
+            AlertRaised(ts=TS, severity=Severity.CRITICAL, message="flattened", rule="daily_realized_loss")
+        )
         hook.notify(AlertRaised(ts=TS, severity=Severity.INFO, message="below min severity", rule="x"))
         assert hook.flush(5.0)
     finally:
         hook.close()
     assert received == [
-        {"ts": TS.isoformat(), "severity": "CRITICAL", "rule": "daily_realized_loss", "message": "flattened",
-         "account": "acct-1"}
+        {
+            "ts": TS.isoformat(),
+            "severity": "CRITICAL",
+            "rule": "daily_realized_loss",
+            "message": "flattened",
+            "account": "acct-1",
+        }
     ]
     assert hook.statistics().sent == 1
 
@@ -72,4 +79,6 @@ def test_log_notifier_logs_critical_as_error(caplog):
     notifier = CompositeNotifier([LogNotifier()])
     with caplog.at_level(logging.INFO, logger="trading.risk.notifier"):
         notifier.notify(AlertRaised(ts=TS, severity=Severity.CRITICAL, message="flat", rule="daily"))
-    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("ERROR", "ALERT [CRITICAL] daily: flat")]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", "ALERT [CRITICAL] daily: flat")
+    ]

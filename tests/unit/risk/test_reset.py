@@ -27,7 +27,9 @@ def test_reset_scheduler_across_fall_back_stays_17_local():
     clock = TestClock(datetime(2026, 10, 31, 12, 0, tzinfo=UTC))
     reset = ResetScheduler(clock, at=time(17, 0), timezone="America/Chicago")
     assert reset.next_reset == datetime(2026, 10, 31, 22, 0, tzinfo=UTC)
-    assert reset.reset_after(datetime(2026, 11, 1, 12, 0, tzinfo=UTC)) == datetime(2026, 11, 1, 23, 0, tzinfo=UTC)
+    assert reset.reset_after(datetime(2026, 11, 1, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 1, 23, 0, tzinfo=UTC
+    )
 
 
 def test_reset_scheduler_trading_day_rolls_at_the_reset():
@@ -35,4 +37,6 @@ def test_reset_scheduler_trading_day_rolls_at_the_reset():
     reset = ResetScheduler(clock, at=time(17, 0), timezone="America/Chicago")
     assert reset.trading_day(datetime(2026, 1, 6, 22, 59, tzinfo=UTC)) == date(2026, 1, 6)
     assert reset.trading_day(datetime(2026, 1, 6, 23, 0, tzinfo=UTC)) == date(2026, 1, 7)
-    assert reset.previous_reset(datetime(2026, 1, 6, 15, 0, tzinfo=UTC)) == datetime(2026, 1, 5, 23, 0, tzinfo=UTC)
+    assert reset.previous_reset(datetime(2026, 1, 6, 15, 0, tzinfo=UTC)) == datetime(
+        2026, 1, 5, 23, 0, tzinfo=UTC
+    )

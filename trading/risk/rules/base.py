@@ -81,6 +81,7 @@ class Rule:
         self.ctx = ctx
         self.pnl = ctx.pnl
         self.shadow = config.mode == "shadow"
+        self.symbols: frozenset[str] = frozenset()  # non-empty: symbol events of other symbols skip this rule
         self.faults = 0
         self.fired = 0
 

@@ -49,7 +49,7 @@ class MaxContracts(Rule):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._limit = self.config.limit
-        self._symbols = frozenset(self.config.symbols)
+        self._symbols = self.symbols = frozenset(self.config.symbols)
         self._fired = False
 
     def _counted(self) -> list[SymbolPnL]:

@@ -115,11 +115,9 @@ class TradeFrequencyLimit(Rule):
         cfg = self.config
         parts: list[tuple[float, float, str]] = []
         if cfg.per_minute is not None:
-            n = sum(1 for t in self._minute if t > now - timedelta(minutes=1))
-            parts.append((n, cfg.per_minute.max_trades, "minute"))
+            parts.append((_live(self._minute, now, 60.0), cfg.per_minute.max_trades, "minute"))
         if cfg.per_hour is not None:
-            n = sum(1 for t in self._hour if t > now - timedelta(hours=1))
-            parts.append((n, cfg.per_hour.max_trades, "hour"))
+            parts.append((_live(self._hour, now, 3600.0), cfg.per_hour.max_trades, "hour"))
         if cfg.per_session is not None:
             parts.append((self.session_trades, cfg.per_session.max_trades, "session"))
         value, limit, _ = max(parts, key=lambda p: p[0] / p[1])
@@ -129,3 +127,11 @@ class TradeFrequencyLimit(Rule):
     def reset_daily(self) -> None:
         self.session_trades = 0
         self._session_fired = False
+
+
+def _live(times: deque[datetime], now: datetime, span: float) -> int:
+    """Drop the times that left the window (they are in order) and count the rest."""
+    horizon = now - timedelta(seconds=span)
+    while times and times[0] <= horizon:
+        times.popleft()
+    return len(times)

@@ -44,6 +44,7 @@ class TrailingDrawdown(Rule):
         self.high_water = max(self._start, self._equity())
         self.floor = min(self.high_water - self._dd, self._cap)
         self._tripped = False
+        self._unrealized = self.config.include_unrealized
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {
@@ -58,8 +59,7 @@ class TrailingDrawdown(Rule):
         return pnl.equity if self.config.include_unrealized else pnl.cash
 
     def on_event(self, event: Any) -> Violation | None:
-        pnl = self.pnl
-        equity = pnl.equity if self.config.include_unrealized else pnl.cash
+        equity = self.pnl.equity if self._unrealized else self.pnl.cash
         if equity > self.high_water:
             self.high_water = equity
             floor = equity - self._dd

@@ -40,7 +40,8 @@ class UnrealizedLoss(Rule):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._limit = self._threshold()
-        self._symbols = frozenset(self.config.symbols)
+        self._symbols = self.symbols = frozenset(self.config.symbols)
+        self._trigger = -self._limit  # fire when unrealized <= trigger
         self._fired: set[str] = set()
         self._symbol_table = self.pnl.symbols
 
@@ -57,7 +58,7 @@ class UnrealizedLoss(Rule):
 
     def on_market(self, event: MarketDataUpdated) -> Violation | None:
         entry = self._symbol_table.get(event.symbol)
-        if entry is None or self.sign * entry.unrealized < self._limit:
+        if entry is None or entry.unrealized > self._trigger:
             return None
         return self._evaluate(event.symbol, event.ts)
 

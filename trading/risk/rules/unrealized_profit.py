@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from trading.model import Severity
+from trading.model import MarketDataUpdated, Severity
 from trading.risk.rules.base import RuleConfig, money
 from trading.risk.rules.unrealized_loss import UnrealizedLoss
 from trading.risk.types import Violation
@@ -32,6 +32,12 @@ class UnrealizedProfit(UnrealizedLoss):
 
     def _threshold(self) -> float:
         return self.config.target
+
+    def on_market(self, event: MarketDataUpdated) -> Violation | None:
+        entry = self._symbol_table.get(event.symbol)
+        if entry is None or entry.unrealized < self._limit:
+            return None
+        return self._evaluate(event.symbol, event.ts)
 
     def _violation(self, symbol: str, ts: datetime, unrealized: float) -> Violation:
         return self.violation(

@@ -15,7 +15,10 @@ def test_max_contracts_order_that_would_exceed_is_denied(make_desk):
 def test_max_contracts_within_limit_passes_and_counts_working_orders(make_desk):
     desk = make_desk({"max_contracts": {"limit": 3}})
     desk.tick("ES", 5000.0)
-    assert desk.order("ES", OrderSide.BUY, 2, order_type=OrderType.LIMIT, price=4990.0).status is OrderStatus.ACCEPTED
+    assert (
+        desk.order("ES", OrderSide.BUY, 2, order_type=OrderType.LIMIT, price=4990.0).status
+        is OrderStatus.ACCEPTED
+    )
     assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.ACCEPTED
     assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.DENIED  # 2 working + 1 + 1 > 3
 
@@ -23,10 +26,11 @@ def test_max_contracts_within_limit_passes_and_counts_working_orders(make_desk):
 def test_max_contracts_exceeded_by_fills_reduces_to_limit(make_desk, broker):
     desk = make_desk({"max_contracts": {"limit": 2}})
     desk.tick("ES", 5000.0)
-    broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=3), check=False)  # bypasses the check, as a manual fill would
+    broker.submit(
+        Order(symbol="ES", side=OrderSide.BUY, quantity=3), check=False
+    )  # bypasses the check, as a manual fill would
     desk.tick("ES", 5000.0)
     [violation] = desk.of(RuleViolated)
     assert violation.action == "reduce_to_limit" and violation.values["excess"] == 1
     [exit_order] = broker.open_orders()
     assert exit_order.side is OrderSide.SELL and exit_order.quantity == 1
-

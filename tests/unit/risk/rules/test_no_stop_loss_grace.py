@@ -12,7 +12,9 @@ def test_no_stop_loss_grace_naked_position_closed_after_grace(make_desk, clock):
     desk.rm.sweep()
     [violation] = desk.of(RuleViolated)
     assert "ES position 1 has no stop loss after 30s" in violation.message
-    assert [(o.symbol, o.side, o.reduce_only) for o in desk.broker.open_orders()] == [("ES", OrderSide.SELL, True)]
+    assert [(o.symbol, o.side, o.reduce_only) for o in desk.broker.open_orders()] == [
+        ("ES", OrderSide.SELL, True)
+    ]
 
 
 def test_no_stop_loss_grace_position_with_resting_stop_is_kept(make_desk, clock):

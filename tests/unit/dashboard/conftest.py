@@ -411,3 +411,29 @@ def run_page(name: str):  # -> AppTest
     from streamlit.testing.v1 import AppTest
 
     return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30).run()
+
+
+@pytest.fixture(scope="session")
+def real_desk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state directory written by a real, short, seeded desk run (config/desk.yaml, seed 7, 4 s)."""
+    import subprocess
+    import sys
+
+    if not (ROOT / "scripts" / "run_executor.py").exists():
+        pytest.skip("the desk process (scripts/run_executor.py) is not there yet")
+    state_dir = tmp_path_factory.mktemp("real_desk")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "run_executor.py"), "--state", str(state_dir), "--duration", "4",
+         "--log-level", "WARNING"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return state_dir
+
+
+def load_snapshot(state_dir: Path) -> Snapshot:
+    with StateManager(state_dir / "state.pkl") as manager:
+        manager.load()
+        snapshot = manager.get(SNAPSHOT_KEY)
+    assert isinstance(snapshot, Snapshot)
+    return snapshot

@@ -1,0 +1,88 @@
+import math
+
+import pytest
+
+from trading.model import Instrument, OrderSide
+from trading.signals.strategies import STRATEGY_KINDS, MarketView, MeanReversion, MovingAverageCrossover
+
+ES = Instrument(symbol="ES", tick_size=0.25, multiplier=50)
+
+
+def _market(closes, open_symbols=frozenset()):
+    return MarketView({"ES": tuple(closes)}, {"ES": ES}, frozenset(open_symbols))
+
+
+def test_ma_crossover_fast_crossing_above_slow_buys_with_bracket_on_right_sides():
+    strategy = MovingAverageCrossover("ma", ["ES"], quantity=2, fast=3, slow=6)
+    closes = [5000 - 0.25 * i for i in range(7)] + [5010.0]  # falling, then a jump up
+
+    recs = strategy.evaluate(_market(closes))
+
+    assert len(recs) == 1
+    rec = recs[0]
+    assert (rec.side, rec.quantity, rec.strategy) == (OrderSide.BUY, 2, "ma")
+    assert rec.take_profit > closes[-1] > rec.stop_loss
+    assert math.isclose(rec.take_profit / 0.25, round(rec.take_profit / 0.25))  # on the tick grid
+    assert "crossed above" in rec.reason
+
+
+def test_ma_crossover_fast_crossing_below_slow_sells():
+    strategy = MovingAverageCrossover("ma", ["ES"], fast=3, slow=6)
+    closes = [5000 + 0.25 * i for i in range(7)] + [4990.0]
+
+    (rec,) = strategy.evaluate(_market(closes))
+
+    assert rec.side is OrderSide.SELL
+    assert rec.stop_loss > closes[-1] > rec.take_profit
+
+
+def test_ma_crossover_no_cross_or_not_warmed_up_gives_nothing():
+    strategy = MovingAverageCrossover("ma", ["ES"], fast=3, slow=6)
+    assert strategy.evaluate(_market([5000 + i for i in range(20)])) == []  # trending, no new cross
+    assert strategy.evaluate(_market([5000, 5010])) == []  # too few bars
+
+
+def test_strategy_with_open_trade_on_symbol_gives_nothing():
+    strategy = MovingAverageCrossover("ma", ["ES"], fast=3, slow=6)
+    closes = [5000 - 0.25 * i for i in range(7)] + [5010.0]
+    assert strategy.evaluate(_market(closes, {"ES"})) == []
+
+
+def test_mean_reversion_far_below_mean_buys_with_tp_at_the_mean():
+    strategy = MeanReversion("mr", ["ES"], lookback=10, entry_z=2.0, stop_z=1.0)
+    closes = [5000.0, 5000.5] * 5 + [4990.0]
+
+    (rec,) = strategy.evaluate(_market(closes))
+
+    window = closes[-10:]
+    mean = sum(window) / len(window)
+    assert rec.side is OrderSide.BUY
+    assert rec.take_profit == pytest.approx(ES.round_price(mean))
+    assert rec.stop_loss < 4990.0
+    assert "z-score" in rec.reason
+
+
+def test_mean_reversion_inside_band_or_flat_gives_nothing():
+    strategy = MeanReversion("mr", ["ES"], lookback=10, entry_z=2.0)
+    assert strategy.evaluate(_market([5000.0, 5000.5] * 6)) == []
+    assert strategy.evaluate(_market([5000.0] * 12)) == []  # zero deviation
+
+
+@pytest.mark.parametrize(
+    ("factory", "match"),
+    [
+        (lambda: MovingAverageCrossover("x", ["ES"], fast=10, slow=5), "fast < slow"),
+        (lambda: MeanReversion("x", ["ES"], lookback=2), "lookback must be >= 3"),
+        (lambda: MeanReversion("x", ["ES"], entry_z=0), "must be > 0"),
+    ],
+)
+def test_strategy_bad_parameters_raise(factory, match):
+    with pytest.raises(ValueError, match=match):
+        factory()
+
+
+def test_strategy_registry_names_match_kinds():
+    assert {kind: cls.kind for kind, cls in STRATEGY_KINDS.items()} == {
+        "ma_crossover": "ma_crossover",
+        "mean_reversion": "mean_reversion",
+    }

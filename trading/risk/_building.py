@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from trading.model import Severity, TradingState
 from trading.risk.config import RiskConfig
 from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier
 from trading.risk.rules.base import ACTION_STATES, Rule, RuleContext
 from trading.risk.rules.registry import build_rule
 
-__all__ = ["build_rules", "default_notifier", "rule_state"]
+__all__ = ["build_rules", "default_notifier", "plain_values", "rule_state"]
 
 
 def build_rules(cfg: RiskConfig, ctx: RuleContext, keep: dict[str, Rule]) -> list[Rule]:
@@ -41,3 +44,16 @@ def default_notifier(cfg: RiskConfig, account: str) -> Notifier:
         account=account,
     )
     return CompositeNotifier([log, hook])
+
+
+def plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe copies of a violation's values (datetimes as text, non-finite floats as text)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            out[key] = str(value)
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out

@@ -33,6 +33,7 @@ from trading.risk.rules.session_hours import LocalTime
 
 __all__ = [
     "AccountConfig",
+    "ConfigWatcher",
     "NotifierConfig",
     "ResetConfig",
     "RiskConfig",
@@ -217,3 +218,30 @@ def load_risk_config(path: str | Path) -> RiskConfig:
 def config_digest(path: str | Path) -> str:
     """A hash of the file's bytes, to tell a real change from a touched file."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class ConfigWatcher:
+    """Tells whether a file's content changed: a cheap stat first, a hash only when it moved."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._stamp: tuple[float, int] | None = None
+        self._digest: str | None = None
+        self.changed()
+
+    def changed(self) -> bool:
+        """True when the content differs from the last call's (False when unreadable)."""
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime, stat.st_size)
+            if stamp == self._stamp:
+                return False
+            digest = config_digest(self.path)
+        except OSError:
+            return False
+        self._stamp, old = stamp, self._digest
+        self._digest = digest
+        return old is not None and digest != old
+
+    def __repr__(self) -> str:
+        return f"ConfigWatcher({str(self.path)!r})"

@@ -9,7 +9,6 @@ recorded with the event that caused them and published as ``RuleViolated``.
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,9 +37,9 @@ from trading.model import (
     Severity,
     TradingState,
 )
-from trading.risk._building import build_rules, default_notifier, rule_state
+from trading.risk._building import build_rules, default_notifier, plain_values, rule_state
 from trading.risk._sweep import run_sweep
-from trading.risk.config import RiskConfig, config_digest, load_risk_config
+from trading.risk.config import ConfigWatcher, RiskConfig, load_risk_config
 from trading.risk.enforcement import AuditStore, Enforcer
 from trading.risk.engine import RiskEngine
 from trading.risk.lockouts import LockoutManager, LockoutStore
@@ -112,7 +111,7 @@ class RiskManager:
         self._violations = violations
         self._audit = audit
         self.config_path = None if config_path is None else Path(config_path)
-        self._config_stamp = self._stamp()
+        self._watcher = None if self.config_path is None else ConfigWatcher(self.config_path)
         self._owns_notifier = notifier is None
         self.notifier = notifier if notifier is not None else default_notifier(cfg, account)
         self.reset = ResetScheduler(clock, at=cfg.reset.time, timezone=cfg.reset.timezone)
@@ -241,7 +240,7 @@ class RiskManager:
                     severity=violation.severity.value,
                     shadow=violation.shadow,
                     symbol=violation.symbol,
-                    values=_plain(violation.values),
+                    values=plain_values(violation.values),
                     event=repr(event) if event is not None else "risk sweep",
                 )
             except Exception:  # recording must not undo enforcement, which has already happened
@@ -336,8 +335,8 @@ class RiskManager:
             self.enforcer.alert(Severity.WARNING, f"risk config reload refused: {exc}", "config")
             return False
         self.apply_config(cfg)
-        if path is None or Path(path) == self.config_path:
-            self._config_stamp = self._stamp()
+        if self._watcher is not None and (path is None or Path(path) == self.config_path):
+            self._watcher.changed()  # the content just loaded is the new reference
         logger.warning("risk config reloaded from %s: %d rules", source, len(cfg.rules))
         return True
 
@@ -354,35 +353,12 @@ class RiskManager:
         self.config = cfg
         self.reloads += 1
 
-    def _stamp(self) -> tuple[float, int, str] | None:
-        if self.config_path is None:
-            return None
-        try:
-            stat = self.config_path.stat()
-            return (stat.st_mtime, stat.st_size, config_digest(self.config_path))
-        except OSError:
-            return None
-
     def check_config_changed(self) -> bool:
-        """Reload when the file's content changed (mtime/size polled, then hashed). True if reloaded."""
-        if self.config_path is None:
+        """Reload when the file's content changed (mtime/size polled, then hashed). True if reloaded.
+
+        A refused file is not retried until it changes again."""
+        if self._watcher is None or not self._watcher.changed():
             return False
-        try:
-            stat = self.config_path.stat()
-        except OSError:
-            return False
-        old = self._config_stamp
-        if old is not None and (stat.st_mtime, stat.st_size) == old[:2]:
-            return False
-        digest = config_digest(self.config_path)
-        if old is not None and digest == old[2]:
-            self._config_stamp = (stat.st_mtime, stat.st_size, digest)
-            return False
-        self._config_stamp = (
-            stat.st_mtime,
-            stat.st_size,
-            digest,
-        )  # a refused file is not retried until it changes
         return self.reload_config()
 
     # --- the periodic sweep ------------------------------------------------------------------------
@@ -423,16 +399,3 @@ class RiskManager:
             f"rules={len(self.engine.rules)}, "
             f"lockouts={len(self._lockouts)}, daily_net={self.pnl.daily_net:.2f})"
         )
-
-
-def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    """JSON-safe copies of a violation's values (datetimes as text, non-finite floats as text)."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            out[key] = str(value)
-        elif isinstance(value, (str, int, float, bool)) or value is None:
-            out[key] = value
-        else:
-            out[key] = str(value)
-    return out

@@ -6,11 +6,9 @@ max and last point, so the browser never receives 200,000 points and spikes stay
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from trading.snapshot import LaneView, RuleView, Series, StrategyView
@@ -36,6 +34,7 @@ RED = "#c62828"
 GREY = "#9e9e9e"
 
 _LAYOUT = {"margin": {"l": 40, "r": 20, "t": 40, "b": 30}, "height": 320, "template": "plotly_white"}
+_DATE_AXIS = {"type": "date"}  # x values are epoch milliseconds (UTC)
 
 
 def downsample(
@@ -46,20 +45,28 @@ def downsample(
     if n <= max_points:
         return times, values
     buckets = max(1, max_points // 4)
-    edges = np.linspace(0, n, buckets + 1, dtype=np.int64)
-    keep: list[np.ndarray] = []
-    for lo, hi in itertools.pairwise(edges):
-        if hi <= lo:
-            continue
-        chunk = values[lo:hi]
-        idx = np.array([lo, lo + int(np.argmin(chunk)), lo + int(np.argmax(chunk)), hi - 1])
-        keep.append(np.unique(idx))
-    index = np.concatenate(keep)
+    size = -(-n // buckets)
+    rows = -(-n // size)
+    padded = np.empty(rows * size, dtype=values.dtype)
+    padded[:n] = values
+    padded[n:] = values[-1]
+    grid = padded.reshape(rows, size)
+    starts = np.arange(rows) * size
+    index = np.concatenate(
+        [
+            starts,
+            starts + np.argmin(grid, axis=1),
+            starts + np.argmax(grid, axis=1),
+            np.minimum(starts + size - 1, n - 1),
+        ]
+    )
+    index = np.unique(np.minimum(index, n - 1))
     return times[index], values[index]
 
 
-def _to_datetimes(times: np.ndarray) -> pd.DatetimeIndex:
-    return pd.to_datetime(times, unit="s", utc=True)
+def _epoch_ms(times: np.ndarray) -> np.ndarray:
+    """Epoch seconds to the epoch milliseconds a Plotly date axis reads (sent as compact binary)."""
+    return np.asarray(times, dtype=np.float64) * 1000.0
 
 
 def equity_chart(
@@ -68,7 +75,7 @@ def equity_chart(
     times, values = downsample(curve.times, curve.values, max_points)
     fig = go.Figure(
         go.Scatter(
-            x=_to_datetimes(times),
+            x=_epoch_ms(times),
             y=values,
             mode="lines",
             name="equity",
@@ -79,16 +86,14 @@ def equity_chart(
         fig.add_hline(
             y=starting_balance, line={"dash": "dot", "color": GREY}, annotation_text="starting balance"
         )
-    fig.update_layout(title="Equity", yaxis_title="equity", **_LAYOUT)
+    fig.update_layout(title="Equity", yaxis_title="equity", xaxis=_DATE_AXIS, **_LAYOUT)
     return fig
 
 
 def daily_pnl_chart(daily: Series) -> go.Figure:
     colors = [GREEN if v >= 0 else RED for v in daily.values]
-    fig = go.Figure(
-        go.Bar(x=_to_datetimes(daily.times), y=daily.values, marker_color=colors, name="daily P&L")
-    )
-    fig.update_layout(title="Daily P&L", yaxis_title="P&L", **_LAYOUT)
+    fig = go.Figure(go.Bar(x=_epoch_ms(daily.times), y=daily.values, marker_color=colors, name="daily P&L"))
+    fig.update_layout(title="Daily P&L", yaxis_title="P&L", xaxis=_DATE_AXIS, **_LAYOUT)
     fig.update_xaxes(tickformat="%b %d", dtick=86_400_000)
     return fig
 
@@ -158,8 +163,8 @@ def lane_history_chart(
         if series is None or len(series) == 0:
             continue
         times, values = downsample(series.times, series.values, max_points)
-        fig.add_trace(go.Scatter(x=_to_datetimes(times), y=values, mode="lines", name=lane))
-    fig.update_layout(title=title or metric, **_LAYOUT)
+        fig.add_trace(go.Scatter(x=_epoch_ms(times), y=values, mode="lines", name=lane))
+    fig.update_layout(title=title or metric, xaxis=_DATE_AXIS, **_LAYOUT)
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from trading.risk.config import (
     AccountConfig,
+    ConfigWatcher,
     NotifierConfig,
     ResetConfig,
     RiskConfig,
@@ -9,14 +10,14 @@ from trading.risk.config import (
     parse_risk_config,
 )
 from trading.risk.enforcement import ACTIONS, EnforcementStatistics, Enforcer
-from trading.risk.engine import STATE_TABLE, RiskEngine
-from trading.risk.lockouts import LockoutManager
+from trading.risk.engine import STATE_TABLE, EngineStatistics, RiskEngine
+from trading.risk.lockouts import LockoutManager, LockoutStatistics
 from trading.risk.manager import RiskManager
 from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier, WebhookStatistics
-from trading.risk.pnl import DayPnL, PnLTracker, SymbolPnL
-from trading.risk.reset import ResetScheduler
+from trading.risk.pnl import DayPnL, PnLStatistics, PnLTracker, SymbolPnL
+from trading.risk.reset import ResetScheduler, ResetStatistics
 from trading.risk.rules import RULES, Rule, RuleConfig, RuleContext
-from trading.risk.timers import TimerManager
+from trading.risk.timers import TimerManager, TimerStatistics
 from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation
 
 __all__ = [
@@ -25,18 +26,23 @@ __all__ = [
     "STATE_TABLE",
     "AccountConfig",
     "CompositeNotifier",
+    "ConfigWatcher",
     "DayPnL",
     "EnforcementStatistics",
     "Enforcer",
+    "EngineStatistics",
     "LimitWarning",
     "Lockout",
     "LockoutManager",
+    "LockoutStatistics",
     "LogNotifier",
     "Notifier",
     "NotifierConfig",
+    "PnLStatistics",
     "PnLTracker",
     "ResetConfig",
     "ResetScheduler",
+    "ResetStatistics",
     "RiskConfig",
     "RiskEngine",
     "RiskManager",
@@ -47,6 +53,7 @@ __all__ = [
     "RuleStatus",
     "SymbolPnL",
     "TimerManager",
+    "TimerStatistics",
     "Violation",
     "WebhookNotifier",
     "WebhookStatistics",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ from trading.risk.rules.base import Rule
 from trading.risk.timers import TimerManager
 from trading.risk.types import LimitWarning, RuleStatus, Violation
 
-__all__ = ["STATE_TABLE", "RiskEngine"]
+__all__ = ["STATE_TABLE", "EngineStatistics", "RiskEngine"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,20 @@ STATE_TABLE: dict[TradingState, frozenset[TradingState]] = {
 }
 # Rules whose "used" fraction is not a distance to a limit worth a warning.
 _NO_WARNING = frozenset({"cooldown_after_loss", "session_hours", "symbol_blocks", "max_order_rate"})
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatistics:
+    state: str
+    rules: int
+    events: int
+    checks: int
+    denials: int
+    violations: int
+    shadow_violations: int
+    faults: int
+    warnings: int
+
 
 Handler = Callable[[Any], Violation | None]
 Sink = Callable[[Violation, Event | None], None]
@@ -375,6 +389,19 @@ class RiskEngine:
             if self.on_warning is not None:
                 self.on_warning(warning)
         return raised
+
+    def statistics(self) -> EngineStatistics:
+        return EngineStatistics(
+            state=self.state.value,
+            rules=len(self._rules),
+            events=self.events,
+            checks=self.checks,
+            denials=self.denials,
+            violations=self.violations,
+            shadow_violations=self.shadow_violations,
+            faults=self.faults,
+            warnings=self.warnings,
+        )
 
     def __repr__(self) -> str:
         return (

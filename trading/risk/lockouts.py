@@ -10,18 +10,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.model import LockoutEnded, LockoutStarted, TradingState
 from trading.risk.types import Lockout
 
-__all__ = ["LockoutManager", "LockoutStore"]
+__all__ = ["LockoutManager", "LockoutStatistics", "LockoutStore"]
 
 logger = logging.getLogger(__name__)
 
 _LEVEL = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+
+
+class LockoutStatistics(NamedTuple):
+    active: int
+    started: int
+    ended: int
 
 
 class LockoutStore(Protocol):
@@ -95,7 +101,7 @@ class LockoutManager:
             merged_until = _later(old.until, until)
             if not stronger_new and merged_until == old.until:
                 return old  # the existing lockout already covers this one
-            keep = new if stronger_new else old
+            keep = new if _LEVEL[state] >= _LEVEL[old.state] else old  # the reason of the lock in force
             new = Lockout(
                 scope=scope,
                 rule=keep.rule,
@@ -191,6 +197,9 @@ class LockoutManager:
     def _recompute_expiry(self) -> None:
         ends = [lock.until for lock in self._lockouts.values() if lock.until is not None]
         self._next_expiry = min(ends) if ends else None
+
+    def statistics(self) -> LockoutStatistics:
+        return LockoutStatistics(active=len(self._lockouts), started=self.started, ended=self.ended)
 
     def __repr__(self) -> str:
         scopes = ",".join(f"{s}:{lock.state.value}" for s, lock in self._lockouts.items())

@@ -10,10 +10,11 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from trading.model import MarketDataUpdated, PositionClosed, PositionEvent
 
-__all__ = ["DayPnL", "PnLTracker", "SymbolPnL"]
+__all__ = ["DayPnL", "PnLStatistics", "PnLTracker", "SymbolPnL"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,15 @@ class DayPnL:
     @property
     def net(self) -> float:
         return self.realized - self.commissions
+
+
+class PnLStatistics(NamedTuple):
+    updates: int
+    open_positions: int
+    daily_net: float
+    unrealized: float
+    equity: float
+    days: int
 
 
 class PnLTracker:
@@ -203,6 +213,16 @@ class PnLTracker:
             entry.trades_today = 0
         logger.info("P&L day %s closed: net %.2f; new day %s", finished.day, finished.net, new_day)
         return finished
+
+    def statistics(self) -> PnLStatistics:
+        return PnLStatistics(
+            updates=self.updates,
+            open_positions=len(self.open_positions()),
+            daily_net=self.daily_net,
+            unrealized=self.unrealized,
+            equity=self.equity,
+            days=len(self._history) + 1,
+        )
 
     def __repr__(self) -> str:
         return (

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from trading.clock import Clock
 
-__all__ = ["ResetScheduler"]
+__all__ = ["ResetScheduler", "ResetStatistics"]
 
 logger = logging.getLogger(__name__)
+
+
+class ResetStatistics(NamedTuple):
+    resets: int
+    next_reset: datetime
 
 
 class ResetScheduler:
@@ -61,6 +67,9 @@ class ResetScheduler:
 
     def _at_local(self, day: date) -> datetime:
         return datetime.combine(day, self.at, tzinfo=self._tz).astimezone(UTC)
+
+    def statistics(self) -> ResetStatistics:
+        return ResetStatistics(resets=self.resets, next_reset=self.next_reset)
 
     def __repr__(self) -> str:
         return (

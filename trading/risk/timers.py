@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from trading.clock import Clock
 
-__all__ = ["TimerManager"]
+__all__ = ["TimerManager", "TimerStatistics"]
 
 logger = logging.getLogger(__name__)
+
+
+class TimerStatistics(NamedTuple):
+    active: int
+    started: int
+    fired: int
 
 
 class TimerManager:
@@ -74,6 +81,9 @@ class TimerManager:
 
     def __len__(self) -> int:
         return len(self._deadlines)
+
+    def statistics(self) -> TimerStatistics:
+        return TimerStatistics(active=len(self._deadlines), started=self.started, fired=self.fired)
 
     def __repr__(self) -> str:
         return f"TimerManager(active={len(self._deadlines)}, started={self.started}, fired={self.fired})"

@@ -83,3 +83,18 @@ def test_risk_engine_reduces_exposure_recognises_exits(make_desk):
     assert not engine.reduces_exposure(Order(symbol="ES", side=OrderSide.SELL, quantity=3))
     assert not engine.reduces_exposure(Order(symbol="ES", side=OrderSide.BUY, quantity=1))
     assert isinstance(engine.rules.get("x", UnrealizedLoss), type)
+
+
+def test_risk_components_statistics_count_what_happened(make_desk, clock):
+    desk = make_desk({"unrealized_loss": {"limit": 100}, "no_stop_loss_grace": {"grace_s": 5}})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+    desk.tick("ES", 4997.0)  # -150: closed
+    rm = desk.rm
+    engine = rm.engine.statistics()
+    assert engine.violations == 1 and engine.checks == 1 and engine.denials == 0 and engine.events > 0
+    assert rm.timers.statistics().started == 1
+    assert rm.pnl.statistics().open_positions == 1
+    assert rm.reset.statistics().resets == 0
+    assert rm.enforcer.statistics().actions == 1
+    assert rm.statistics().violations == 1 and "violations=1" in repr(rm.engine)

@@ -285,6 +285,10 @@ class DeskReader:
         assert self._jobs is not None
         return self._jobs.get(task_id)
 
+    def job_names(self, *, lane: str | None = None, limit: int = 500) -> list[str]:
+        """The distinct job names among the newest ``limit`` jobs (for a filter)."""
+        return sorted({job.name for job in self.jobs(lane=lane, limit=limit)})
+
     def failures_by_class(self, *, lane: str | None = None, limit: int = 1000) -> dict[str, int]:
         """Counts of the most recent ``limit`` failed jobs by exception class."""
         counts: dict[str, int] = {}

@@ -162,9 +162,10 @@ def job_actions(job: JobRecord) -> list[str]:
 
 
 def job_value_change(job: JobRecord) -> tuple[float | None, float | None, float | None]:
-    """(portfolio value before, after, change) from ``details``; None where not recorded."""
-    before = job.details.get("portfolio_value_before")
-    after = job.details.get("portfolio_value_after")
+    """Portfolio value (before, after, change) from ``details``; None where not recorded."""
+    details = job.details
+    before = details.get("value_before", details.get("portfolio_value_before"))
+    after = details.get("value_after", details.get("portfolio_value_after"))
     before = float(before) if isinstance(before, int | float) else None
     after = float(after) if isinstance(after, int | float) else None
     change = after - before if before is not None and after is not None else None

@@ -24,11 +24,12 @@ if ctx is not None:
         lane = c2.selectbox(
             "lane", [ALL, *lanes], index=1 + lanes.index("risk") if "risk" in lanes else 0, key="jobs_lane"
         )
-        name = c3.text_input("strategy / job name", key="jobs_name").strip()
+        names = ctx.reader.job_names(lane=None if lane == ALL else lane)
+        name = c3.selectbox("strategy / job", [ALL, *names], key="jobs_name")
         filters = {
             "status": None if status == ALL else status,
             "lane": None if lane == ALL else lane,
-            "name": name or None,
+            "name": None if name == ALL else name,
         }
         size = ctx.settings.page_size
         total = ctx.reader.job_count(**filters)
@@ -65,5 +66,12 @@ if ctx is not None:
                     st.code("\n".join(actions), language=None)
                 else:
                     st.caption("no actions taken")
+                for label in ("violations", "warnings"):
+                    found = job.details.get(label) or []
+                    if found:
+                        st.markdown(f"**{label.capitalize()}**")
+                        st.code("\n".join(map(str, found)), language=None)
                 if job.error_class or job.error_message:
                     st.error(f"{job.error_class}: {job.error_message}")
+                with st.expander("all recorded details"):
+                    st.json(job.details)

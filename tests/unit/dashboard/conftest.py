@@ -317,12 +317,12 @@ def write_database(state_dir: Path, now: datetime) -> tuple[tuple[str, ...], tup
             if lane == "risk":
                 details = {
                     "actions": [f"checked rule daily_loss #{i}", {"flatten": "ESZ6", "qty": 2}],
-                    "portfolio_value_before": 100_000.0 + i,
-                    "portfolio_value_after": 99_950.0 + i,
+                    "value_before": 100_000.0 + i,
+                    "value_after": 99_950.0 + i,
                 }
             job = JobRecord(
                 task_id=f"task-{i:04d}",
-                name="risk.sweep" if lane == "risk" else "ma_fast",
+                name="risk_sweep" if lane == "risk" else "strategy:ma_fast",
                 lane=lane,
                 status=status,
                 created_at=created,

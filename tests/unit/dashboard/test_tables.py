@@ -50,7 +50,7 @@ def test_countdown_to_end_or_to_daily_reset() -> None:
 def test_job_value_change_and_actions_from_details() -> None:
     job = JobRecord(
         task_id="t1",
-        name="risk.sweep",
+        name="risk_sweep",
         lane="risk",
         status="COMPLETED",
         created_at=NOW,

@@ -29,12 +29,12 @@ def test_jobs_filter_by_status_and_name(desk_state_dir: DeskState) -> None:
 
     at.selectbox(key="jobs_lane").select("all")
     at.selectbox(key="jobs_status").select("FAILED")
-    at.text_input(key="jobs_name").input("risk.sweep").run()
+    at.selectbox(key="jobs_name").select("risk_sweep").run()
     failed = at.dataframe[0].value
-    at.text_input(key="jobs_name").input("ma_fast").run()
+    at.selectbox(key="jobs_name").select("strategy:ma_fast").run()
     none = at.dataframe[0].value
 
-    assert set(failed["status"]) == {"FAILED"} and set(failed["name"]) == {"risk.sweep"} and len(failed) == 12
+    assert set(failed["status"]) == {"FAILED"} and set(failed["name"]) == {"risk_sweep"} and len(failed) == 12
     assert none.empty
 
 

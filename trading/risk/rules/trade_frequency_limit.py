@@ -1,6 +1,7 @@
 """trade_frequency_limit: trades per minute, per hour and per session, each with its own cooldown.
 
-A trade is an order that fills (counted at its first fill). When a window's count reaches
+A trade is an entry order that fills (counted at its first fill); exits, stops, targets
+and risk closes do not count. When a window's count reaches
 its ``max_trades`` new entries pause for that window's ``cooldown_s``; the session window
 pauses them until the daily reset.
 """
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, model_validator
 
-from trading.model import Event, OrderFilled, Severity
+from trading.model import Event, OrderFilled, OrderRole, Severity
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -64,8 +65,8 @@ class TradeFrequencyLimit(Rule):
         return {OrderFilled: self.on_fill}
 
     def on_fill(self, event: OrderFilled) -> Violation | None:
-        if event.filled_quantity - event.quantity > 1e-9:
-            return None  # a later fill of an order already counted
+        if event.role is not OrderRole.ENTRY or event.filled_quantity - event.quantity > 1e-9:
+            return None  # exits (stops, targets, risk closes) and later fills of a counted order
         ts = event.ts
         self.session_trades += 1
         cfg = self.config

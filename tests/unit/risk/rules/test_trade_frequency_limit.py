@@ -49,3 +49,13 @@ def test_trade_frequency_limit_per_hour_window_counts_an_hour(make_desk):
         desk.tick("ES", 5000.0, seconds=600)
     [violation] = desk.of(RuleViolated)
     assert violation.values["window"] == "hour" and violation.values["seconds"] == 600
+
+
+def test_trade_frequency_limit_exits_do_not_count(make_desk):
+    desk = make_desk({"trade_frequency_limit": {"per_minute": {"max_trades": 2, "cooldown_s": 60}}})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 3, 5000.0)  # one entry
+    for _ in range(3):
+        desk.broker.reduce_position("ES", 1, reason="scale out")  # exits (role EXIT)
+        desk.tick("ES", 5000.0)
+    assert desk.of(RuleViolated) == []

@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ms = {k: [v * 1000 for v in vals] for k, vals in result.items()}
     print(f"publish stall with a {args.points:,}-point equity curve, {rounds} publishes (ms of loop lag)")
     for name in ("baseline", "inline", "desk"):
-        print(f"  {name:9s} p50 {statistics.median(ms[name]):7.2f}  p99 {_pct(ms[name], 0.99):7.2f}  max {max(ms[name]):7.2f}")
+        print(
+            f"  {name:9s} p50 {statistics.median(ms[name]):7.2f}  p99 {_pct(ms[name], 0.99):7.2f}  max {max(ms[name]):7.2f}"
+        )
     ratio = _pct(ms["desk"], 0.99) / max(_pct(ms["inline"], 0.99), 1e-9)
     print(f"  desk p99 / inline p99 = {ratio:.2f}   (goal: desk p99 <= 10 ms)")
     return {"desk_p99_ms": _pct(ms["desk"], 0.99), "inline_p99_ms": _pct(ms["inline"], 0.99), "ratio": ratio}

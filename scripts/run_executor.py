@@ -36,13 +36,20 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _Parser(description="Run the paper-trading desk (strategies, risk engine, snapshots).")
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "desk.yaml", help="desk config YAML")
-    parser.add_argument("--risk-config", type=Path, default=None, help="risk config YAML (default: from desk config)")
+    parser.add_argument(
+        "--risk-config", type=Path, default=None, help="risk config YAML (default: from desk config)"
+    )
     parser.add_argument("--state", type=Path, default=ROOT / "data", help="state directory (default: data/)")
     parser.add_argument(
-        "--log-level", default="INFO", type=str.upper,
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)",
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level (default INFO)",
     )
-    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds (tests, demos)")
+    parser.add_argument(
+        "--duration", type=float, default=None, help="stop after this many seconds (tests, demos)"
+    )
     args = parser.parse_args(argv)
     if args.duration is not None and args.duration <= 0:
         parser.error(f"argument --duration: must be > 0, got {args.duration:g}")

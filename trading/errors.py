@@ -120,6 +120,8 @@ class DeskAlreadyRunning(TradingError):
 
     def __init__(self, state_dir: str | Path, pid: int | None = None) -> None:
         who = f" (pid {pid})" if pid else ""
-        super().__init__(f"another desk{who} already runs on state directory {state_dir}: one desk per state directory")
+        super().__init__(
+            f"another desk{who} already runs on state directory {state_dir}: one desk per state directory"
+        )
         self.state_dir = Path(state_dir)
         self.pid = pid

@@ -48,7 +48,10 @@ def test_desk_process_sigterm_exits_zero_with_final_snapshot_and_flushed_log(tmp
     state = tmp_path / "state"
     proc = subprocess.Popen(
         [sys.executable, str(SCRIPT), "--state", str(state), "--log-level", "WARNING"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         _wait_for(lambda: (state / "state.pkl").exists(), 30, "the first snapshot")
@@ -123,7 +126,9 @@ def test_desk_process_second_desk_on_same_state_dir_exits_2(tmp_path):
     state = tmp_path / "state"
     first = subprocess.Popen(
         [sys.executable, str(SCRIPT), "--state", str(state), "--log-level", "ERROR"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_for(lambda: (state / "heartbeat.json").exists(), 30, "the first desk's heartbeat")

@@ -23,9 +23,12 @@ __all__ = ["subscribe_activity"]
 def subscribe_activity(bus: EventBus, log: ActivityLog) -> None:
     def filled(e: OrderFilled) -> None:
         log.log_activity(
-            "INFO", "broker", f"{e.side.value} {e.quantity:g} {e.symbol} @ {e.price:g} ({e.role.value}, {e.strategy})",
-            order_id=e.order_id, commission=e.commission,
-        )  # fmt: skip
+            "INFO",
+            "broker",
+            f"{e.side.value} {e.quantity:g} {e.symbol} @ {e.price:g} ({e.role.value}, {e.strategy})",
+            order_id=e.order_id,
+            commission=e.commission,
+        )
 
     def denied(e: OrderDenied) -> None:
         log.log_activity("WARNING", "risk", f"order {e.order_id} {e.symbol} denied: {e.reason}", rule=e.rule)
@@ -36,27 +39,38 @@ def subscribe_activity(bus: EventBus, log: ActivityLog) -> None:
     def violated(e: RuleViolated) -> None:
         prefix = "shadow: would have" if e.shadow else "action"
         log.log_activity(
-            "WARNING" if e.shadow else "ERROR", "risk", f"{e.rule}: {e.message} ({prefix} {e.action})",
-            rule=e.rule, shadow=e.shadow,
-        )  # fmt: skip
+            "WARNING" if e.shadow else "ERROR",
+            "risk",
+            f"{e.rule}: {e.message} ({prefix} {e.action})",
+            rule=e.rule,
+            shadow=e.shadow,
+        )
 
     def state_changed(e: TradingStateChanged) -> None:
-        log.log_activity("WARNING", "risk", f"trading state {e.previous.value} -> {e.state.value}: {e.reason}")
+        log.log_activity(
+            "WARNING", "risk", f"trading state {e.previous.value} -> {e.state.value}: {e.reason}"
+        )
 
     def lockout(e: LockoutStarted | LockoutEnded) -> None:
         if isinstance(e, LockoutStarted):
             until = e.until.isoformat() if e.until else "the daily reset"
-            log.log_activity("WARNING", "risk", f"{e.scope} locked out until {until}: {e.reason}", rule=e.rule)
+            log.log_activity(
+                "WARNING", "risk", f"{e.scope} locked out until {until}: {e.reason}", rule=e.rule
+            )
         else:
             log.log_activity("INFO", "risk", f"{e.scope} lockout ended: {e.reason}")
 
     def enforced(e: EnforcementExecuted) -> None:
-        log.log_activity("WARNING", "risk", f"{e.action} by {e.rule}: {e.result} ({e.reason})", symbol=e.symbol)
+        log.log_activity(
+            "WARNING", "risk", f"{e.action} by {e.rule}: {e.result} ({e.reason})", symbol=e.symbol
+        )
 
     def trade(e: TransactionOpened | TransactionClosed) -> None:
         if isinstance(e, TransactionOpened):
             log.log_activity(
-                "INFO", "trades", f"{e.strategy} opened {e.side.value} {e.quantity:g} {e.symbol} @ {e.entry_price:g}"
+                "INFO",
+                "trades",
+                f"{e.strategy} opened {e.side.value} {e.quantity:g} {e.symbol} @ {e.entry_price:g}",
             )
         else:
             log.log_activity("INFO", "trades", f"{e.strategy} closed {e.symbol}: P&L {e.realized_pnl:+,.2f}")

@@ -126,12 +126,19 @@ class DeskParts:
         for strat in self.strategies:
             tally = desk.tallies[strat.name]
             run = strategy_stats.get(f"strategy:{strat.name}")
-            strategies.append(StrategyView(
-                name=strat.name, trades=tally.trades, wins=tally.wins, losses=tally.losses,
-                realized_pnl=tally.realized_pnl, open_transactions=len(self.trade_manager.active(strat.name)),
-                runs=run.runs if run else 0, failures=(run.failures + run.timeouts) if run else 0,
-                mean_run_ms=run.mean_ms if run else 0.0,
-            ))  # fmt: skip
+            strategies.append(
+                StrategyView(
+                    name=strat.name,
+                    trades=tally.trades,
+                    wins=tally.wins,
+                    losses=tally.losses,
+                    realized_pnl=tally.realized_pnl,
+                    open_transactions=len(self.trade_manager.active(strat.name)),
+                    runs=run.runs if run else 0,
+                    failures=(run.failures + run.timeouts) if run else 0,
+                    mean_run_ms=run.mean_ms if run else 0.0,
+                )
+            )
         position_strategies: dict[str, set[str]] = {}
         for txn in self.trade_manager.active():
             position_strategies.setdefault(txn.symbol, set()).add(txn.strategy)
@@ -142,11 +149,16 @@ class DeskParts:
             state_reason=self.risk.state_reason,
             paused=self.risk.paused,
             account=AccountView(
-                cash=acct.cash, equity=acct.equity, buying_power=acct.buying_power,
-                realized_pnl=acct.realized_pnl, unrealized_pnl=acct.unrealized_pnl,
-                commissions=acct.commissions, starting_balance=acct.starting_balance,
-                daily_realized_pnl=pnl.daily_realized - pnl.daily_commissions, daily_pnl=pnl.daily_pnl,
-            ),  # fmt: skip
+                cash=acct.cash,
+                equity=acct.equity,
+                buying_power=acct.buying_power,
+                realized_pnl=acct.realized_pnl,
+                unrealized_pnl=acct.unrealized_pnl,
+                commissions=acct.commissions,
+                starting_balance=acct.starting_balance,
+                daily_realized_pnl=pnl.daily_realized - pnl.daily_commissions,
+                daily_pnl=pnl.daily_pnl,
+            ),
             equity_curve=self.equity.series(),
             daily_pnl=_daily_series(pnl.history(), self.risk.pnl.unrealized),
             positions=tuple(
@@ -160,7 +172,10 @@ class DeskParts:
             lockouts=lockout_views(self.risk.lockouts()),
             violations=violation_views(self.risk.recent_violations(self.config.loop.recent_items)),
             lanes=lane_views(stats),
-            lane_history={lane: {m: b.series() for m, b in metrics.items()} for lane, metrics in self.lane_history.items()},
+            lane_history={
+                lane: {m: b.series() for m, b in metrics.items()}
+                for lane, metrics in self.lane_history.items()
+            },
             activity_dropped=self.activity.statistics().dropped,
             next_reset=self.risk.next_reset,
             prices={s: p for s in self.instruments if (p := self.broker.last_price(s)) is not None},
@@ -170,7 +185,8 @@ class DeskParts:
     def _record_lanes(self, stats: Any, t: float) -> None:
         for lane in stats.lanes:
             metrics = self.lane_history.setdefault(
-                lane.lane, {m: SeriesBuffer(keep=self.config.loop.history_points // 10) for m in _LANE_METRICS}
+                lane.lane,
+                {m: SeriesBuffer(keep=self.config.loop.history_points // 10) for m in _LANE_METRICS},
             )
             for m in _LANE_METRICS:
                 metrics[m].append(t, float(getattr(lane, m)))
@@ -196,7 +212,8 @@ def _daily_series(history: list[Any], unrealized: float) -> Series:
     if not history:
         return Series.empty()
     times = np.array(
-        [datetime(d.day.year, d.day.month, d.day.day, tzinfo=UTC).timestamp() for d in history], dtype=np.float64
+        [datetime(d.day.year, d.day.month, d.day.day, tzinfo=UTC).timestamp() for d in history],
+        dtype=np.float64,
     )
     values = np.array([d.net for d in history], dtype=np.float64)
     values[-1] += unrealized  # today: realized so far plus what is open
@@ -227,13 +244,19 @@ def _build_feed(config: DeskConfig, clock: Clock, config_path: Path | None, brok
     sim = config.feed.simulated
     # After a restart the walk continues from the restored account's last prices.
     symbols = tuple(
-        s.model_copy(update={"start_price": broker.last_price(s.symbol) or s.start_price}) for s in sim.symbols
+        s.model_copy(update={"start_price": broker.last_price(s.symbol) or s.start_price})
+        for s in sim.symbols
     )
     return SimulatedFeed(sim.model_copy(update={"symbols": symbols}), clock)
 
 
 def build_parts(
-    config: DeskConfig, state_dir: StateDir, bus: EventBus, clock: Clock, risk_path: Path, config_path: Path | None
+    config: DeskConfig,
+    state_dir: StateDir,
+    bus: EventBus,
+    clock: Clock,
+    risk_path: Path,
+    config_path: Path | None,
 ) -> DeskParts:
     """Open everything in order; on any failure, close what was opened and re-raise."""
     risk_cfg = load_risk_config(risk_path)  # validate configs before touching the state directory
@@ -250,21 +273,28 @@ def build_parts(
         raise
 
 
-def _build_locked(config, state_dir, bus, clock, risk_path, risk_cfg, config_path, lock, closers) -> DeskParts:  # noqa: PLR0913
+def _build_locked(
+    config, state_dir, bus, clock, risk_path, risk_cfg, config_path, lock, closers
+) -> DeskParts:
     instruments = {i.symbol: i.to_instrument() for i in config.instruments}
     db = Database(state_dir.database)
     closers.append(db.close)
     kv = KeyValueRepository(db)
     broker = PaperBroker(
-        bus, clock, instruments.values(),
-        starting_balance=config.account.starting_balance, slippage_ticks=config.account.slippage_ticks,
-    )  # fmt: skip
+        bus,
+        clock,
+        instruments.values(),
+        starting_balance=config.account.starting_balance,
+        slippage_ticks=config.account.slippage_ticks,
+    )
     saved = kv.get(ACCOUNT_KEY)
     if saved is not None:
         try:
             broker.restore_state(saved)
         except TradingError as exc:
-            raise TradingError(f"{state_dir.database}: saved paper account cannot be restored: {exc}") from exc
+            raise TradingError(
+                f"{state_dir.database}: saved paper account cannot be restored: {exc}"
+            ) from exc
         logger.info("paper account restored: %s", broker.account())
     feed = _build_feed(config, clock, config_path, broker)
     if isinstance(feed, CsvReplayFeed):
@@ -275,10 +305,16 @@ def _build_locked(config, state_dir, bus, clock, risk_path, risk_cfg, config_pat
     activity.start()
     closers.append(activity.close)
     risk = RiskManager(
-        bus, broker, clock, risk_cfg,
-        violations=ViolationRepository(db), lockouts=LockoutRepository(db), audit=AuditRepository(db),
-        account=config.account.name, config_path=risk_path,
-    )  # fmt: skip
+        bus,
+        broker,
+        clock,
+        risk_cfg,
+        violations=ViolationRepository(db),
+        lockouts=LockoutRepository(db),
+        audit=AuditRepository(db),
+        account=config.account.name,
+        config_path=risk_path,
+    )
     risk.start()
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
@@ -305,18 +341,35 @@ def _build_locked(config, state_dir, bus, clock, risk_path, risk_cfg, config_pat
     )
     interrupted = commands.fail_interrupted()
     if interrupted:
-        logger.warning("%d command(s) were interrupted by the previous desk's stop and are marked failed", interrupted)
+        logger.warning(
+            "%d command(s) were interrupted by the previous desk's stop and are marked failed", interrupted
+        )
     equity = SeriesBuffer(keep=config.loop.history_points)
     previous = _previous_snapshot(state)
     if previous is not None:
         equity.load(previous.equity_curve)
     parts = DeskParts(
-        config=config, clock=clock, lock=lock, instruments=instruments, broker=broker, feed=feed,
-        bars=BarHistory(instruments, bar_seconds=config.loop.bar_seconds), db=db, state=state,
-        activity=activity, transactions_repo=transactions, kv=kv, risk=risk, trade_manager=trade_manager,
-        executor=executor, strategies=_build_strategies(config), commands=commands, recorder=recorder,
-        equity=equity, _closers=closers,
-    )  # fmt: skip
+        config=config,
+        clock=clock,
+        lock=lock,
+        instruments=instruments,
+        broker=broker,
+        feed=feed,
+        bars=BarHistory(instruments, bar_seconds=config.loop.bar_seconds),
+        db=db,
+        state=state,
+        activity=activity,
+        transactions_repo=transactions,
+        kv=kv,
+        risk=risk,
+        trade_manager=trade_manager,
+        executor=executor,
+        strategies=_build_strategies(config),
+        commands=commands,
+        recorder=recorder,
+        equity=equity,
+        _closers=closers,
+    )
     parts.sample_equity(clock.now().timestamp())
     return parts
 

@@ -27,7 +27,11 @@ class CommandProcessor:
     """Runs pending commands through ``handlers`` (kind -> fn(args, requested_by) -> result text)."""
 
     def __init__(
-        self, commands: CommandRepository, handlers: dict[str, Handler], *, activity: ActivityLog | None = None
+        self,
+        commands: CommandRepository,
+        handlers: dict[str, Handler],
+        *,
+        activity: ActivityLog | None = None,
     ) -> None:
         unknown = set(handlers) - set(COMMAND_KINDS)
         if unknown:
@@ -85,12 +89,22 @@ class CommandProcessor:
         level = "INFO" if status == "done" else "WARNING"
         logger.log(
             logging.INFO if status == "done" else logging.WARNING,
-            "command %s %s by %s: %s (%s)", cmd["id"], cmd["kind"], cmd.get("requested_by"), status, result,
+            "command %s %s by %s: %s (%s)",
+            cmd["id"],
+            cmd["kind"],
+            cmd.get("requested_by"),
+            status,
+            result,
         )
         if self._activity is not None:
             self._activity.log_activity(
-                level, "commands", f"{cmd['kind']} by {cmd.get('requested_by')}: {status}: {result}",
-                command_id=cmd["id"], kind=cmd["kind"], args=cmd.get("args"), status=status,
+                level,
+                "commands",
+                f"{cmd['kind']} by {cmd.get('requested_by')}: {status}: {result}",
+                command_id=cmd["id"],
+                kind=cmd["kind"],
+                args=cmd.get("args"),
+                status=status,
             )
 
     def __repr__(self) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from trading.model import Order, Position, Transaction
 from trading.snapshot import (
@@ -23,6 +23,8 @@ from trading.snapshot import (
     TransactionView,
     ViolationView,
 )
+
+V = TypeVar("V")
 
 __all__ = ["StrategyTally", "lane_views", "order_view", "position_view", "rule_views", "transaction_view"]
 
@@ -97,75 +99,32 @@ def transaction_view(t: Transaction) -> TransactionView:
     )
 
 
-def _enum_value(value: Any) -> str:
-    return str(getattr(value, "value", value))
+def _plain(value: Any) -> Any:
+    """Enums become their value so the snapshot holds only plain data."""
+    return getattr(value, "value", value)
+
+
+def _view(view_cls: type[V], source: Any) -> V:
+    """Build a view from an object that carries (at least) the view's field names."""
+    return view_cls(**{f.name: _plain(getattr(source, f.name)) for f in fields(view_cls)})  # type: ignore[arg-type]
 
 
 def rule_views(statuses: Iterable[Any]) -> tuple[RuleView, ...]:
-    return tuple(
-        RuleView(
-            rule=s.rule,
-            kind=s.kind,
-            enabled=s.enabled,
-            mode=_enum_value(s.mode),
-            action=_enum_value(s.action),
-            value=float(s.value),
-            limit=float(s.limit),
-            used=float(s.used),
-            status=s.status,
-            unit=s.unit,
-            detail=s.detail,
-        )
-        for s in statuses
-    )
+    """The risk manager's ``RuleStatus`` objects (same field names) as ``RuleView``s."""
+    return tuple(_view(RuleView, s) for s in statuses)
 
 
 def lockout_views(lockouts: Iterable[Any]) -> tuple[LockoutView, ...]:
-    return tuple(
-        LockoutView(scope=lk.scope, rule=lk.rule, reason=lk.reason, started_at=lk.started_at, until=lk.until)
-        for lk in lockouts
-    )
+    return tuple(_view(LockoutView, lk) for lk in lockouts)
 
 
 def violation_views(violations: Iterable[Any]) -> tuple[ViolationView, ...]:
-    return tuple(
-        ViolationView(
-            ts=v.ts,
-            rule=v.rule,
-            message=v.message,
-            action=_enum_value(v.action),
-            severity=_enum_value(v.severity),
-            shadow=v.shadow,
-            symbol=v.symbol,
-        )
-        for v in violations
-    )
+    return tuple(_view(ViolationView, v) for v in violations)
 
 
 def lane_views(stats: Any) -> tuple[LaneView, ...]:
-    """``ExecutorStatistics`` to one ``LaneView`` per lane."""
-    views = []
-    for lane in stats.lanes:
-        views.append(
-            LaneView(
-                lane=lane.lane,
-                workers=lane.workers,
-                queued=lane.queued,
-                running=lane.running,
-                max_queue=lane.max_queue,
-                submitted=lane.submitted,
-                completed=lane.completed,
-                failed=lane.failed,
-                timeouts=lane.timeouts,
-                cancelled=lane.cancelled,
-                dropped=lane.dropped,
-                p50_wait_ms=lane.p50_wait_ms,
-                p99_wait_ms=lane.p99_wait_ms,
-                p50_run_ms=lane.p50_run_ms,
-                p99_run_ms=lane.p99_run_ms,
-            )
-        )
-    return tuple(views)
+    """``ExecutorStatistics`` to one ``LaneView`` per lane (``LaneStatistics`` has every field)."""
+    return tuple(_view(LaneView, lane) for lane in stats.lanes)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

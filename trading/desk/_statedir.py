@@ -63,7 +63,9 @@ class DeskLock:
 
     def __init__(self, state_dir: StateDir) -> None:
         self._state_dir = state_dir
-        self._lock = FileLock(str(state_dir.lock_file), timeout=0, thread_local=False)  # released from a worker thread
+        self._lock = FileLock(
+            str(state_dir.lock_file), timeout=0, thread_local=False
+        )  # released from a worker thread
 
     def acquire(self) -> None:
         try:

@@ -31,16 +31,16 @@ class _Frozen(BaseModel):
 
 
 class AccountConfig(_Frozen):
-    name: str = Field("default", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    starting_balance: float = Field(100_000.0, gt=0)
-    slippage_ticks: int = Field(0, ge=0)
+    name: str = Field(default="default", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    starting_balance: float = Field(default=100_000.0, gt=0)
+    slippage_ticks: int = Field(default=0, ge=0)
 
 
 class InstrumentConfig(_Frozen):
     symbol: str = Field(min_length=1)
     tick_size: float = Field(gt=0)
-    multiplier: float = Field(1.0, gt=0)
-    commission: float = Field(0.0, ge=0)
+    multiplier: float = Field(default=1.0, gt=0)
+    commission: float = Field(default=0.0, ge=0)
     currency: str = "USD"
     asset_class: Literal["FUTURE", "STOCK", "FX", "CRYPTO", "OPTION"] = "FUTURE"
 
@@ -70,43 +70,42 @@ class FeedConfig(_Frozen):
 class ClockConfig(_Frozen):
     """``speed`` simulated seconds per real second (1 = real time; a demo runs faster)."""
 
-    speed: float = Field(1.0, gt=0, le=3600)
+    speed: float = Field(default=1.0, gt=0, le=3600)
     start: str | None = None  # ISO time the simulated clock starts at; None: now
 
 
 class LoopConfig(_Frozen):
     """How often (real seconds) the desk does each of its periodic jobs."""
 
-    publish_interval: float = Field(1.0, gt=0, le=60)
-    heartbeat_interval: float = Field(0.5, gt=0, le=1)
-    strategy_interval: float = Field(1.0, gt=0, le=3600)
-    risk_sweep_interval: float = Field(1.0, gt=0, le=60)
-    command_poll_interval: float = Field(0.25, gt=0, le=10)
-    bar_seconds: float = Field(5.0, gt=0)  # simulated seconds per bar the strategies see
-    history_points: int = Field(20_000, ge=100, le=2_000_000)  # equity curve points kept at full resolution
-    recent_items: int = Field(200, ge=10, le=10_000)  # transactions / violations in a snapshot
+    publish_interval: float = Field(default=1.0, gt=0, le=60)
+    heartbeat_interval: float = Field(default=0.5, gt=0, le=1)
+    risk_sweep_interval: float = Field(default=1.0, gt=0, le=60)
+    command_poll_interval: float = Field(default=0.25, gt=0, le=10)
+    bar_seconds: float = Field(default=5.0, gt=0)  # simulated seconds per bar the strategies see
+    history_points: int = Field(default=20_000, ge=100, le=2_000_000)  # equity curve points kept at full resolution
+    recent_items: int = Field(default=200, ge=10, le=10_000)  # transactions / violations in a snapshot
 
 
 class ExecutorConfig(_Frozen):
-    strategy_workers: int = Field(4, ge=1, le=64)
-    risk_workers: int = Field(2, ge=1, le=16)
-    max_queue_size: int = Field(100, ge=1)
-    task_timeout: float = Field(5.0, gt=0)
+    strategy_workers: int = Field(default=4, ge=1, le=64)
+    risk_workers: int = Field(default=2, ge=1, le=16)
+    max_queue_size: int = Field(default=100, ge=1)
+    task_timeout: float = Field(default=5.0, gt=0)
 
 
 class _StrategyBase(_Frozen):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     symbols: tuple[str, ...] = Field(min_length=1)
-    quantity: float = Field(1, gt=0)
+    quantity: float = Field(default=1, gt=0)
     enabled: bool = True
 
 
 class MaCrossoverConfig(_StrategyBase):
     kind: Literal["ma_crossover"]
-    fast: int = Field(5, ge=1)
-    slow: int = Field(20, ge=2)
-    take_profit_sigma: float = Field(3.0, gt=0)
-    stop_loss_sigma: float = Field(2.0, gt=0)
+    fast: int = Field(default=5, ge=1)
+    slow: int = Field(default=20, ge=2)
+    take_profit_sigma: float = Field(default=3.0, gt=0)
+    stop_loss_sigma: float = Field(default=2.0, gt=0)
 
     @model_validator(mode="after")
     def _fast_below_slow(self) -> MaCrossoverConfig:
@@ -117,9 +116,9 @@ class MaCrossoverConfig(_StrategyBase):
 
 class MeanReversionConfig(_StrategyBase):
     kind: Literal["mean_reversion"]
-    lookback: int = Field(30, ge=3)
-    entry_z: float = Field(2.0, gt=0)
-    stop_z: float = Field(1.5, gt=0)
+    lookback: int = Field(default=30, ge=3)
+    entry_z: float = Field(default=2.0, gt=0)
+    stop_z: float = Field(default=1.5, gt=0)
 
 
 StrategyConfig = Annotated[MaCrossoverConfig | MeanReversionConfig, Field(discriminator="kind")]

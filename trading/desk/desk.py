@@ -34,7 +34,7 @@ from trading.desk._statedir import StateDir, read_heartbeat, write_heartbeat
 from trading.desk.config import DeskConfig, load_desk_config
 from trading.model import MarketDataUpdated, Transaction, TransactionClosed, TransactionOpened
 from trading.signals.strategies import MarketView, Strategy
-from trading.snapshot import SNAPSHOT_KEY, Snapshot
+from trading.snapshot import Snapshot
 
 __all__ = ["Desk"]
 
@@ -57,10 +57,14 @@ class Desk:
         self.config = config
         self.config_path = None if config_path is None else Path(config_path)
         self.state_dir = StateDir(Path(state_dir).absolute())
-        risk_path = Path(risk_config_path) if risk_config_path else resolve_risk_path(config, self.config_path)
+        risk_path = (
+            Path(risk_config_path) if risk_config_path else resolve_risk_path(config, self.config_path)
+        )
         self.clock = clock or _default_clock(config, self.state_dir)
         self.bus = EventBus()
-        self.parts: DeskParts = build_parts(config, self.state_dir, self.bus, self.clock, risk_path, self.config_path)
+        self.parts: DeskParts = build_parts(
+            config, self.state_dir, self.bus, self.clock, risk_path, self.config_path
+        )
         p = self.parts
         self.broker: PaperBroker = p.broker
         self.risk = p.risk
@@ -89,7 +93,13 @@ class Desk:
         clock: Clock | None = None,
     ) -> Desk:
         config = load_desk_config(config_path)
-        return cls(config, state_dir=state_dir, config_path=config_path, risk_config_path=risk_config_path, clock=clock)
+        return cls(
+            config,
+            state_dir=state_dir,
+            config_path=config_path,
+            risk_config_path=risk_config_path,
+            clock=clock,
+        )
 
     # --- events --------------------------------------------------------------------
 
@@ -132,9 +142,13 @@ class Desk:
         submitted = 0
         for strategy in self.strategies:
             task_id = self.executor.submit_nowait(
-                f"strategy:{strategy.name}", self._strategy_pass, strategy,
-                lane="strategies", key=f"strategy:{strategy.name}", priority=5,
-            )  # fmt: skip
+                f"strategy:{strategy.name}",
+                self._strategy_pass,
+                strategy,
+                lane="strategies",
+                key=f"strategy:{strategy.name}",
+                priority=5,
+            )
             submitted += task_id is not None
         return submitted
 
@@ -148,8 +162,10 @@ class Desk:
             return {"summary": "no signal"}
         created = self.trade_manager.process(strategy.name, recommendations)
         entries = [f"{t.side.value} {t.quantity:g} {t.symbol} ({t.status.value})" for t in created]
-        return {"summary": f"{len(created)} entr{'y' if len(created) == 1 else 'ies'}: {', '.join(entries)}",
-                "details": {"recommendations": [r.reason for r in recommendations]}}
+        return {
+            "summary": f"{len(created)} entr{'y' if len(created) == 1 else 'ies'}: {', '.join(entries)}",
+            "details": {"recommendations": [r.reason for r in recommendations]},
+        }
 
     def submit_risk_sweep(self) -> str | None:
         return self.executor.submit_nowait(
@@ -171,9 +187,12 @@ class Desk:
 
     def write_heartbeat(self) -> None:
         write_heartbeat(
-            self.state_dir.heartbeat, pid=os.getpid(), started_at=self.started_at,
-            sim_time=self.clock.now(), state=self.risk.state.value,
-        )  # fmt: skip
+            self.state_dir.heartbeat,
+            pid=os.getpid(),
+            started_at=self.started_at,
+            sim_time=self.clock.now(),
+            state=self.risk.state.value,
+        )
 
     # --- running ------------------------------------------------------------------
 
@@ -295,5 +314,3 @@ def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
         with contextlib.suppress(ValueError):
             start = max(start, datetime.fromisoformat(beat["sim_time"]))  # a restart never goes back in time
     return ScaledClock(config.clock.speed, start=start)
-
-

@@ -17,14 +17,21 @@ def test_desk_config_shipped_file_is_valid():
     [
         ({"accout": {}}, r"unknown field 'accout'"),
         ({"clock": {"speed": -1}}, r"field 'clock.speed': bad value -1"),
-        ({"feed": {"kind": "carrier-pigeon"}}, r"field 'feed.kind': bad value 'carrier-pigeon' \(allowed: 'simulated' or 'csv'\)"),
+        (
+            {"feed": {"kind": "carrier-pigeon"}},
+            r"field 'feed.kind': bad value 'carrier-pigeon' \(allowed: 'simulated' or 'csv'\)",
+        ),
         ({"feed": {"kind": "csv"}}, r"feed.csv section is missing"),
         (
             {"strategies": [{"name": "x", "kind": "ma_crossover", "symbols": ["BTC"]}]},
             r"strategy 'x' trades \['BTC'\], which are not instruments",
         ),
         (
-            {"strategies": [{"name": "x", "kind": "ma_crossover", "symbols": ["ES"], "fast": 30, "slow": 20}]},
+            {
+                "strategies": [
+                    {"name": "x", "kind": "ma_crossover", "symbols": ["ES"], "fast": 30, "slow": 20}
+                ]
+            },
             r"fast \(30\) must be below slow \(20\)",
         ),
         (

@@ -107,7 +107,9 @@ async def test_desk_restart_restores_account_transactions_and_lockouts(make_desk
     assert [(lk.scope, lk.rule) for lk in after.lockouts] == [(lk.scope, lk.rule) for lk in before.lockouts]
     assert after.trading_state == before.trading_state
     assert len(after.equity_curve) >= len(before.equity_curve)
-    assert {t.transaction_id for t in after.transactions} >= {t.transaction_id for t in before.transactions[:5]}
+    assert {t.transaction_id for t in after.transactions} >= {
+        t.transaction_id for t in before.transactions[:5]
+    }
     await again.shutdown()
 
 

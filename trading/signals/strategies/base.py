@@ -60,7 +60,8 @@ class Strategy(ABC):
         return out
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, symbols={list(self.symbols)}, evaluations={self.evaluations})"
+        kind = type(self).__name__
+        return f"{kind}(name={self.name!r}, symbols={list(self.symbols)}, evaluations={self.evaluations})"
 
 
 def mean(values: Sequence[float]) -> float:

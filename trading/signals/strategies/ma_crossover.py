@@ -7,6 +7,7 @@ the instrument (an index future and a currency pair move on very different scale
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from trading.model import Instrument, OrderSide
 from trading.model.recommendation import Recommendation
@@ -38,19 +39,23 @@ class MovingAverageCrossover(Strategy):
         return self.slow + 1
 
     def signal(self, symbol: str, closes: Sequence[float], instrument: Instrument) -> Recommendation | None:
-        window = list(closes[-(self.slow + 1):])
-        fast_now, slow_now = mean(window[-self.fast:]), mean(window[1:])
-        fast_before, slow_before = mean(window[-self.fast - 1:-1]), mean(window[:-1])
+        window = list(closes[-(self.slow + 1) :])
+        fast_now, slow_now = mean(window[-self.fast :]), mean(window[1:])
+        fast_before, slow_before = mean(window[-self.fast - 1 : -1]), mean(window[:-1])
         if fast_before <= slow_before and fast_now > slow_now:
             side = OrderSide.BUY
         elif fast_before >= slow_before and fast_now < slow_now:
             side = OrderSide.SELL
         else:
             return None
-        moves = [b - a for a, b in zip(window, window[1:], strict=False)]
+        moves = [b - a for a, b in pairwise(window)]
         sigma = stdev(moves) * self.slow**0.5
         return bracket(
-            self, symbol, side, window[-1], instrument,
+            self,
+            symbol,
+            side,
+            window[-1],
+            instrument,
             take_profit_distance=self.take_profit_sigma * sigma,
             stop_loss_distance=self.stop_loss_sigma * sigma,
             reason=f"SMA{self.fast} crossed {'above' if side is OrderSide.BUY else 'below'} SMA{self.slow}",

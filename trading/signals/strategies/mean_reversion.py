@@ -38,7 +38,7 @@ class MeanReversion(Strategy):
         return self.lookback
 
     def signal(self, symbol: str, closes: Sequence[float], instrument: Instrument) -> Recommendation | None:
-        window = list(closes[-self.lookback:])
+        window = list(closes[-self.lookback :])
         mu, sigma = mean(window), stdev(window)
         if sigma <= 0:
             return None
@@ -48,7 +48,11 @@ class MeanReversion(Strategy):
             return None
         side = OrderSide.BUY if z < 0 else OrderSide.SELL
         return bracket(
-            self, symbol, side, price, instrument,
+            self,
+            symbol,
+            side,
+            price,
+            instrument,
             take_profit_distance=abs(price - mu),
             stop_loss_distance=self.stop_z * sigma,
             reason=f"z-score {z:+.2f} beyond ±{self.entry_z:g}",

@@ -177,13 +177,17 @@ class RiskEngine:
 
     def _fault(self, handler: Handler, event: Event) -> None:
         rule = self._owners.get(handler) or getattr(handler, "__self__", None)
+        self.rule_fault(rule if isinstance(rule, Rule) else None, repr(event))
+
+    def rule_fault(self, rule: Rule | None, during: str) -> None:
+        """Count and log (the first three, then every 1000th) an exception of ``rule``."""
         self.faults += 1
         count = 0
-        if isinstance(rule, Rule):
+        if rule is not None:
             rule.faults += 1
             count = rule.faults
         if count <= 3 or count % 1000 == 0:
-            logger.exception("rule %s failed on %r (fault %d); other rules go on", rule, event, count)
+            logger.exception("rule %s failed on %s (fault %d); other rules go on", rule, during, count)
 
     def emit(self, violation: Violation, event: Event | None) -> None:
         """Hand a violation to the sink; a shadow rule's becomes a 'would have' record."""
@@ -224,7 +228,7 @@ class RiskEngine:
                 try:
                     reason = rule.check(order, reducing, now)
                 except Exception:
-                    self._fault(rule.check, None)  # type: ignore[arg-type]  # no event: an order check
+                    self.rule_fault(rule, f"pre-trade check of {order!r}")
                     reason = f"rule {rule.name} failed while checking; order denied"
                 if reason is None:
                     continue
@@ -322,7 +326,7 @@ class RiskEngine:
             try:
                 found.extend(rule.sweep(now))
             except Exception:
-                self._fault(rule.sweep, None)  # type: ignore[arg-type]  # the sweep has no event
+                self.rule_fault(rule, "the sweep")
         for violation in found:
             self.emit(violation, None)
         return found
@@ -336,7 +340,7 @@ class RiskEngine:
             try:
                 m = rule.measure()
             except Exception:
-                self._fault(rule.measure, None)  # type: ignore[arg-type]  # measuring has no event
+                self.rule_fault(rule, "measuring its limit")
                 continue
             used = m.value / m.limit if m.limit > 0 else 0.0
             threshold = cfg.warning_threshold or self.warning_threshold

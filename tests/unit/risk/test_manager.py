@@ -1,8 +1,9 @@
 import logging
 from datetime import UTC, datetime
 
-from trading.model import AlertRaised, OrderSide, OrderStatus, RuleViolated, TradingState
+from trading.model import AlertRaised, OrderDenied, OrderSide, OrderStatus, RuleViolated, TradingState
 from trading.risk import RiskManager, parse_risk_config
+from trading.risk._building import rule_state
 from trading.storage import AuditRepository, ViolationRepository
 
 from .conftest import repositories
@@ -148,3 +149,39 @@ def test_risk_manager_pause_halts_and_resume_restores(make_desk):
     desk.rm.resume("done", who="ops")
     assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.ACCEPTED
     assert "state=ACTIVE" in repr(desk.rm) and desk.rm.statistics().denials == 1
+
+
+async def test_risk_manager_sweep_job_reports_actions_and_values(make_desk, clock):
+    desk = make_desk({"no_stop_loss_grace": {"grace_s": 10}})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+    clock.advance(10)
+    result = await desk.rm.sweep_job()
+    details = result["details"]
+    assert result["summary"].startswith("1 rules evaluated, 1 violation(s), 1 action(s), state ACTIVE")
+    assert [(a["action"], a["rule"], a["symbol"]) for a in details["actions"]] == [
+        ("close_position", "no_stop_loss_grace", "ES")
+    ]
+    assert details["value_before"] == details["value_after"] == desk.rm.pnl.equity
+    assert details["rules_evaluated"] == 1 and details["config_reloaded"] is False
+
+
+def test_risk_manager_failing_order_check_fails_closed(make_desk, monkeypatch, caplog):
+    desk = make_desk({"max_order_rate": {"max_orders": 5}})
+    rule = desk.rm.engine.rules["max_order_rate"]
+
+    def broken(order, reducing, now):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(rule, "check", broken)
+    with caplog.at_level(logging.ERROR, logger="trading.risk.engine"):
+        order = desk.order("ES", OrderSide.BUY, 1)
+    assert order.status is OrderStatus.DENIED
+    assert desk.of(OrderDenied)[0].reason == "rule max_order_rate failed while checking; order denied"
+    assert rule.faults == 1
+
+
+def test_rule_state_unknown_rule_restores_as_halted():
+    cfg = parse_risk_config({"rules": {"cooldown_after_loss": {"minutes": 1}}})
+    assert rule_state(cfg, "cooldown_after_loss") is TradingState.REDUCING
+    assert rule_state(cfg, "removed_rule") is TradingState.HALTED

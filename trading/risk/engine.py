@@ -20,6 +20,7 @@ from trading.bus import EventBus
 from trading.clock import Clock
 from trading.errors import InvalidStateTransition
 from trading.model import Event, Order, Severity, TradingState, TradingStateChanged
+from trading.risk._status import NO_WARNING, status_of
 from trading.risk.enforcement import would_have
 from trading.risk.lockouts import LockoutManager
 from trading.risk.pnl import PnLTracker
@@ -38,8 +39,6 @@ STATE_TABLE: dict[TradingState, frozenset[TradingState]] = {
     _R: frozenset({_A, _H}),
     _H: frozenset({_A, _R}),
 }
-# Rules whose "used" fraction is not a distance to a limit worth a warning.
-_NO_WARNING = frozenset({"cooldown_after_loss", "session_hours", "symbol_blocks", "max_order_rate"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,35 +335,10 @@ class RiskEngine:
     def rule_status(self) -> list[RuleStatus]:
         out: list[RuleStatus] = []
         for rule in self._rules.values():
-            cfg = rule.config
             try:
-                m = rule.measure()
+                out.append(status_of(rule, self.warning_threshold))
             except Exception:
                 self.rule_fault(rule, "measuring its limit")
-                continue
-            used = m.value / m.limit if m.limit > 0 else 0.0
-            threshold = cfg.warning_threshold or self.warning_threshold
-            if m.breached or used > 1.0 + 1e-9:
-                status = "breached"
-            elif used >= threshold and cfg.kind not in _NO_WARNING:
-                status = "warning"
-            else:
-                status = "ok"
-            out.append(
-                RuleStatus(
-                    rule=rule.name,
-                    kind=cfg.kind,
-                    enabled=cfg.enabled,
-                    mode=cfg.mode,
-                    action=cfg.action,
-                    value=m.value,
-                    limit=m.limit,
-                    used=used,
-                    status=status if cfg.enabled else "ok",
-                    unit=m.unit,
-                    detail=m.detail,
-                )
-            )
         return out
 
     def check_warnings(self, now: datetime | None = None) -> list[LimitWarning]:
@@ -372,7 +346,7 @@ class RiskEngine:
         now = now or self._clock.now()
         raised: list[LimitWarning] = []
         for status in self.rule_status():
-            if not status.enabled or status.kind in _NO_WARNING or status.limit <= 0:
+            if not status.enabled or status.kind in NO_WARNING or status.limit <= 0:
                 continue
             rule = self._rules[status.rule]
             threshold = rule.config.warning_threshold or self.warning_threshold

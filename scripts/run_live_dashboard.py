@@ -27,7 +27,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +34,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run as a script: make `trading` and `scripts` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
 
 from scripts._runner_checks import (  # noqa: E402
-    REQUIRED_MODULES,
     check_app_file,
     check_dependencies,
     check_desk_config,
@@ -46,49 +44,13 @@ from scripts._runner_checks import (  # noqa: E402
     write_streamlit_config,
 )
 from scripts._runner_children import ChildProcess, HealthResult, heartbeat_health, streamlit_health  # noqa: E402
+from scripts._runner_config import RunnerConfig, RunnerStatus  # noqa: E402
 from scripts._runner_supervisor import RestartPolicy, SupervisedChild  # noqa: E402
 from trading.errors import ConfigError  # noqa: E402
 
 __all__ = ["DashboardRunner", "RunnerConfig", "RunnerStatus", "main"]
 
 logger = logging.getLogger("scripts.run_live_dashboard")
-
-
-class RunnerConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    port: int = 8501
-    host: str = Field("127.0.0.1", min_length=1)
-    refresh_interval: int = Field(30, ge=1, le=3600)
-    debug: bool = False
-    config: Path | None = None  # desk config (config/desk.yaml)
-    risk_config: Path | None = None
-    state_dir: Path = REPO_ROOT / "data"
-    executor: bool = True  # False: attach to a desk that already runs on state_dir
-    app_path: Path = REPO_ROOT / "dashboard" / "app.py"
-    executor_script: Path = REPO_ROOT / "scripts" / "run_executor.py"
-    python: str = sys.executable
-    required_modules: dict[str, str] = Field(default_factory=lambda: dict(REQUIRED_MODULES))
-    startup_timeout: float = Field(60.0, gt=0)
-    poll_interval: float = Field(0.5, gt=0, le=10)
-    stop_timeout: float = Field(10.0, gt=0)
-    stale_after: float = Field(5.0, gt=0)
-    restart_limit: int = Field(5, ge=0)
-    backoff_initial: float = Field(0.5, ge=0)
-    backoff_max: float = Field(10.0, ge=0)
-    unhealthy_after: float = Field(15.0, gt=0)
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerStatus:
-    running: bool
-    pids: dict[str, int | None]
-    port: int
-    url: str
-    restarts: dict[str, int]
-    uptime: float  # seconds since start(), 0 when not running
-    health: dict[str, HealthResult | None] = field(default_factory=dict)
-    failed: tuple[str, ...] = ()
 
 
 class DashboardRunner:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import errno
 import importlib.util
+import json
+import os
 import socket
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,6 +24,7 @@ __all__ = [
     "check_app_file",
     "check_dependencies",
     "check_desk_config",
+    "check_no_live_desk",
     "check_port",
     "write_streamlit_config",
 ]
@@ -124,6 +128,30 @@ def check_desk_config(path: Path, *, field: str = "config") -> None:
     from trading._yaml import read_yaml_mapping
 
     read_yaml_mapping(path)
+
+
+def check_no_live_desk(state_dir: Path, *, stale_after: float) -> None:
+    """No desk is alive on ``state_dir`` (fresh heartbeat from a live pid): starting another would fail."""
+    try:
+        beat = json.loads((state_dir / "heartbeat.json").read_text(encoding="utf-8"))
+        pid, age = int(beat["pid"]), time.time() - float(beat["ts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no readable heartbeat: no live desk to collide with
+    if age > stale_after:
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        pass  # alive, owned by someone else
+    raise ConfigError(
+        f"a desk (pid {pid}) is already running on {state_dir}: use --no-executor to attach to it, "
+        "or --state for another directory",
+        path=state_dir,
+        field="state",
+        value=pid,
+    )
 
 
 def write_streamlit_config(run_dir: Path, *, host: str, port: int, debug: bool) -> Path:

@@ -40,6 +40,7 @@ from scripts._runner_checks import (  # noqa: E402
     check_app_file,
     check_dependencies,
     check_desk_config,
+    check_no_live_desk,
     check_port,
     write_streamlit_config,
 )
@@ -102,6 +103,8 @@ class DashboardRunner:
             raise ConfigError(
                 f"--state {self.state_dir} is not a directory", path=self.state_dir, field="state"
             )
+        if cfg.executor:
+            check_no_live_desk(self.state_dir, stale_after=cfg.stale_after)
 
     # --- children ----------------------------------------------------------------
 

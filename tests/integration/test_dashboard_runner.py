@@ -175,6 +175,17 @@ def test_cli_invalid_desk_config_exit_2_names_file(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
 
 
+def test_cli_desk_already_running_exit_2_suggests_attach(state_dir: Path) -> None:
+    # state_dir's heartbeat is fresh and names this (live) test process
+    result = run_cli("--state", str(state_dir), "-p", str(free_port()))
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"run_live_dashboard.py: error: a desk (pid {os.getpid()}) is already running on {state_dir}: "
+        "use --no-executor to attach to it, or --state for another directory"
+    )
+
+
 # --- checks -------------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from trading.broker import CsvReplayFeed, PaperBroker, SimulatedFeed
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._activity import subscribe_activity
-from trading.desk._commands import CommandProcessor
+from trading.desk._commands import CommandProcessor, DeskCommands, restore_pause
 from trading.desk._market import BarHistory
 from trading.desk._recorder import OrderRecorder
 from trading.desk._series import SeriesBuffer
@@ -316,6 +316,7 @@ def _build_locked(
         config_path=risk_path,
     )
     risk.start()
+    restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
     trade_manager.restore()
@@ -337,7 +338,7 @@ def _build_locked(
         job_stores={"strategies": jobs, "risk": jobs},
     )
     commands = CommandProcessor(
-        CommandRepository(db), _command_handlers(broker, risk, activity), activity=activity
+        CommandRepository(db), DeskCommands(broker, risk, kv).handlers(), activity=activity
     )
     interrupted = commands.fail_interrupted()
     if interrupted:
@@ -382,51 +383,3 @@ def _previous_snapshot(state: StateManager) -> Snapshot | None:
         return None
     snap = state.get(SNAPSHOT_KEY)
     return snap if isinstance(snap, Snapshot) else None
-
-
-def _command_handlers(broker: PaperBroker, risk: RiskManager, activity: ActivityLog) -> dict[str, Any]:
-    def flatten_all(args: dict[str, Any], who: str) -> str:
-        """The kill switch: flatten, and (unless ``pause`` is false) pause new entries until resumed."""
-        reason = str(args.get("reason") or "flatten requested")
-        result = risk.flatten(reason, who=who)
-        if args.get("pause", True):
-            risk.pause(f"after flatten: {reason}", who=who)
-            result += "; new entries paused until resume"
-        return result
-
-    def close_position(args: dict[str, Any], who: str) -> str:
-        symbol = args["symbol"]
-        if symbol not in broker.positions():
-            raise ValueError(f"no open position in {symbol!r}")
-        order = broker.close_position(symbol, reason=f"closed by {who}")
-        return f"closing {symbol}: {order.order_id if order else 'nothing to close'}"
-
-    def pause(args: dict[str, Any], who: str) -> str:
-        risk.pause(str(args.get("reason") or "paused"), who=who)
-        return "new entries paused"
-
-    def resume(args: dict[str, Any], who: str) -> str:
-        risk.resume(str(args.get("reason") or "resumed"), who=who)
-        return "new entries resumed"
-
-    def unlock(args: dict[str, Any], who: str) -> str:
-        reason = str(args.get("reason") or "").strip()
-        if not reason:
-            raise ValueError("unlock needs a reason")
-        scope = str(args.get("scope") or "account")
-        done = risk.unlock(scope, reason, who=who)
-        return f"{scope} unlocked" if done else f"no lockout on {scope}"
-
-    def reload_risk_config(args: dict[str, Any], who: str) -> str:
-        if not risk.reload_config():
-            raise ValueError("risk config refused; the running rules stay (see the log for the reason)")
-        return "risk config reloaded"
-
-    return {
-        "flatten_all": flatten_all,
-        "close_position": close_position,
-        "pause": pause,
-        "resume": resume,
-        "unlock": unlock,
-        "reload_risk_config": reload_risk_config,
-    }

@@ -12,12 +12,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from trading.storage import ActivityLog, CommandRepository
+from trading.broker.base import Broker
+from trading.risk import RiskManager
+from trading.storage import ActivityLog, CommandRepository, KeyValueRepository
 
-__all__ = ["COMMAND_KINDS", "CommandProcessor"]
+__all__ = ["COMMAND_KINDS", "PAUSE_KEY", "CommandProcessor", "DeskCommands", "restore_pause"]
 
 logger = logging.getLogger(__name__)
 
+PAUSE_KEY = "risk_paused"
 COMMAND_KINDS = ("flatten_all", "close_position", "pause", "resume", "unlock", "reload_risk_config")
 
 Handler = Callable[[dict[str, Any], str], str]
@@ -109,3 +112,68 @@ class CommandProcessor:
 
     def __repr__(self) -> str:
         return f"CommandProcessor(executed={self.executed}, failed={self.failed})"
+
+
+def restore_pause(risk: RiskManager, kv: KeyValueRepository) -> None:
+    """An operator's pause survives a restart: it is kept in the key-value table."""
+    saved = kv.get(PAUSE_KEY)
+    if saved and saved.get("paused"):
+        risk.pause(
+            f"{saved.get('reason', '')} (restored after restart)", who=str(saved.get("who", "unknown"))
+        )
+
+
+class DeskCommands:
+    """What each dashboard command does to the desk; every method returns the result text."""
+
+    def __init__(self, broker: Broker, risk: RiskManager, kv: KeyValueRepository) -> None:
+        self._broker = broker
+        self._risk = risk
+        self._kv = kv
+
+    def handlers(self) -> dict[str, Handler]:
+        return {kind: getattr(self, kind) for kind in COMMAND_KINDS}
+
+    def _set_paused(self, paused: bool, reason: str, who: str) -> None:
+        if paused:
+            self._risk.pause(reason, who=who)
+        else:
+            self._risk.resume(reason, who=who)
+        self._kv.put(PAUSE_KEY, {"paused": paused, "reason": reason, "who": who})
+
+    def flatten_all(self, args: dict[str, Any], who: str) -> str:
+        """The kill switch: flatten, and (unless ``pause`` is false) pause new entries until resumed."""
+        reason = str(args.get("reason") or "flatten requested")
+        result = self._risk.flatten(reason, who=who)
+        if args.get("pause", True):
+            self._set_paused(True, f"after flatten: {reason}", who)
+            result += "; new entries paused until resume"
+        return result
+
+    def close_position(self, args: dict[str, Any], who: str) -> str:
+        symbol = args["symbol"]
+        if symbol not in self._broker.positions():
+            raise ValueError(f"no open position in {symbol!r}")
+        order = self._broker.close_position(symbol, reason=f"closed by {who}")
+        return f"closing {symbol}: {order.order_id if order else 'nothing to close'}"
+
+    def pause(self, args: dict[str, Any], who: str) -> str:
+        self._set_paused(True, str(args.get("reason") or "paused"), who)
+        return "new entries paused"
+
+    def resume(self, args: dict[str, Any], who: str) -> str:
+        self._set_paused(False, str(args.get("reason") or "resumed"), who)
+        return "new entries resumed"
+
+    def unlock(self, args: dict[str, Any], who: str) -> str:
+        reason = str(args.get("reason") or "").strip()
+        if not reason:
+            raise ValueError("unlock needs a reason")
+        scope = str(args.get("scope") or "account")
+        done = self._risk.unlock(scope, reason, who=who)
+        return f"{scope} unlocked" if done else f"no lockout on {scope}"
+
+    def reload_risk_config(self, args: dict[str, Any], who: str) -> str:
+        if not self._risk.reload_config():
+            raise ValueError("risk config refused; the running rules stay (see the log for the reason)")
+        return "risk config reloaded"

@@ -82,7 +82,9 @@ class LoopConfig(_Frozen):
     risk_sweep_interval: float = Field(default=1.0, gt=0, le=60)
     command_poll_interval: float = Field(default=0.25, gt=0, le=10)
     bar_seconds: float = Field(default=5.0, gt=0)  # simulated seconds per bar the strategies see
-    history_points: int = Field(default=20_000, ge=100, le=2_000_000)  # equity curve points kept at full resolution
+    history_points: int = Field(
+        default=20_000, ge=100, le=2_000_000
+    )  # equity curve points kept at full resolution
     recent_items: int = Field(default=200, ge=10, le=10_000)  # transactions / violations in a snapshot
 
 

@@ -81,3 +81,22 @@ async def test_commands_written_while_desk_is_down_run_once_after_restart(make_d
     assert "desk stopped while executing" in repo.get(interrupted)["result"]
     assert again.parts.commands.poll() == 0
     await again.shutdown()
+
+
+async def test_commands_pause_survives_a_restart_until_resume(make_desk):
+    clock = TestClock(START)
+    desk = make_desk(clock=clock)
+    CommandRepository(desk.parts.db).submit("pause", {"reason": "news at 10"}, "alice")
+    await desk.run_simulated(5)
+    assert desk.risk.paused
+    await desk.shutdown()
+
+    again = make_desk(clock=TestClock(clock.now()))
+    assert again.risk.paused
+    assert "news at 10" in again.risk.state_reason
+    CommandRepository(again.parts.db).submit("resume", {"reason": "done"}, "alice")
+    await again.run_simulated(5)
+    await again.shutdown()
+
+    third = make_desk(clock=TestClock(clock.now()))
+    assert not third.risk.paused

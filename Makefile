@@ -6,7 +6,7 @@ PORT ?= 8080
 REFRESH ?= 30
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench desk clean browser
+.PHONY: run test lint bench desk clean browser screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ bench: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Refresh docs/screenshot.png from the browser test (a live desk behind a real dashboard).
+screenshot: $(VENV)/.dev browser
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest tests/e2e -k flatten -q

@@ -370,3 +370,53 @@ def test_whole_desk_process_trades_risk_acts_and_flatten_command_halts(tmp_path:
         stderr = proc.stderr.read()
         proc.stderr.close()
     assert code == 0, stderr
+
+
+# --- DashboardRunner ---------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_dashboard_runner_starts_desk_and_streamlit_healthy_and_stops_both(tmp_path: Path) -> None:
+    import urllib.request
+
+    from scripts.run_live_dashboard import DashboardRunner
+
+    runner = DashboardRunner(port=_free_port(), refresh_interval=2, state_dir=tmp_path / "state")
+    try:
+        assert runner.start() is True
+        status = runner.get_status()
+        with urllib.request.urlopen(f"{status.url}/_stcore/health", timeout=5) as response:
+            assert response.read() == b"ok"
+        assert set(status.pids) == {"desk", "streamlit"} and status.running
+        pids = list(status.pids.values())
+        assert _latest(tmp_path / "state" / "state.pkl") is not None  # the desk behind it publishes
+    finally:
+        runner.stop()
+    _wait(lambda: not any(_alive(pid) for pid in pids), 10, "both children to exit")
+    assert not runner.get_status().running
+
+
+def test_dashboard_runner_cli_bad_port_exits_2_with_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/run_live_dashboard.py", "-p", "80"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "invalid port 80: allowed 1024-65535" in result.stderr

@@ -1,7 +1,7 @@
 """The dashboard in a real browser (Playwright driving Debian's chromium).
 
 Never `playwright install`: we launch /usr/bin/chromium. The test with the desk saves
-docs/screenshot.png, the picture the README shows.
+docs/screenshot.png, the picture the README shows (with UPDATE_SCREENSHOT=1: `make screenshot`).
 """
 
 from __future__ import annotations
@@ -158,8 +158,11 @@ async def test_browser_launcher_flatten_changes_state_and_positions(page: object
             await asyncio.sleep(0.5)
         assert not await positions.count(), "the desk opened no position within 90 s"
         await settle(page)
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOT), full_page=True)  # type: ignore[attr-defined]
+        shot = tmp_path / "overview.png"
+        await page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("UPDATE_SCREENSHOT") == "1":  # `make screenshot`: refresh the README's picture
+            shutil.copyfile(shot, SCREENSHOT)
         state_before = await trading_state(page)
 
         await page.get_by_role("link", name="Controls").click()  # type: ignore[attr-defined]

@@ -111,7 +111,12 @@ class DeskParts:
         return 1 if speed is not None else 500
 
     def sample_equity(self, t: float) -> None:
-        self.equity.append(t, self.broker.account().equity)
+        """One point per timestamp: bars of several symbols closing together make one sample."""
+        equity = self.broker.account().equity
+        if self.equity.last_time == t:
+            self.equity.replace_last(t, equity)
+        elif self.equity.last_time is None or t > self.equity.last_time:
+            self.equity.append(t, equity)
 
     # --- snapshots ---------------------------------------------------------------
 

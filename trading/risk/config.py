@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,6 +25,7 @@ from pydantic import (
     field_validator,
 )
 
+from trading._yaml import read_yaml_mapping
 from trading.errors import ConfigError
 from trading.risk.rules.base import RuleConfig
 from trading.risk.rules.registry import RULES
@@ -196,18 +196,7 @@ def parse_risk_config(data: Any, source: str = "<dict>") -> RiskConfig:
 def load_risk_config(path: str | Path) -> RiskConfig:
     """Read and validate a risk YAML file; ``ConfigError`` on any problem, nothing half-loaded."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read the risk config: {exc.strerror or exc}", path=file) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ConfigError(
-            f"{file}: not valid YAML{where}: {getattr(exc, 'problem', exc)}", path=file
-        ) from exc
+    data = read_yaml_mapping(file)
     try:
         return parse_risk_config(data, str(file))
     except ConfigError as exc:

@@ -34,6 +34,8 @@ desk: $(VENV)/.runtime
 	$(BIN)/python scripts/run_executor.py
 
 test: $(VENV)/.dev browser
+	$(BIN)/ruff check trading dashboard scripts tests bench
+	$(BIN)/mypy trading
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

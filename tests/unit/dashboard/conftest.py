@@ -1,8 +1,12 @@
-"""Fixtures for the dashboard tests: a state directory as a desk leaves it.
+"""Fixtures for the dashboard tests: state directories as a desk leaves them.
 
-``desk_state_dir`` is the ONE place the dashboard tests get their desk state from.
-TEMPORARY: until the desk process (scripts/run_executor.py) lands, it writes a hand-built
-``Snapshot`` and database rows; swap its body for a short, seeded real desk run then.
+- ``real_desk_dir``: written by a real desk (``trading.desk.Desk`` from config/desk.yaml,
+  seed 7) run for 15 simulated minutes on a TestClock: deterministic, with trades,
+  violations, lockouts, jobs and activity. ``test_real_desk.py`` runs every page on it.
+- ``desk_state_dir``: a controlled state with exact, known values (a 120-job table for
+  paging, a lockout ending in 50 minutes, a rule at 105 %, a shadow hit) for the
+  assertions on formatting, colours, countdowns and paging that need known inputs.
+  It is written with the same StateManager and repositories the desk uses.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ def build_snapshot(
     state_reason: str = "",
     points: int = 600,
 ) -> Snapshot:
-    """TEMPORARY hand-built snapshot (see the module docstring)."""
+    """A snapshot with known values (see the module docstring)."""
     rng = np.random.default_rng(7)
     times = now.timestamp() - np.arange(points, 0, -1, dtype=np.float64) * 5.0
     equity = 100_000.0 + np.cumsum(rng.normal(0, 25, points)) + equity_shift
@@ -304,7 +308,7 @@ def write_snapshot(state_dir: Path, snapshot: Snapshot) -> None:
 
 
 def write_database(state_dir: Path, now: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """TEMPORARY rows: 120 jobs (risk and strategy lanes), 130 activity lines, violations, one command."""
+    """Known rows: 120 jobs (risk and strategy lanes), 130 activity lines, violations, one command."""
     job_ids: list[str] = []
     messages: list[str] = []
     with Database(state_dir / "desk.db") as db:
@@ -415,19 +419,23 @@ def run_page(name: str):  # -> AppTest
 
 @pytest.fixture(scope="session")
 def real_desk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A state directory written by a real, short, seeded desk run (config/desk.yaml, seed 7, 4 s)."""
-    import subprocess
-    import sys
+    """A state directory written by a real, seeded desk: 15 simulated minutes on a TestClock."""
+    import asyncio
 
-    if not (ROOT / "scripts" / "run_executor.py").exists():
-        pytest.skip("the desk process (scripts/run_executor.py) is not there yet")
+    from trading.clock import TestClock
+    from trading.desk import Desk
+
     state_dir = tmp_path_factory.mktemp("real_desk")
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "run_executor.py"), "--state", str(state_dir), "--duration", "4",
-         "--log-level", "WARNING"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
+
+    async def run() -> None:
+        clock = TestClock(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
+        desk = Desk.from_files(ROOT / "config" / "desk.yaml", state_dir=state_dir, clock=clock)
+        try:
+            await desk.run_simulated(900)
+        finally:
+            await desk.shutdown()
+
+    asyncio.run(run())
     return state_dir
 
 

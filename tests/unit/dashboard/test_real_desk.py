@@ -55,3 +55,36 @@ def test_real_desk_jobs_and_activity_have_rows(real_env: Path) -> None:
     jobs = at.dataframe[0].value
 
     assert len(activity) > 0 and len(jobs) > 0
+
+
+@pytest.mark.slow
+def test_real_desk_risk_page_lists_every_rule_and_violation(real_env: Path) -> None:
+    snapshot = load_snapshot(real_env)
+    assert [v for v in snapshot.violations if not v.shadow], "the seeded run should have a rule acting"
+
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    at.switch_page("pages/risk.py").run()
+
+    assert not at.exception
+    rules = at.dataframe[0].value
+    assert list(rules["rule"]) == [r.rule for r in snapshot.rules]
+    usage = chart_figure(at.get("plotly_chart")[0])
+    assert len(usage["data"][0]["x"]) == len([r for r in snapshot.rules if r.enabled])
+    logged = at.dataframe[-1].value
+    assert set(logged["rule"]) >= {v.rule for v in snapshot.violations if not v.shadow}
+
+
+@pytest.mark.slow
+def test_real_desk_executor_page_shows_both_lanes_and_strategies(real_env: Path) -> None:
+    snapshot = load_snapshot(real_env)
+
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    at.switch_page("pages/executor.py").run()
+
+    assert not at.exception
+    frames = [frame.value for frame in at.dataframe]
+    lanes = next(f for f in frames if "lane" in f.columns)
+    strategies = next(f for f in frames if "name" in f.columns)
+    assert set(lanes["lane"]) == {"strategies", "risk"}
+    assert list(strategies["name"]) == [s.name for s in snapshot.strategies]
+    assert sum(strategies["trades"]) == sum(s.trades for s in snapshot.strategies) > 0

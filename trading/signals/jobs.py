@@ -20,7 +20,7 @@ class JobRecord:
     task_id: str
     name: str
     lane: str
-    status: str  # a TaskStatus value: PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, CANCELLED, DROPPED...
+    status: str  # a TaskStatus value, PENDING through ABANDONED
     key: str | None = None
     priority: int = 0
     created_at: datetime

@@ -50,7 +50,7 @@ if ctx is not None:
                 info.markdown(
                     f"**{job.name}** on lane `{job.lane}` · status **{job.status}**  \n"
                     f"created {job.created_at:%Y-%m-%d %H:%M:%S} · attempts {job.attempts} · "
-                    f"duration {job.duration_ms if job.duration_ms is not None else '-'} ms  \n"
+                    f"duration {'-' if job.duration_ms is None else f'{job.duration_ms:,.2f}'} ms  \n"
                     f"result: {job.result_summary or '-'}"
                 )
                 before, after, change = tables.job_value_change(job)

@@ -32,7 +32,7 @@ from trading.desk._builder import DeskParts, build_parts, resolve_risk_path
 from trading.desk._snapshots import StrategyTally
 from trading.desk._statedir import StateDir, read_heartbeat, write_heartbeat
 from trading.desk.config import DeskConfig, load_desk_config
-from trading.model import MarketDataUpdated, Transaction, TransactionClosed, TransactionOpened
+from trading.model import MarketDataUpdated, TradingState, Transaction, TransactionClosed, TransactionOpened
 from trading.signals.strategies import MarketView, Strategy
 from trading.snapshot import Snapshot
 
@@ -137,7 +137,9 @@ class Desk:
         return closed
 
     def submit_strategy_passes(self) -> int:
-        if not self._accepting:
+        """One pass per strategy in the ``strategies`` lane. None while the account is not
+        ACTIVE: every entry would be denied, so asking would only fill the logs."""
+        if not self._accepting or self.risk.state is not TradingState.ACTIVE:
             return 0
         submitted = 0
         for strategy in self.strategies:

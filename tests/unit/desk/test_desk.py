@@ -125,3 +125,15 @@ async def test_desk_shutdown_stops_new_entries_and_saves_a_final_snapshot(make_d
     assert reader.get(SNAPSHOT_KEY).taken_at == desk.clock.now()
     reader.close()
     assert not desk.parts.lock.is_locked
+
+
+async def test_desk_not_active_submits_no_strategy_passes(make_desk):
+    desk = make_desk()
+    await desk.run_simulated(300)
+    assert desk.submit_strategy_passes() == 4  # ACTIVE: one pass per strategy
+
+    desk.risk.pause("lunch", who="test")
+
+    assert desk.submit_strategy_passes() == 0  # every entry would be denied
+    await desk.executor.join()
+    await desk.shutdown()

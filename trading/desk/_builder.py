@@ -61,11 +61,12 @@ from trading.trade_manager import TradeManager
 if TYPE_CHECKING:
     from trading.desk.desk import Desk
 
-__all__ = ["ACCOUNT_KEY", "DeskParts", "build_parts", "resolve_risk_path"]
+__all__ = ["ACCOUNT_KEY", "RISK_KEY", "DeskParts", "build_parts", "resolve_risk_path"]
 
 logger = logging.getLogger(__name__)
 
 ACCOUNT_KEY = "paper_account"
+RISK_KEY = "risk_state"
 _LANE_METRICS = ("queued", "running", "completed", "failed")
 
 
@@ -196,11 +197,13 @@ class DeskParts:
             for m in _LANE_METRICS:
                 metrics[m].append(t, float(getattr(lane, m)))
 
-    def write_state(self, snap: Snapshot, account_state: dict[str, Any]) -> None:
-        """Runs on a worker thread: the snapshot to the state file, the account to SQLite."""
+    def write_state(self, snap: Snapshot, account_state: dict[str, Any], risk_state: dict[str, Any]) -> None:
+        """Runs on a worker thread: the snapshot to the state file, the account and the
+        risk counters to SQLite (both exported on the loop, so they are consistent)."""
         self.state.set(SNAPSHOT_KEY, snap)
         self.state.save()
         self.kv.put(ACCOUNT_KEY, account_state)
+        self.kv.put(RISK_KEY, risk_state)
 
     def close(self) -> None:
         for closer in reversed(self._closers):
@@ -321,6 +324,9 @@ def _build_locked(
         config_path=risk_path,
     )
     risk.start()
+    saved_risk = kv.get(RISK_KEY)
+    if saved_risk is not None:
+        risk.restore_state(saved_risk)  # today's P&L counters: a restart never resets a daily loss
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)

@@ -183,7 +183,8 @@ class Desk:
         """Build a snapshot on the loop, write it (and the account) on a worker thread."""
         snap = self.snapshot()
         account_state = self.broker.export_state()
-        await asyncio.to_thread(self.parts.write_state, snap, account_state)
+        risk_state = self.risk.export_state()
+        await asyncio.to_thread(self.parts.write_state, snap, account_state, risk_state)
         self.publishes += 1
         return snap
 

@@ -38,6 +38,7 @@ from trading.model import (
     TradingState,
 )
 from trading.risk._building import build_rules, default_notifier, plain_values, rule_state
+from trading.risk._persist import export_risk_state, restore_risk_state
 from trading.risk._sweep import run_sweep
 from trading.risk.config import ConfigWatcher, RiskConfig, load_risk_config
 from trading.risk.enforcement import AuditStore, Enforcer
@@ -362,6 +363,16 @@ class RiskManager:
         return self.reload_config()
 
     # --- the periodic sweep ------------------------------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """Daily P&L counters and rule state that a restart must keep (JSON-able)."""
+        return export_risk_state(self.pnl, self.engine)
+
+    def restore_state(self, state: dict[str, Any]) -> bool:
+        """Take back ``export_state`` after ``start()``; re-evaluates the trading state."""
+        same_day = restore_risk_state(self.pnl, self.engine, state)
+        self.engine.refresh_state()
+        return same_day
 
     async def sweep_job(self) -> dict[str, Any]:
         """The risk lane's job: ``executor.submit_task("risk_sweep", rm.sweep_job, lane="risk", key=...)``."""

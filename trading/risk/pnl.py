@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from trading.model import MarketDataUpdated, PositionClosed, PositionEvent
 
@@ -213,6 +213,53 @@ class PnLTracker:
             entry.trades_today = 0
         logger.info("P&L day %s closed: net %.2f; new day %s", finished.day, finished.net, new_day)
         return finished
+
+    def export_state(self) -> dict[str, Any]:
+        """Today's counters, the high-water mark and past days (JSON-able) for a restart."""
+        return {
+            "trading_day": self.trading_day.isoformat(),
+            "daily_realized": self.daily_realized,
+            "daily_commissions": self.daily_commissions,
+            "daily_closed_trades": self.daily_closed_trades,
+            "total_realized": self.total_realized,
+            "total_commissions": self.total_commissions,
+            "high_water": self.high_water,
+            "history": [
+                [d.day.isoformat(), d.realized, d.commissions, d.closed_trades]
+                for d in self._history.values()
+            ],
+            "symbols": {
+                s.symbol: [s.realized_today, s.commissions_today, s.trades_today]
+                for s in self.symbols.values()
+            },
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> bool:
+        """Restore what ``export_state`` saved. Today's counters come back only when the
+        saved day is today (a restart after the daily reset starts the day at zero); past
+        days and the high-water mark always do. True when today's counters were restored."""
+        for day, realized, commissions, trades in state.get("history", ()):
+            finished = DayPnL(date.fromisoformat(day), float(realized), float(commissions), int(trades))
+            self._history.setdefault(finished.day, finished)
+        self.high_water = max(self.high_water, float(state.get("high_water", self.high_water)))
+        saved_day = date.fromisoformat(state["trading_day"])
+        if saved_day != self.trading_day:
+            if saved_day < self.trading_day:
+                self._history.setdefault(
+                    saved_day,
+                    DayPnL(saved_day, float(state["daily_realized"]), float(state["daily_commissions"]),
+                           int(state["daily_closed_trades"])),
+                )  # fmt: skip
+            return False
+        self.daily_realized = float(state["daily_realized"])
+        self.daily_commissions = float(state["daily_commissions"])
+        self.daily_closed_trades = int(state["daily_closed_trades"])
+        self.total_realized = float(state.get("total_realized", self.total_realized))
+        self.total_commissions = float(state.get("total_commissions", self.total_commissions))
+        for symbol, (realized, commissions, trades) in state.get("symbols", {}).items():
+            entry = self.symbol(symbol)
+            entry.realized_today, entry.commissions_today, entry.trades_today = realized, commissions, trades
+        return True
 
     def statistics(self) -> PnLStatistics:
         return PnLStatistics(

@@ -106,6 +106,17 @@ async def test_desk_restart_restores_account_transactions_and_lockouts(make_desk
     assert {t.transaction_id for t in again.trade_manager.active()} == active_before
     assert [(lk.scope, lk.rule) for lk in after.lockouts] == [(lk.scope, lk.rule) for lk in before.lockouts]
     assert after.trading_state == before.trading_state
+    # a restart never resets a daily loss or a trailing drawdown's high-water mark
+    assert after.account.daily_realized_pnl == pytest.approx(before.account.daily_realized_pnl)
+    assert again.risk.pnl.daily_closed_trades == desk.risk.pnl.daily_closed_trades
+    rules_before = {r.rule: r.value for r in before.rules}
+    rules_after = {r.rule: r.value for r in after.rules}
+    assert rules_after["daily_realized_loss"] == pytest.approx(rules_before["daily_realized_loss"])
+    assert rules_after["trade_frequency_limit"] == rules_before["trade_frequency_limit"]
+    hwm = next(r for r in desk.risk.engine.rules.values() if r.kind == "trailing_drawdown").high_water
+    assert (
+        next(r for r in again.risk.engine.rules.values() if r.kind == "trailing_drawdown").high_water == hwm
+    )
     assert len(after.equity_curve) >= len(before.equity_curve)
     assert {t.transaction_id for t in after.transactions} >= {
         t.transaction_id for t in before.transactions[:5]

@@ -8,7 +8,7 @@ on the periodic sweep (``sweep``) and report how close the account is to its lim
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -107,6 +107,13 @@ class Rule:
 
     def reset_daily(self) -> None:
         """The daily reset: clear daily counters and latches."""
+
+    def export_state(self) -> dict[str, Any]:
+        """What must survive a desk restart (JSON-able); most rules keep nothing."""
+        return {}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Take back what ``export_state`` gave, from the same trading day."""
 
     # --- helpers -----------------------------------------------------------------
 

@@ -9,7 +9,7 @@ pauses them until the daily reset.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -89,6 +89,20 @@ class TradeFrequencyLimit(Rule):
                 window="session",
             )
         return found
+
+    def export_state(self) -> dict[str, Any]:
+        return {
+            "session_trades": self.session_trades,
+            "session_fired": self._session_fired,
+            "minute": [t.isoformat() for t in self._minute],
+            "hour": [t.isoformat() for t in self._hour],
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        self.session_trades = int(state.get("session_trades", 0))
+        self._session_fired = bool(state.get("session_fired", False))
+        self._minute = deque(datetime.fromisoformat(t) for t in state.get("minute", ()))
+        self._hour = deque(datetime.fromisoformat(t) for t in state.get("hour", ()))
 
     def _window(
         self, times: deque[datetime], ts: datetime, span: float, limit: WindowLimit, label: str

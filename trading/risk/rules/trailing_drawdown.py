@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -68,6 +68,16 @@ class TrailingDrawdown(Rule):
         if equity > self.floor or self._tripped:
             return None
         return self._trip(event.ts, equity)
+
+    def export_state(self) -> dict[str, Any]:
+        return {"high_water": self.high_water}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """A prop-firm floor never resets by restarting: keep the higher of the two marks."""
+        saved = float(state.get("high_water", self.high_water))
+        if saved > self.high_water:
+            self.high_water = saved
+            self.floor = min(saved - self._dd, self._cap)
 
     def sweep(self, now: datetime) -> list[Violation]:
         equity = self._equity()

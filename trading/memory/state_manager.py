@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from trading.clock import Clock, LiveClock
-from trading.errors import ConfigError, StateCorruptError, StateError, StateVersionError
+from trading.errors import ConfigError, StateCorruptError, StateError
 from trading.memory import _files
 from trading.memory._entries import Entry, build_payload, pickle_value
 from trading.memory._format import MAGIC, Header, encode, parse_header
@@ -35,6 +35,7 @@ from trading.memory._lock import ProcessLock
 from trading.memory._maintenance import MemoryMaintenance
 from trading.memory._memory import MemoryProbe, system_memory
 from trading.memory._reader import Loaded, Migration, disk_token, materialize, read_state_file
+from trading.memory._recovery import StateRecovery
 from trading.memory._types import StateStats, StateVersion
 from trading.memory._unpickler import type_key
 from trading.memory.config import StateConfig
@@ -47,7 +48,7 @@ T = TypeVar("T")
 _BUILTIN_MIGRATIONS: dict[int, Migration] = {0: dict}  # legacy plain dict -> version 1: same content
 
 
-class StateManager(MemoryMaintenance):
+class StateManager(MemoryMaintenance, StateRecovery):
     """A dict-like state store backed by one file; see the module docstring."""
 
     def __init__(
@@ -377,48 +378,6 @@ class StateManager(MemoryMaintenance):
         pending, cleared = self._pending, self._cleared
         self._adopt(loaded)
         self._pending, self._cleared = pending, cleared
-
-    def _recover(self, error: StateCorruptError | None) -> Loaded | None:
-        backups = _files.backup_paths(self._path)
-        if error is not None and not backups:
-            raise error  # not recognisably ours, or no backup: leave the file exactly where it is
-        for backup in backups:
-            try:
-                loaded = self._read(backup)
-            except (StateCorruptError, StateVersionError, FileNotFoundError) as exc:
-                logger.warning("backup %s of %s is unusable: %s", backup, self._path, exc)
-                continue
-            moved = self._quarantine_if_unchanged(error)
-            logger.warning(
-                "state file %s is %s; loaded backup %s instead%s",
-                self._path,
-                "missing" if error is None else f"corrupt ({error})",
-                backup,
-                f"; moved the bad file to {moved}" if moved else "",
-            )
-            self._counts["recoveries"] += 1
-            return loaded
-        if error is None:
-            return None
-        raise StateCorruptError(
-            f"{error}; and none of its {len(backups)} backups loads", path=self._path
-        ) from error
-
-    def _quarantine_if_unchanged(self, error: StateCorruptError | None) -> Path | None:
-        if error is None:
-            return None
-        try:
-            with self._process_lock():  # a writer may have just replaced the bad file with a good one
-                try:
-                    self._read(self._path)
-                except StateCorruptError:
-                    return _files.quarantine(self._path)
-                except (StateError, OSError):
-                    return None
-                return None  # it reads now: a writer replaced it
-        except StateError as exc:  # read-only reader without a lock file: leave it for the writer
-            logger.warning("cannot move corrupt state file %s aside: %s", self._path, exc)
-            return None
 
     # --- observability and lifecycle ------------------------------------------------
 

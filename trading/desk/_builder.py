@@ -46,6 +46,7 @@ from trading.snapshot import SNAPSHOT_KEY, AccountView, Series, Snapshot, Strate
 from trading.storage import (
     ActivityLog,
     AuditRepository,
+    BackgroundJobStore,
     CommandRepository,
     Database,
     FillRepository,
@@ -336,7 +337,8 @@ def _build_locked(
     closers.insert(2, recorder.close)  # before the database closes
     subscribe_activity(bus, activity)
     ex = config.executor
-    jobs = JobRepository(db)
+    jobs = BackgroundJobStore(JobRepository(db))  # job records written off the event loop
+    closers.insert(2, jobs.close)  # after the executor stops, before the database closes
     executor = StrategyExecutor(
         config=ExecutorConfig(
             lanes=(

@@ -6,6 +6,7 @@ and safe across processes on one database file; datetimes are stored as ISO-8601
 text and come back timezone-aware.
 """
 
+from trading.storage._job_writer import BackgroundJobStore, BackgroundJobStoreStatistics
 from trading.storage.activity import LEVELS, ActivityLog, ActivityLogStatistics
 from trading.storage.commands import CommandRepository, KeyValueRepository
 from trading.storage.database import Database, DatabaseStatistics
@@ -19,6 +20,8 @@ __all__ = [
     "ActivityLog",
     "ActivityLogStatistics",
     "AuditRepository",
+    "BackgroundJobStore",
+    "BackgroundJobStoreStatistics",
     "CommandRepository",
     "Database",
     "DatabaseStatistics",

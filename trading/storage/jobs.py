@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, Select, func, select
@@ -13,7 +14,7 @@ from trading.storage._schema import jobs
 from trading.storage._sql import check_limit, upsert
 from trading.storage.database import Database
 
-__all__ = ["JobRepository"]
+__all__ = ["JobRepository", "job_values"]
 
 _UNFINISHED = ("PENDING", "RUNNING")
 _TIMES = ("created_at", "started_at", "finished_at")
@@ -26,26 +27,17 @@ class JobRepository:
         self._db = db
 
     def record(self, job: JobRecord) -> None:
-        if not isinstance(job, JobRecord):
-            raise TypeError(f"record needs a JobRecord, got {type(job).__name__}")
-        values = {
-            "task_id": job.task_id,
-            "name": job.name,
-            "lane": job.lane,
-            "status": job.status,
-            "key": job.key,
-            "priority": int(job.priority),
-            "created_at": to_iso(job.created_at, field="job.created_at"),
-            "started_at": to_iso(job.started_at, field="job.started_at"),
-            "finished_at": to_iso(job.finished_at, field="job.finished_at"),
-            "duration_ms": job.duration_ms,
-            "attempts": int(job.attempts),
-            "result_summary": job.result_summary,
-            "error_class": job.error_class,
-            "error_message": job.error_message,
-            "details": dump_json(job.details, field="job.details"),
-        }
+        values = job_values(job)
         self._db.write(lambda conn: upsert(conn, jobs, values, ["task_id"]))
+
+    def record_values(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Upsert rows made by ``job_values`` in one transaction."""
+
+        def work(conn: Any) -> None:
+            for values in rows:
+                upsert(conn, jobs, values, ["task_id"])
+
+        self._db.write(work)
 
     def unfinished(self, lane: str) -> builtins.list[JobRecord]:
         query = (
@@ -102,3 +94,26 @@ def _job(row: RowMapping) -> JobRecord:
         data[name] = from_iso(data[name])
     data["details"] = load_json(data["details"])
     return JobRecord(**data)
+
+
+def job_values(job: JobRecord) -> dict[str, Any]:
+    """A record as a row; ``TypeError``/``ValueError`` for a bad record (checked before any write)."""
+    if not isinstance(job, JobRecord):
+        raise TypeError(f"record needs a JobRecord, got {type(job).__name__}")
+    return {
+        "task_id": job.task_id,
+        "name": job.name,
+        "lane": job.lane,
+        "status": job.status,
+        "key": job.key,
+        "priority": int(job.priority),
+        "created_at": to_iso(job.created_at, field="job.created_at"),
+        "started_at": to_iso(job.started_at, field="job.started_at"),
+        "finished_at": to_iso(job.finished_at, field="job.finished_at"),
+        "duration_ms": job.duration_ms,
+        "attempts": int(job.attempts),
+        "result_summary": job.result_summary,
+        "error_class": job.error_class,
+        "error_message": job.error_message,
+        "details": dump_json(job.details, field="job.details"),
+    }

@@ -1,9 +1,11 @@
 """``BackgroundJobStore``: job records written on a thread, so the event loop never waits on SQLite.
 
 The executor calls ``JobStore.record`` on its event loop three times per task (PENDING,
-RUNNING, the end). Here ``record`` checks the record and queues its row (microseconds); one
-writer thread upserts batches in single transactions, keeping only the newest row of a task
-within a batch. ``unfinished`` flushes first, so it sees everything recorded before it.
+RUNNING, the end). Here ``record`` only queues the (frozen) record; one writer thread turns
+records into rows and upserts them in batches, one transaction and one compiled statement a
+batch, keeping only the newest record of a task within a batch. A record that cannot be
+stored is logged and counted in ``errors``; the others of its batch are written.
+``unfinished`` flushes first, so it sees everything recorded before it.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ class BackgroundJobStore:
     def record(self, job: JobRecord) -> None:
         if self._closed:
             raise RuntimeError("BackgroundJobStore is closed")
-        self._queue.put(job_values(job))  # a bad record raises here, at the caller
+        if not isinstance(job, JobRecord):
+            raise TypeError(f"record needs a JobRecord, got {type(job).__name__}")
+        self._queue.put(job)  # turned into a row on the writer thread
 
     def unfinished(self, lane: str) -> list[JobRecord]:
         self.flush()
@@ -81,7 +85,7 @@ class BackgroundJobStore:
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            rows: dict[str, dict[str, Any]] = {}
+            rows: dict[str, JobRecord] = {}
             waiters: list[threading.Event] = []
             stop = False
             while True:
@@ -90,7 +94,7 @@ class BackgroundJobStore:
                 elif isinstance(item, threading.Event):
                     waiters.append(item)
                 else:
-                    rows[item["task_id"]] = item  # a later record of the same task replaces it
+                    rows[item.task_id] = item  # a later record of the same task replaces it
                 if stop or len(rows) >= self._batch_size:
                     break
                 try:
@@ -103,7 +107,14 @@ class BackgroundJobStore:
             if stop:
                 return
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, records: list[JobRecord]) -> None:
+        rows = []
+        for record in records:
+            try:
+                rows.append(job_values(record))
+            except (TypeError, ValueError):  # a bad record is dropped alone, logged and counted
+                self._errors += 1
+                logger.exception("job record %s cannot be stored", record.task_id)
         if not rows:
             return
         try:

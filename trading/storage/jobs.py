@@ -11,7 +11,7 @@ from sqlalchemy import RowMapping, Select, func, select
 from trading.signals.jobs import JobRecord
 from trading.storage._codec import dump_json, from_iso, load_json, to_iso
 from trading.storage._schema import jobs
-from trading.storage._sql import check_limit, upsert
+from trading.storage._sql import check_limit, upsert, upsert_many
 from trading.storage.database import Database
 
 __all__ = ["JobRepository", "job_values"]
@@ -33,11 +33,7 @@ class JobRepository:
     def record_values(self, rows: Sequence[dict[str, Any]]) -> None:
         """Upsert rows made by ``job_values`` in one transaction."""
 
-        def work(conn: Any) -> None:
-            for values in rows:
-                upsert(conn, jobs, values, ["task_id"])
-
-        self._db.write(work)
+        self._db.write(lambda conn: upsert_many(conn, jobs, rows, ["task_id"]))
 
     def unfinished(self, lane: str) -> builtins.list[JobRecord]:
         query = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from trading.broker.base import Broker
 from trading.bus import EventBus
@@ -49,7 +49,7 @@ from trading.risk.pnl import PnLTracker
 from trading.risk.reset import ResetScheduler
 from trading.risk.rules.base import RuleContext
 from trading.risk.timers import TimerManager
-from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation
+from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationStore
 
 __all__ = ["RiskManager", "ViolationStore"]
 
@@ -68,26 +68,6 @@ _ORDER_EVENTS = (
 _WARNING_CHECK_EVERY = timedelta(seconds=0.25)
 _POSITION_EVENTS = (PositionOpened, PositionChanged, PositionClosed)
 _OTHER_EVENTS: tuple[type[Event], ...] = (*_ORDER_EVENTS, AccountUpdated)
-
-
-class ViolationStore(Protocol):
-    """What ``trading.storage.ViolationRepository`` provides."""
-
-    def add(
-        self,
-        *,
-        ts: datetime,
-        rule: str,
-        message: str,
-        action: str,
-        severity: str,
-        shadow: bool,
-        symbol: str | None,
-        values: dict[str, Any],
-        event: str,
-    ) -> Any: ...
-
-    def recent(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]: ...
 
 
 class RiskManager:
@@ -164,6 +144,7 @@ class RiskManager:
             lambda rule: rule_state(self.config, rule),
             last_reset=self.reset.previous_reset(self._clock.now()),
         )
+        self._load_recent_violations()
         bus = self._bus
         bus.subscribe(MarketDataUpdated, self._on_market)
         for position_kind in _POSITION_EVENTS:
@@ -275,10 +256,16 @@ class RiskManager:
         return self._lockouts.all()
 
     def recent_violations(self, limit: int = 50) -> list[Violation]:
-        """Newest first: from the database when there is one, else from memory."""
+        """Newest first, from memory (the database's recent rows are loaded once at start)."""
+        recent = self.engine.recent
+        return [recent[-1 - i] for i in range(min(limit, len(recent)))]
+
+    def _load_recent_violations(self) -> None:
+        """Start with the violations recorded before a restart, so the dashboard keeps them."""
         if self._violations is None:
-            return list(reversed(self.engine.recent))[:limit]
-        return [
+            return
+        rows = self._violations.recent(self.engine.recent.maxlen or 500)
+        self.engine.recent.extendleft(
             Violation(
                 ts=row["ts"],
                 rule=row["rule"],
@@ -289,8 +276,8 @@ class RiskManager:
                 symbol=row["symbol"],
                 values=dict(row["values"] or {}),
             )
-            for row in self._violations.recent(limit)
-        ]
+            for row in rows  # newest first: extendleft leaves the oldest at the left
+        )
 
     # --- operator actions --------------------------------------------------------------------
 

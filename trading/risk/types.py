@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from trading.model import Severity, TradingState
 
-__all__ = ["LimitWarning", "Lockout", "RiskStatistics", "RuleStatus", "Violation"]
+__all__ = ["LimitWarning", "Lockout", "RiskStatistics", "RuleStatus", "Violation", "ViolationStore"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,3 +94,23 @@ class RiskStatistics:
     reloads: int
     reload_failures: int
     sweeps: int
+
+
+class ViolationStore(Protocol):
+    """What ``trading.storage.ViolationRepository`` provides."""
+
+    def add(
+        self,
+        *,
+        ts: datetime,
+        rule: str,
+        message: str,
+        action: str,
+        severity: str,
+        shadow: bool,
+        symbol: str | None,
+        values: dict[str, Any],
+        event: str,
+    ) -> Any: ...
+
+    def recent(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]: ...

@@ -106,6 +106,7 @@ async def test_desk_restart_restores_account_transactions_and_lockouts(make_desk
     assert {t.transaction_id for t in again.trade_manager.active()} == active_before
     assert [(lk.scope, lk.rule) for lk in after.lockouts] == [(lk.scope, lk.rule) for lk in before.lockouts]
     assert after.trading_state == before.trading_state
+    assert [(v.ts, v.rule) for v in after.violations] == [(v.ts, v.rule) for v in before.violations]
     # a restart never resets a daily loss or a trailing drawdown's high-water mark
     assert after.account.daily_realized_pnl == pytest.approx(before.account.daily_realized_pnl)
     assert again.risk.pnl.daily_closed_trades == desk.risk.pnl.daily_closed_trades

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from trading.broker._matching import SymbolBook, limit_fill_price, stop_fill_price
-from trading.broker._paper_ops import PaperOps
+from trading.broker._paper_exits import PaperExits
 from trading.broker._state import STATE_VERSION, order_from_dict, order_to_dict
 from trading.broker.base import AccountState, PreTradeCheck
 from trading.bus import EventBus
@@ -46,7 +46,7 @@ _EPS = 1e-9
 _INF = math.inf
 
 
-class PaperBroker(PaperOps):
+class PaperBroker(PaperExits):
     """A paper account over ``instruments``; implements the ``Broker`` protocol.
 
     ``buying_power`` is ``equity * buying_power_multiple`` minus the gross exposure of the
@@ -250,7 +250,7 @@ class PaperBroker(PaperOps):
                 if sibling is not None:
                     self._cancel(sibling, f"OCO sibling {order.order_id} filled", now, events)
 
-    # --- book keeping hooks used by PaperOps ---------------------------------------------
+    # --- book keeping hooks used by PaperOps and PaperExits ---------------------------------------------
 
     def _index(self, order: Order) -> None:
         self._books[order.symbol].add(order)

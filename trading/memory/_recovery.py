@@ -7,6 +7,7 @@ reader and process lock, and never deletes anything.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -19,15 +20,15 @@ __all__ = ["StateRecovery"]
 logger = logging.getLogger("trading.memory.state_manager")
 
 
-class StateRecovery:
+class StateRecovery(ABC):
     _path: Path
     _counts: dict[str, int]
 
-    def _read(self, path: Path) -> Loaded:
-        raise NotImplementedError
+    @abstractmethod
+    def _read(self, path: Path) -> Loaded: ...
 
-    def _process_lock(self) -> AbstractContextManager[None]:
-        raise NotImplementedError
+    @abstractmethod
+    def _process_lock(self) -> AbstractContextManager[None]: ...
 
     def _recover(self, error: StateCorruptError | None) -> Loaded | None:
         backups = _files.backup_paths(self._path)

@@ -35,6 +35,7 @@ from trading.model import (
     Transaction,
     TransactionStatus,
 )
+from trading.model.orders import finite_positive
 from trading.model.recommendation import check_exit_side
 from trading.storage import ActivityLog, DuplicatePositionError, TransactionRepository
 
@@ -176,7 +177,7 @@ class TradeManager(TradeEvents):
 
     def _update_exit(self, transaction_id: str, price: float, *, stop: bool) -> Transaction:
         name = "stop_loss" if stop else "take_profit"
-        if not _positive(price):
+        if not finite_positive(price):
             raise OrderError(f"{name} must be a finite number > 0, got {price!r}")
         with self._lock:
             txn = self._require(
@@ -225,7 +226,7 @@ class TradeManager(TradeEvents):
         """Resize an OPENED transaction to ``quantity``: an EXIT order for a decrease, a
         pre-trade-checked ENTRY order for an increase; the legs follow the new size once it
         fills. None if the size is unchanged."""
-        if not _positive(quantity):
+        if not finite_positive(quantity):
             raise OrderError(f"quantity must be a finite number > 0, got {quantity!r}")
         with self._lock:
             txn = self._require(transaction_id, (TransactionStatus.OPENED,), "adjust its quantity")
@@ -395,10 +396,4 @@ def _entry_order(strategy: str, rec: Recommendation) -> Order:
         strategy=strategy,
         role=OrderRole.ENTRY,
         reason=rec.reason,
-    )
-
-
-def _positive(value: object) -> bool:
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
     )

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 from trading.errors import OrderError
 from trading.model import Order, OrderType
+from trading.model.orders import finite_positive
 
-__all__ = ["check_modify", "finite_positive"]
-
-
-def finite_positive(value: object) -> bool:
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    )
+__all__ = ["check_modify"]
 
 
 def check_modify(order: Order, quantity: float, price: float | None, stop_price: float | None) -> None:

@@ -6,10 +6,10 @@ checks: reducing exposure is always allowed, even in a HALTED account.
 
 from __future__ import annotations
 
-from trading.broker._checks import finite_positive as _finite_positive
 from trading.broker._paper_ops import PaperOps
 from trading.errors import OrderError, UnknownInstrumentError
 from trading.model import Event, Order, OrderExpired, OrderRole, OrderStatus, OrderType, TimeInForce
+from trading.model.orders import finite_positive
 
 __all__ = ["PaperExits"]
 
@@ -47,7 +47,7 @@ class PaperExits(PaperOps):
         """Reduce the absolute position by ``quantity`` (at most all of it) at market; None if flat."""
         if symbol not in self._instruments:
             raise UnknownInstrumentError(symbol)
-        if not _finite_positive(quantity):
+        if not finite_positive(quantity):
             raise OrderError(f"reduce_position quantity must be a finite number > 0, got {quantity!r}")
         pos = self._ledger.positions.get(symbol)
         if pos is None or pos.is_flat:

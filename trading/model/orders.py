@@ -11,7 +11,7 @@ from datetime import datetime
 from trading.errors import InvalidStateTransition, OrderError
 from trading.model.enums import OrderRole, OrderSide, OrderStatus, OrderType, TimeInForce
 
-__all__ = ["ORDER_STATE_TABLE", "Order", "OrderIdFactory"]
+__all__ = ["ORDER_STATE_TABLE", "Order", "OrderIdFactory", "finite_positive"]
 
 _S = OrderStatus
 ORDER_STATE_TABLE: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -26,7 +26,7 @@ ORDER_STATE_TABLE: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
-def _positive(value: object) -> bool:
+def finite_positive(value: object) -> bool:
     """A real, finite number above zero (bools and NaN are not quantities or prices)."""
     return (
         isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
@@ -87,13 +87,13 @@ class Order:
             raise OrderError(f"order side must be an OrderSide, got {self.side!r}")
         if not isinstance(self.order_type, OrderType):
             raise OrderError(f"order_type must be an OrderType, got {self.order_type!r}")
-        if not _positive(self.quantity):
+        if not finite_positive(self.quantity):
             raise OrderError(f"order quantity must be a finite number > 0, got {self.quantity!r}")
         needs_price = self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
         needs_stop = self.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
-        if needs_price and not _positive(self.price):
+        if needs_price and not finite_positive(self.price):
             raise OrderError(f"{self.order_type.value} order needs a finite price > 0, got {self.price!r}")
-        if needs_stop and not _positive(self.stop_price):
+        if needs_stop and not finite_positive(self.stop_price):
             raise OrderError(
                 f"{self.order_type.value} order needs a finite stop_price > 0, got {self.stop_price!r}"
             )

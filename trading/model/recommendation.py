@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from trading.errors import OrderError
 from trading.model.enums import OrderSide, OrderType
+from trading.model.orders import finite_positive
 
 __all__ = ["Recommendation"]
 
@@ -38,11 +38,11 @@ class Recommendation:
             raise OrderError(f"recommendation symbol must be a non-empty string, got {self.symbol!r}")
         object.__setattr__(self, "side", _enum(OrderSide, self.side, "side"))
         object.__setattr__(self, "entry_type", _enum(OrderType, self.entry_type, "entry_type"))
-        if not _positive(self.quantity):
+        if not finite_positive(self.quantity):
             raise OrderError(f"{self.symbol}: quantity must be a finite number > 0, got {self.quantity!r}")
         for name in ("entry_price", "take_profit", "stop_loss"):
             value = getattr(self, name)
-            if value is not None and not _positive(value):
+            if value is not None and not finite_positive(value):
                 raise OrderError(f"{self.symbol}: {name} must be a finite number > 0 or None, got {value!r}")
         if self.entry_type is not OrderType.MARKET and self.entry_price is None:
             raise OrderError(f"{self.symbol}: a {self.entry_type.value} entry needs an entry_price")
@@ -84,12 +84,6 @@ def check_exit_side(
             f"{symbol}: the stop_loss of a {side.value} must be {below} the entry price "
             f"{reference:g}, got {stop_loss:g}"
         )
-
-
-def _positive(value: object) -> bool:
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    )
 
 
 def _enum(kind: type[OrderSide] | type[OrderType], value: object, name: str) -> OrderSide | OrderType:

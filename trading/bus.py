@@ -50,14 +50,13 @@ class EventBus:
         self._subscribers: dict[type[Event], list[tuple[int, Handler]]] = {}
         self._seq = 0
         self._dispatch_cache: dict[type[Event], tuple[Handler, ...]] = {}
-        self._is_async: dict[Handler, bool] = {}
         self._queue: deque[Event] = deque()
         self._delivering = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._published = 0
         self._delivered = 0
         self._errors = 0
-        self._by_type: Counter[str] = Counter()
+        self._by_type: Counter[type[Event]] = Counter()
         self._errors_by_subscriber: Counter[str] = Counter()
 
     # --- subscription ------------------------------------------------------------
@@ -70,7 +69,6 @@ class EventBus:
             raise TypeError(f"handler must be callable, got {handler!r}")
         self._seq += 1
         self._subscribers.setdefault(event_type, []).append((self._seq, handler))
-        self._is_async[handler] = inspect.iscoroutinefunction(handler)
         self._dispatch_cache.clear()
 
     def unsubscribe(self, event_type: type[Event], handler: Callable[[Any], Any]) -> None:
@@ -107,12 +105,15 @@ class EventBus:
             self._delivering = False
 
     def _deliver(self, event: Event) -> None:
-        self._by_type[type(event).__name__] += 1
-        for handler in self.subscribers(type(event)):
-            self._delivered += 1
+        kind = type(event)
+        self._by_type[kind] += 1
+        handlers = self.subscribers(kind)
+        self._delivered += len(handlers)
+        for handler in handlers:
             try:
                 result = handler(event)
-                if inspect.isawaitable(result):  # async def, or a callable returning a coroutine
+                # async def, or a callable returning a coroutine (None, the common case, skips the check)
+                if result is not None and inspect.isawaitable(result):
                     self._start_task(handler, event, result)
             except Exception:
                 self._record_error(handler, event)
@@ -158,7 +159,7 @@ class EventBus:
             delivered=self._delivered,
             subscriber_errors=self._errors,
             pending_tasks=len(self._tasks),
-            events_by_type=dict(self._by_type),
+            events_by_type={kind.__name__: n for kind, n in self._by_type.items()},
             errors_by_subscriber=dict(self._errors_by_subscriber),
         )
 

@@ -127,7 +127,6 @@ class DeskParts:
         acct = self.broker.account()
         pnl = self.risk.pnl
         stats = self.executor.statistics()
-        self._record_lanes(stats, now.timestamp())
         strategy_stats = self.executor.strategy_statistics()
         strategies = []
         for strat in self.strategies:
@@ -189,8 +188,10 @@ class DeskParts:
             extra={"speed": getattr(self.clock, "speed", None), "config": self.config.account.name},
         )
 
-    def _record_lanes(self, stats: Any, t: float) -> None:
-        for lane in stats.lanes:
+    def record_lanes(self) -> None:
+        """One point per lane metric for the Executor page's history (once per publish)."""
+        t = self.clock.now().timestamp()
+        for lane in self.executor.statistics().lanes:
             metrics = self.lane_history.setdefault(
                 lane.lane,
                 {m: SeriesBuffer(keep=self.config.loop.history_points // 10) for m in _LANE_METRICS},

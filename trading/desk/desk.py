@@ -181,6 +181,7 @@ class Desk:
 
     async def publish(self) -> Snapshot:
         """Build a snapshot on the loop, write it (and the account) on a worker thread."""
+        self.parts.record_lanes()
         snap = self.snapshot()
         account_state = self.broker.export_state()
         risk_state = self.risk.export_state()

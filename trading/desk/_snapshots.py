@@ -64,41 +64,6 @@ def position_view(p: Position, strategies: Iterable[str] = ()) -> PositionView:
     )
 
 
-def order_view(o: Order) -> OrderView:
-    return OrderView(
-        order_id=o.order_id,
-        symbol=o.symbol,
-        side=o.side.value,
-        quantity=o.quantity,
-        filled_quantity=o.filled_quantity,
-        order_type=o.order_type.value,
-        price=o.price,
-        stop_price=o.stop_price,
-        status=o.status.value,
-        strategy=o.strategy,
-        role=o.role.value,
-        created_at=o.created_at,
-    )
-
-
-def transaction_view(t: Transaction) -> TransactionView:
-    return TransactionView(
-        transaction_id=t.transaction_id,
-        strategy=t.strategy,
-        symbol=t.symbol,
-        side=t.side.value,
-        quantity=t.quantity,
-        status=t.status.value,
-        entry_price=t.entry_price,
-        exit_price=t.exit_price,
-        take_profit=t.take_profit,
-        stop_loss=t.stop_loss,
-        realized_pnl=t.realized_pnl,
-        created_at=t.created_at,
-        closed_at=t.closed_at,
-    )
-
-
 def _plain(value: Any) -> Any:
     """Enums become their value so the snapshot holds only plain data."""
     return getattr(value, "value", value)
@@ -107,6 +72,14 @@ def _plain(value: Any) -> Any:
 def _view(view_cls: type[V], source: Any) -> V:
     """Build a view from an object that carries (at least) the view's field names."""
     return view_cls(**{f.name: _plain(getattr(source, f.name)) for f in fields(view_cls)})  # type: ignore[arg-type]
+
+
+def order_view(order: Order) -> OrderView:
+    return _view(OrderView, order)
+
+
+def transaction_view(txn: Transaction) -> TransactionView:
+    return _view(TransactionView, txn)
 
 
 def rule_views(statuses: Iterable[Any]) -> tuple[RuleView, ...]:

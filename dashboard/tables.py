@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
 from trading.signals.jobs import JobRecord
-from trading.snapshot import LockoutView, OrderView, PositionView, RuleView, Snapshot, StrategyView
+from trading.snapshot import LaneView, LockoutView, OrderView, PositionView, RuleView, Snapshot, StrategyView
 
 __all__ = [
     "countdown",
@@ -28,6 +28,11 @@ __all__ = [
 ]
 
 
+def _columns(view: type) -> list[str]:
+    """A view's fields, in declaration order: the table shows every one of them."""
+    return [f.name for f in fields(view)]
+
+
 def _frame(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=list(columns))
 
@@ -39,21 +44,7 @@ def positions_frame(positions: Iterable[PositionView]) -> pd.DataFrame:
 
 
 def orders_frame(orders: Iterable[OrderView]) -> pd.DataFrame:
-    cols = [
-        "order_id",
-        "symbol",
-        "side",
-        "quantity",
-        "filled_quantity",
-        "order_type",
-        "price",
-        "stop_price",
-        "status",
-        "strategy",
-        "role",
-        "created_at",
-    ]
-    return _frame([asdict(o) for o in orders], cols)
+    return _frame([asdict(o) for o in orders], _columns(OrderView))
 
 
 def rules_frame(rules: Iterable[RuleView]) -> pd.DataFrame:
@@ -127,24 +118,7 @@ def strategies_frame(strategies: Iterable[StrategyView]) -> pd.DataFrame:
 
 
 def lanes_frame(snapshot: Snapshot) -> pd.DataFrame:
-    cols = [
-        "lane",
-        "workers",
-        "queued",
-        "running",
-        "max_queue",
-        "submitted",
-        "completed",
-        "failed",
-        "timeouts",
-        "cancelled",
-        "dropped",
-        "p50_wait_ms",
-        "p99_wait_ms",
-        "p50_run_ms",
-        "p99_run_ms",
-    ]
-    return _frame([asdict(lane) for lane in snapshot.lanes], cols)
+    return _frame([asdict(lane) for lane in snapshot.lanes], _columns(LaneView))
 
 
 def job_actions(job: JobRecord) -> list[str]:

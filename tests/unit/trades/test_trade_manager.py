@@ -27,7 +27,7 @@ from trading.model import (
     TransactionStatus,
 )
 from trading.storage import ActivityLog, Database, TransactionRepository
-from trading.trade_manager import TradeManager
+from trading.trades import TradeManager
 
 WAITING, OPENED, CLOSED, CANCELLED = (
     TransactionStatus.WAITING,
@@ -301,7 +301,7 @@ def test_trade_manager_duplicate_symbol_same_strategy_skipped_with_warning(
     # Arrange
     tick(broker, clock, 5000.0)
     [first] = manager.process("ma", [buy_es()])
-    caplog.set_level(logging.WARNING, logger="trading.trade_manager")
+    caplog.set_level(logging.WARNING, logger="trading.trades")
     # Act
     second = manager.process("ma", [buy_es(1)], use_case="other")
     other_strategy = manager.process("mr", [buy_es(1)])
@@ -360,7 +360,7 @@ def test_trade_manager_concurrent_pass_same_key_is_skipped_with_info(
     holder = threading.Thread(target=lambda: first.append(len(manager.process("ma", [buy_es()]))))
     holder.start()
     assert inside.wait(10)
-    caplog.set_level(logging.INFO, logger="trading.trade_manager")
+    caplog.set_level(logging.INFO, logger="trading.trades")
     # Act
     skipped = manager.process("ma", [Recommendation("NQ", OrderSide.BUY, 1)])
     other_use_case = manager.process("ma", [Recommendation("NQ", OrderSide.BUY, 1)], use_case="hedge")
@@ -460,8 +460,7 @@ def test_trade_manager_restore_picks_up_active_transactions(
     [txn] = manager.process(
         "ma", [buy_es(entry_type=OrderType.LIMIT, entry_price=4995.0, take_profit=5005.0)]
     )
-    for event_type, handler in [(t, h) for t, h in _subscriptions(manager)]:
-        bus.unsubscribe(event_type, handler)
+    manager.close()  # the first manager stops handling broker events
     fresh = TradeManager(broker, bus, clock, repo)
     # Act
     restored = fresh.restore()
@@ -470,26 +469,6 @@ def test_trade_manager_restore_picks_up_active_transactions(
     assert [t.transaction_id for t in restored] == [txn.transaction_id]
     [now] = fresh.active()
     assert now.status is OPENED and [o.role for o in broker.open_orders()] == [OrderRole.TAKE_PROFIT]
-
-
-def _subscriptions(manager: TradeManager) -> list[tuple[type, object]]:
-    from trading.model import (
-        OrderCancelled,
-        OrderDenied,
-        OrderExpired,
-        OrderFilled,
-        OrderRejected,
-        PositionClosed,
-    )
-
-    return [
-        (OrderFilled, manager._on_filled),
-        (OrderDenied, manager._on_refused),
-        (OrderRejected, manager._on_refused),
-        (OrderCancelled, manager._on_ended),
-        (OrderExpired, manager._on_ended),
-        (PositionClosed, manager._on_position_closed),
-    ]
 
 
 def test_trade_manager_activity_log_records_lifecycle(

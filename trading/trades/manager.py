@@ -9,7 +9,8 @@
   OPENED (the live legs are modified).
 - Bad input raises ``ValueError`` (``OrderError``) before anything is submitted or stored.
 
-What broker events do to transactions is in ``_trade_events``.
+The manager holds a ``TransactionBook`` (the state) and a ``TradeEventHandler`` that
+applies broker events to the same book.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from trading._trade_events import Link, TradeEvents
 from trading.broker.base import Broker
 from trading.bus import EventBus
 from trading.clock import Clock
@@ -38,6 +39,8 @@ from trading.model import (
 from trading.model.orders import finite_positive
 from trading.model.recommendation import check_exit_side
 from trading.storage import ActivityLog, DuplicatePositionError, TransactionRepository
+from trading.trades._book import TransactionBook
+from trading.trades._events import TradeEventHandler
 
 __all__ = ["TradeManager", "TradeManagerStatistics"]
 
@@ -58,7 +61,7 @@ class TradeManagerStatistics:
     active: int
 
 
-class TradeManager(TradeEvents):
+class TradeManager:
     def __init__(
         self,
         broker: Broker,
@@ -71,10 +74,21 @@ class TradeManager(TradeEvents):
     ) -> None:
         if not (isinstance(lock_timeout, (int, float)) and math.isfinite(lock_timeout) and lock_timeout >= 0):
             raise ValueError(f"lock_timeout must be a finite number of seconds >= 0, got {lock_timeout!r}")
-        super().__init__(broker, bus, clock, transactions, activity)
+        self._broker = broker
+        self._clock = clock
+        self._book = TransactionBook(transactions, activity)
+        self._events = TradeEventHandler(self._book, broker, bus, clock)
         self._lock_timeout = float(lock_timeout)
         self._pass_locks: dict[tuple[str, str], threading.Lock] = {}
         self._registry_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop handling broker events (another manager takes over the same bus)."""
+        self._events.unsubscribe()
+
+    def _note(self, level: int, message: str, *args: Any, **details: Any) -> None:
+        logger.log(level, message, *args)
+        self._book.record(level, message % args, **details)
 
     # --- passes ------------------------------------------------------------------
 
@@ -90,14 +104,16 @@ class TradeManager(TradeEvents):
             raise ValueError(f"strategy must be a non-empty string, got {strategy!r}")
         lock = self._pass_lock(strategy, use_case)
         if not lock.acquire(timeout=self._lock_timeout):
-            self._bump("skipped_passes")
+            self._book.bump("skipped_passes")
             logger.info(
                 "pass of strategy %r (use case %r) skipped: another pass still holds its lock after %.2fs",
-                strategy, use_case, self._lock_timeout,
-            )  # fmt: skip
+                strategy,
+                use_case,
+                self._lock_timeout,
+            )
             return []
         try:
-            self._bump("passes")
+            self._book.bump("passes")
             recs = list(recommendations)
             for rec in recs:
                 self._validate(strategy, rec)
@@ -128,7 +144,7 @@ class TradeManager(TradeEvents):
                 rec.check_exits(last)
 
     def _enter(self, strategy: str, use_case: str, rec: Recommendation) -> Transaction | None:
-        self._bump("recommendations")
+        self._book.bump("recommendations")
         order = _entry_order(strategy, rec)
         txn = Transaction(
             transaction_id=f"T-{uuid.uuid4().hex[:16]}",
@@ -145,24 +161,29 @@ class TradeManager(TradeEvents):
         )
         order.transaction_id = txn.transaction_id
         try:
-            self._repo.create(txn)
+            self._book.create(txn)
         except DuplicatePositionError as exc:
-            self._bump("duplicates")
+            self._book.bump("duplicates")
             self._note(
                 logging.WARNING,
                 "skipped %s %g %s for strategy %r: it already has %s transaction %s on %s",
-                rec.side.value, rec.quantity, rec.symbol, strategy,
-                exc.existing_status, exc.existing_id, rec.symbol,
+                rec.side.value,
+                rec.quantity,
+                rec.symbol,
+                strategy,
+                exc.existing_status,
+                exc.existing_id,
+                rec.symbol,
                 existing_transaction=exc.existing_id,
-            )  # fmt: skip
+            )
             return None
-        with self._lock:
-            self._txns[txn.transaction_id] = txn
-            self._link(order, txn, "entry")
-        self._bump("submitted")
+        with self._book.lock:
+            self._book.add(txn)
+            self._book.link(order, txn, "entry")
+        self._book.bump("submitted")
         logger.debug("transaction %s WAITING: submitting %r", txn.transaction_id, order)
         self._broker.submit(order)  # the broker runs the pre-trade checks; a denial cancels the transaction
-        with self._lock:
+        with self._book.lock:
             return copy.copy(txn)
 
     # --- changes to one transaction ----------------------------------------------
@@ -179,7 +200,7 @@ class TradeManager(TradeEvents):
         name = "stop_loss" if stop else "take_profit"
         if not finite_positive(price):
             raise OrderError(f"{name} must be a finite number > 0, got {price!r}")
-        with self._lock:
+        with self._book.lock:
             txn = self._require(
                 transaction_id, (TransactionStatus.WAITING, TransactionStatus.OPENED), f"set {name}"
             )
@@ -193,19 +214,19 @@ class TradeManager(TradeEvents):
                     stop_loss=price if stop else None,
                 )
             leg_id = txn.sl_order_id if stop else txn.tp_order_id
-            if txn.status is TransactionStatus.OPENED and self._leg_is_live(leg_id):
+            if txn.status is TransactionStatus.OPENED and self._events.is_working(leg_id):
                 assert leg_id is not None
                 if stop:
                     self._broker.modify(leg_id, stop_price=price)  # OrderError if it cannot: nothing changed
                 else:
                     self._broker.modify(leg_id, price=price)
                 setattr(txn, name, price)
-                self._save(txn)
+                self._book.save(txn)
             else:
                 setattr(txn, name, price)
-                self._save(txn)
+                self._book.save(txn)
                 if txn.status is TransactionStatus.OPENED:
-                    self._replace_protection(txn)  # no live leg for it: send the pair afresh
+                    self._events.replace_protection(txn)  # no live leg for it: send the pair afresh
             logger.info(
                 "transaction %s: %s set to %g (%s)", txn.transaction_id, name, price, txn.status.value
             )
@@ -213,12 +234,12 @@ class TradeManager(TradeEvents):
 
     def close_position(self, transaction_id: str, reason: str = "") -> Order:
         """Close an OPENED transaction at market: cancel its legs, send an EXIT order."""
-        with self._lock:
+        with self._book.lock:
             txn = self._require(transaction_id, (TransactionStatus.OPENED,), "close it")
             self._require_no_exit(txn)
-            self._cancel_legs(txn, reason or f"transaction {transaction_id} closed on request")
+            self._events.cancel_legs(txn, reason or f"transaction {transaction_id} closed on request")
             order = self._exit_order(txn, txn.quantity, reason or "closed on request")
-            self._link(order, txn, "close")
+            self._book.link(order, txn, "close")
         self._broker.submit(order, check=False)
         return order
 
@@ -228,7 +249,7 @@ class TradeManager(TradeEvents):
         fills. None if the size is unchanged."""
         if not finite_positive(quantity):
             raise OrderError(f"quantity must be a finite number > 0, got {quantity!r}")
-        with self._lock:
+        with self._book.lock:
             txn = self._require(transaction_id, (TransactionStatus.OPENED,), "adjust its quantity")
             self._require_no_exit(txn)
             delta = quantity - txn.quantity
@@ -236,7 +257,7 @@ class TradeManager(TradeEvents):
                 return None
             if delta < 0:
                 order = self._exit_order(txn, -delta, f"reduce to {quantity:g}")
-                self._link(order, txn, "reduce")
+                self._book.link(order, txn, "reduce")
             else:
                 order = Order(
                     symbol=txn.symbol,
@@ -246,32 +267,32 @@ class TradeManager(TradeEvents):
                     role=OrderRole.ENTRY,
                     transaction_id=txn.transaction_id,
                 )
-                self._link(order, txn, "add")
+                self._book.link(order, txn, "add")
         self._broker.submit(order, check=delta > 0)
         return order
 
     def cancel(self, transaction_id: str, reason: str = "") -> bool:
         """Cancel a WAITING transaction's entry order; True if it was cancelled."""
-        with self._lock:
+        with self._book.lock:
             txn = self._require(transaction_id, (TransactionStatus.WAITING,), "cancel it")
             entry_id = txn.entry_order_id
             reason = reason or "cancelled on request"
-            if entry_id is None or not self._leg_is_live(entry_id):
+            if entry_id is None or not self._events.is_working(entry_id):
                 if entry_id is not None and self._broker.get_order(entry_id) is not None:
                     return False  # the entry has just filled or ended: its event decides
-                self._cancel_txn(txn, reason)
+                self._events.cancel_transaction(txn, reason)
                 return True
         return self._broker.cancel(entry_id, reason)
 
     def _require(
         self, transaction_id: str, allowed: tuple[TransactionStatus, ...], action: str
     ) -> Transaction:
-        txn = self._txns.get(transaction_id)
+        txn = self._book.get(transaction_id)
         if txn is not None and txn.status in allowed:
             return txn
         states = " or ".join(s.value for s in allowed)
         if txn is None:
-            stored = self._repo.get(transaction_id)
+            stored = self._book.stored(transaction_id)
             if stored is None:
                 raise OrderError(f"cannot {action}: unknown transaction {transaction_id!r}")
             status = stored.status.value
@@ -280,11 +301,12 @@ class TradeManager(TradeEvents):
         raise OrderError(f"cannot {action}: transaction {transaction_id} is {status}; only {states} allowed")
 
     def _require_no_exit(self, txn: Transaction) -> None:
-        for order_id, link in self._links.items():
-            if link.transaction_id == txn.transaction_id and link.purpose in ("close", "reduce", "add"):
-                raise OrderError(
-                    f"transaction {txn.transaction_id} already has {link.purpose} order {order_id} working"
-                )
+        working = self._book.working_order(txn.transaction_id, ("close", "reduce", "add"))
+        if working is not None:
+            order_id, link = working
+            raise OrderError(
+                f"transaction {txn.transaction_id} already has {link.purpose} order {order_id} working"
+            )
 
     def _reference_price(self, txn: Transaction) -> float | None:
         if txn.entry_price is not None:
@@ -310,19 +332,19 @@ class TradeManager(TradeEvents):
 
     def active(self, strategy: str | None = None) -> list[Transaction]:
         """Copies of the WAITING and OPENED transactions this manager tracks."""
-        with self._lock:
-            return [copy.copy(t) for t in self._txns.values() if strategy is None or t.strategy == strategy]
+        with self._book.lock:
+            return [copy.copy(t) for t in self._book.transactions(strategy=strategy)]
 
     def restore(self) -> list[Transaction]:
         """Reload active transactions from the repository (on desk start) and reconcile them
         with the broker: a WAITING entry the broker no longer knows is cancelled; an OPENED
         transaction whose legs are gone gets its stored TP/SL sent again."""
         restored = []
-        with self._lock:
-            for txn in self._repo.active():
-                if txn.transaction_id in self._txns:
+        with self._book.lock:
+            for txn in self._book.stored_active():
+                if txn.transaction_id in self._book:
                     continue
-                self._txns[txn.transaction_id] = txn
+                self._book.add(txn)
                 if txn.status is TransactionStatus.WAITING:
                     self._restore_waiting(txn)
                 else:
@@ -334,12 +356,12 @@ class TradeManager(TradeEvents):
     def _restore_waiting(self, txn: Transaction) -> None:
         entry = self._broker.get_order(txn.entry_order_id) if txn.entry_order_id else None
         if entry is None or not entry.is_open:
-            self._cancel_txn(txn, "entry order not working at the broker after a restart")
+            self._events.cancel_transaction(txn, "entry order not working at the broker after a restart")
             return
-        self._links[entry.order_id] = Link(txn.transaction_id, OrderRole.ENTRY, "entry")
+        self._book.relink(entry.order_id, txn, OrderRole.ENTRY, "entry")
 
     def _restore_opened(self, txn: Transaction) -> None:
-        live = [oid for oid in (txn.tp_order_id, txn.sl_order_id) if self._leg_is_live(oid)]
+        live = [oid for oid in (txn.tp_order_id, txn.sl_order_id) if self._events.is_working(oid)]
         wanted = (txn.take_profit is not None) + (txn.stop_loss is not None)
         if len(live) == wanted:
             for order_id, role in (
@@ -347,30 +369,29 @@ class TradeManager(TradeEvents):
                 (txn.sl_order_id, OrderRole.STOP_LOSS),
             ):
                 if order_id is not None:
-                    self._links[order_id] = Link(txn.transaction_id, role, "protect")
+                    self._book.relink(order_id, txn, role, "protect")
             return
         if txn.symbol not in self._broker.positions():
             logger.warning(
                 "transaction %s is OPENED but the broker holds no %s position", txn.transaction_id, txn.symbol
             )
-        self._replace_protection(txn)
+        self._events.replace_protection(txn)
 
     def statistics(self) -> TradeManagerStatistics:
-        c = self._counts
-        with self._lock:
-            active = len(self._txns)
-        return TradeManagerStatistics(
-            passes=c["passes"],
-            skipped_passes=c["skipped_passes"],
-            recommendations=c["recommendations"],
-            submitted=c["submitted"],
-            duplicates=c["duplicates"],
-            opened=c["opened"],
-            closed=c["closed"],
-            cancelled=c["cancelled"],
-            errors=c["errors"],
-            active=active,
-        )
+        book = self._book
+        with book.lock:
+            return TradeManagerStatistics(
+                passes=book.count("passes"),
+                skipped_passes=book.count("skipped_passes"),
+                recommendations=book.count("recommendations"),
+                submitted=book.count("submitted"),
+                duplicates=book.count("duplicates"),
+                opened=book.count("opened"),
+                closed=book.count("closed"),
+                cancelled=book.count("cancelled"),
+                errors=book.count("errors"),
+                active=len(book),
+            )
 
     def __repr__(self) -> str:
         s = self.statistics()

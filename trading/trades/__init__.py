@@ -5,6 +5,6 @@ links, fill progress, counters) and a ``TradeEventHandler`` that applies the bro
 events to the same book.
 """
 
-from trading.trades.manager import TradeManager, TradeManagerStatistics
+from trading.trades.manager import PassOutcome, RejectedRecommendation, TradeManager, TradeManagerStatistics
 
-__all__ = ["TradeManager", "TradeManagerStatistics"]
+__all__ = ["PassOutcome", "RejectedRecommendation", "TradeManager", "TradeManagerStatistics"]

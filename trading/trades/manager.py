@@ -5,9 +5,13 @@
 - No duplicate position: the database refuses a second WAITING/OPENED transaction for the
   same strategy and symbol (a unique partial index), across threads and processes; the
   recommendation is skipped with a WARNING naming the existing transaction.
+- A market entry whose TP or SL is on the wrong side of the broker's last price (the price
+  moved past it since the strategy looked) is rejected with a WARNING and a reason, counted
+  and written to the activity log; the pass goes on with the other recommendations.
 - TP/SL may change while WAITING (stored, sent as one OCO pair when the entry fills) or
   OPENED (the live legs are modified).
-- Bad input raises ``ValueError`` (``OrderError``) before anything is submitted or stored.
+- Bad input (not a ``Recommendation``, another strategy's recommendation, an unknown
+  symbol) raises before anything of the pass is submitted or stored.
 
 The manager holds a ``TransactionBook`` (the state) and a ``TradeEventHandler`` that
 applies broker events to the same book.
@@ -42,7 +46,7 @@ from trading.storage import ActivityLog, DuplicatePositionError, TransactionRepo
 from trading.trades._book import TransactionBook
 from trading.trades._events import TradeEventHandler
 
-__all__ = ["TradeManager", "TradeManagerStatistics"]
+__all__ = ["PassOutcome", "RejectedRecommendation", "TradeManager", "TradeManagerStatistics"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +55,38 @@ logger = logging.getLogger(__name__)
 class TradeManagerStatistics:
     passes: int  # passes that ran
     skipped_passes: int  # passes skipped because another pass of the same key held the lock
-    recommendations: int
+    recommendations: int  # recommendations of passes that ran (entered, duplicates and rejected)
     submitted: int  # entry orders sent to the broker
     duplicates: int  # recommendations skipped by the duplicate-position guard
+    rejected: int  # recommendations whose TP or SL the price had already passed (see ``PassOutcome``)
     opened: int
     closed: int
     cancelled: int
     errors: int  # protective legs refused by the broker
     active: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRecommendation:
+    """A recommendation a pass refused, and why."""
+
+    recommendation: Recommendation
+    reason: str
+
+    def describe(self) -> str:
+        rec = self.recommendation
+        return f"{rec.side.value} {rec.quantity:g} {rec.symbol}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class PassOutcome:
+    """What one pass did: the transactions it created (copies, in their state after
+    submission: a denied entry is already CANCELLED), the recommendations it rejected, and
+    whether it was skipped because another pass of the same key held the lock."""
+
+    created: tuple[Transaction, ...] = ()
+    rejected: tuple[RejectedRecommendation, ...] = ()
+    skipped: bool = False
 
 
 class TradeManager:
@@ -99,7 +127,14 @@ class TradeManager:
 
         Returns the transactions created (copies, in their state after submission: a denied
         entry is already CANCELLED). ``[]`` when another pass of the same (strategy, use_case)
-        holds the lock for longer than ``lock_timeout``."""
+        holds the lock for longer than ``lock_timeout``. ``run_pass`` returns the rejected
+        recommendations too."""
+        return list(self.run_pass(strategy, recommendations, use_case=use_case).created)
+
+    def run_pass(
+        self, strategy: str, recommendations: Sequence[Recommendation], *, use_case: str = "default"
+    ) -> PassOutcome:
+        """``process``, returning what the pass created and what it rejected (with reasons)."""
         if not isinstance(strategy, str) or not strategy:
             raise ValueError(f"strategy must be a non-empty string, got {strategy!r}")
         lock = self._pass_lock(strategy, use_case)
@@ -111,18 +146,22 @@ class TradeManager:
                 use_case,
                 self._lock_timeout,
             )
-            return []
+            return PassOutcome(skipped=True)
         try:
             self._book.bump("passes")
             recs = list(recommendations)
-            for rec in recs:
-                self._validate(strategy, rec)
+            refusals = [self._validate(strategy, rec) for rec in recs]
+            self._book.bump("recommendations", len(recs))
+            rejected = []
             created = []
-            for rec in recs:
+            for rec, refusal in zip(recs, refusals, strict=True):
+                if refusal is not None:
+                    rejected.append(self._reject(strategy, rec, refusal))
+                    continue
                 txn = self._enter(strategy, use_case, rec)
                 if txn is not None:
                     created.append(txn)
-            return created
+            return PassOutcome(created=tuple(created), rejected=tuple(rejected))
         finally:
             lock.release()
 
@@ -130,7 +169,8 @@ class TradeManager:
         with self._registry_lock:
             return self._pass_locks.setdefault((strategy, use_case), threading.Lock())
 
-    def _validate(self, strategy: str, rec: Recommendation) -> None:
+    def _validate(self, strategy: str, rec: Recommendation) -> str | None:
+        """Raise for bad input; return why the market refuses ``rec`` (None when it is fine)."""
         if not isinstance(rec, Recommendation):
             raise TypeError(f"recommendations must be Recommendation objects, got {type(rec).__name__}")
         if rec.strategy is not None and rec.strategy != strategy:
@@ -141,10 +181,28 @@ class TradeManager:
         if rec.entry_price is None:
             last = self._broker.last_price(rec.symbol)
             if last is not None:
-                rec.check_exits(last)
+                try:
+                    rec.check_exits(last)
+                except OrderError as exc:  # the price moved past an exit since the signal: a refusal
+                    return str(exc)
+        return None
+
+    def _reject(self, strategy: str, rec: Recommendation, reason: str) -> RejectedRecommendation:
+        self._book.bump("rejected")
+        self._note(
+            logging.WARNING,
+            "rejected %s %g %s for strategy %r: %s",
+            rec.side.value,
+            rec.quantity,
+            rec.symbol,
+            strategy,
+            reason,
+            strategy=strategy,
+            symbol=rec.symbol,
+        )
+        return RejectedRecommendation(rec, reason)
 
     def _enter(self, strategy: str, use_case: str, rec: Recommendation) -> Transaction | None:
-        self._book.bump("recommendations")
         order = _entry_order(strategy, rec)
         txn = Transaction(
             transaction_id=f"T-{uuid.uuid4().hex[:16]}",
@@ -386,6 +444,7 @@ class TradeManager:
                 recommendations=book.count("recommendations"),
                 submitted=book.count("submitted"),
                 duplicates=book.count("duplicates"),
+                rejected=book.count("rejected"),
                 opened=book.count("opened"),
                 closed=book.count("closed"),
                 cancelled=book.count("cancelled"),

@@ -20,7 +20,7 @@ from trading.bus import EventBus
 from trading.clock import TestClock
 from trading.model import Instrument, MarketDataUpdated, OrderSide, Recommendation
 from trading.storage import Database, TransactionRepository
-from trading.trade_manager import TradeManager
+from trading.trades import TradeManager
 
 db_path, go, rounds, reverse = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 clock, bus = TestClock(), EventBus()

@@ -57,7 +57,7 @@ from trading.storage import (
     TransactionRepository,
     ViolationRepository,
 )
-from trading.trade_manager import TradeManager
+from trading.trades import TradeManager
 
 if TYPE_CHECKING:
     from trading.desk.desk import Desk

@@ -158,15 +158,32 @@ class Desk:
         if not self._accepting:
             return {"summary": "desk stopping: no new entries"}
         open_symbols = frozenset(t.symbol for t in self.trade_manager.active(strategy.name))
-        market = MarketView(self.parts.bars.closes(), self.parts.instruments, open_symbols)
+        # Exits are set around the price the TradeManager checks them against: the last price.
+        last_prices = {s: p for s in strategy.symbols if (p := self.broker.last_price(s)) is not None}
+        market = MarketView(self.parts.bars.closes(), self.parts.instruments, open_symbols, last_prices)
         recommendations = strategy.evaluate(market)
         if not recommendations:
             return {"summary": "no signal"}
-        created = self.trade_manager.process(strategy.name, recommendations)
+        outcome = self.trade_manager.run_pass(strategy.name, recommendations)
+        created, rejected = outcome.created, outcome.rejected
         entries = [f"{t.side.value} {t.quantity:g} {t.symbol} ({t.status.value})" for t in created]
+        summary = f"{len(created)} entr{'y' if len(created) == 1 else 'ies'}: {', '.join(entries)}"
+        if rejected:
+            summary += f"; {len(rejected)} rejected: {'; '.join(r.describe() for r in rejected)}"
         return {
-            "summary": f"{len(created)} entr{'y' if len(created) == 1 else 'ies'}: {', '.join(entries)}",
-            "details": {"recommendations": [r.reason for r in recommendations]},
+            "summary": summary,
+            "details": {
+                "recommendations": [r.reason for r in recommendations],
+                "rejected": [
+                    {
+                        "symbol": r.recommendation.symbol,
+                        "side": r.recommendation.side.value,
+                        "quantity": r.recommendation.quantity,
+                        "reason": r.reason,
+                    }
+                    for r in rejected
+                ],
+            },
         }
 
     def submit_risk_sweep(self) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import numpy as np
@@ -9,7 +10,8 @@ import pytest
 
 from trading.clock import TestClock
 from trading.memory import StateManager
-from trading.model import RuleViolated, TradingState
+from trading.model import OrderSide, Recommendation, RuleViolated, TradingState
+from trading.signals.strategies import MarketView, Strategy
 from trading.snapshot import SNAPSHOT_KEY, Snapshot
 from trading.storage import ActivityLog, Database, JobRepository
 
@@ -149,3 +151,52 @@ async def test_desk_not_active_submits_no_strategy_passes(make_desk):
     assert desk.submit_strategy_passes() == 0  # every entry would be denied
     await desk.executor.join()
     await desk.shutdown()
+
+
+class _FixedRecommendations(Strategy):
+    """A strategy that recommends the same trades on every pass."""
+
+    kind = "fixed"
+
+    def __init__(self, name: str, recommendations: list[Recommendation]) -> None:
+        super().__init__(name, [r.symbol for r in recommendations], 1)
+        self.recommendations = recommendations
+
+    @property
+    def warmup(self) -> int:
+        return 0
+
+    def signal(self, *args: object) -> Recommendation | None:
+        return None
+
+    def evaluate(self, market: MarketView) -> list[Recommendation]:
+        return list(self.recommendations)
+
+
+async def test_desk_strategy_pass_stop_passed_by_price_rejects_it_and_keeps_the_others(make_desk, caplog):
+    # Arrange: a strategy whose ES stop the price has already passed, beside a sound NQ entry
+    desk = make_desk()
+    await desk.run_simulated(5)
+    es, nq = desk.broker.last_price("ES"), desk.broker.last_price("NQ")
+    assert es is not None and nq is not None
+    stale = Recommendation("ES", OrderSide.SELL, 1, stop_loss=es - 1.0, strategy="fixed")
+    sound = Recommendation("NQ", OrderSide.BUY, 1, take_profit=nq + 50.0, stop_loss=nq - 50.0)
+    desk.strategies = (_FixedRecommendations("fixed", [stale, sound]),)
+    caplog.set_level(logging.WARNING)
+    # Act
+    assert desk.submit_strategy_passes() == 1
+    await desk.executor.join()
+    await desk.shutdown()
+    # Assert: the job completed, names the rejection and its reason, and the NQ entry went out
+    db = Database(desk.state_dir.database)
+    [job] = JobRepository(db).list(name="strategy:fixed")
+    db.close()
+    reason = f"ES: the stop_loss of a SELL must be above the entry price {es:g}, got {es - 1.0:g}"
+    assert job.status == "COMPLETED"
+    assert job.result_summary.startswith("1 entry: BUY 1 NQ (")
+    assert f"1 rejected: SELL 1 ES: {reason}" in job.result_summary
+    assert job.details["rejected"] == [{"symbol": "ES", "side": "SELL", "quantity": 1.0, "reason": reason}]
+    assert [t.symbol for t in desk.trade_manager.active("fixed")] == ["NQ"]
+    assert desk.trade_manager.statistics().rejected == 1
+    assert [r.levelname for r in caplog.records if r.name.startswith("trading")] == ["WARNING"]
+    assert not any(r.exc_info for r in caplog.records)

@@ -3,6 +3,11 @@
 A strategy never talks to the broker. The desk calls ``evaluate(market)`` in the
 executor's ``strategies`` lane; the recommendations go through the TradeManager and
 the risk pre-trade check like anyone else's.
+
+Signals are read from bar closes, but exits are set around ``MarketView.last_prices``:
+the broker's last price when the strategy runs, which is the price the TradeManager
+checks a market entry's TP and SL against. Set from the bar close instead, a stop the
+price has passed since the bar closed would get the recommendation rejected.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from trading.model import Instrument, OrderSide
 from trading.model.recommendation import Recommendation
@@ -20,11 +25,13 @@ __all__ = ["MarketView", "Strategy", "bracket"]
 
 @dataclass(frozen=True, slots=True)
 class MarketView:
-    """What a strategy sees: recent bar closes per symbol (oldest first) and its own open symbols."""
+    """What a strategy sees: recent bar closes per symbol (oldest first), its own open
+    symbols, and the broker's last price per symbol (absent where it has none yet)."""
 
     closes: Mapping[str, Sequence[float]]
     instruments: Mapping[str, Instrument]
     open_symbols: frozenset[str] = frozenset()
+    last_prices: Mapping[str, float] = field(default_factory=dict)
 
 
 class Strategy(ABC):
@@ -44,8 +51,11 @@ class Strategy(ABC):
         """Bars needed before the first signal."""
 
     @abstractmethod
-    def signal(self, symbol: str, closes: Sequence[float], instrument: Instrument) -> Recommendation | None:
-        """A recommendation for ``symbol`` from its closes, or None."""
+    def signal(
+        self, symbol: str, closes: Sequence[float], instrument: Instrument, price: float
+    ) -> Recommendation | None:
+        """A recommendation for ``symbol`` from its closes, or None. ``price`` is what the
+        entry will be checked against (the last price, else the last close): set exits around it."""
 
     def evaluate(self, market: MarketView) -> list[Recommendation]:
         self.evaluations += 1
@@ -54,7 +64,8 @@ class Strategy(ABC):
             closes = market.closes.get(symbol, ())
             if len(closes) < self.warmup or symbol in market.open_symbols:
                 continue
-            rec = self.signal(symbol, closes, market.instruments[symbol])
+            price = market.last_prices.get(symbol, closes[-1])
+            rec = self.signal(symbol, closes, market.instruments[symbol], price)
             if rec is not None:
                 out.append(rec)
         return out

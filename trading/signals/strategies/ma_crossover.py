@@ -1,7 +1,8 @@
 """Moving-average crossover: buy when the fast average crosses above the slow one, sell below.
 
 TP and SL are multiples of the recent volatility of closes, so the bracket adapts to
-the instrument (an index future and a currency pair move on very different scales).
+the instrument (an index future and a currency pair move on very different scales);
+they are set around the last price, the one the entry is checked against.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ class MovingAverageCrossover(Strategy):
     def warmup(self) -> int:
         return self.slow + 1
 
-    def signal(self, symbol: str, closes: Sequence[float], instrument: Instrument) -> Recommendation | None:
+    def signal(
+        self, symbol: str, closes: Sequence[float], instrument: Instrument, price: float
+    ) -> Recommendation | None:
         window = list(closes[-(self.slow + 1) :])
         fast_now, slow_now = mean(window[-self.fast :]), mean(window[1:])
         fast_before, slow_before = mean(window[-self.fast - 1 : -1]), mean(window[:-1])
@@ -54,7 +57,7 @@ class MovingAverageCrossover(Strategy):
             self,
             symbol,
             side,
-            window[-1],
+            price,
             instrument,
             take_profit_distance=self.take_profit_sigma * sigma,
             stop_loss_distance=self.stop_loss_sigma * sigma,

@@ -1,7 +1,8 @@
 """Mean reversion on the z-score of the close against its rolling mean (a Bollinger band).
 
 Buy when the close is ``entry_z`` standard deviations below the mean, sell when above;
-take profit back at the mean, stop out ``stop_z`` deviations further away.
+take profit back at the mean, stop out ``stop_z`` deviations beyond the last price (the
+price the entry is checked against).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ class MeanReversion(Strategy):
     def warmup(self) -> int:
         return self.lookback
 
-    def signal(self, symbol: str, closes: Sequence[float], instrument: Instrument) -> Recommendation | None:
+    def signal(
+        self, symbol: str, closes: Sequence[float], instrument: Instrument, price: float
+    ) -> Recommendation | None:
         window = list(closes[-self.lookback :])
         mu, sigma = mean(window), stdev(window)
         if sigma <= 0:
             return None
-        price = window[-1]
-        z = (price - mu) / sigma
+        z = (window[-1] - mu) / sigma
         if abs(z) < self.entry_z:
             return None
         side = OrderSide.BUY if z < 0 else OrderSide.SELL

@@ -8,8 +8,10 @@ from trading.signals.strategies import STRATEGY_KINDS, MarketView, MeanReversion
 ES = Instrument(symbol="ES", tick_size=0.25, multiplier=50)
 
 
-def _market(closes, open_symbols=frozenset()):
-    return MarketView({"ES": tuple(closes)}, {"ES": ES}, frozenset(open_symbols))
+def _market(closes, open_symbols=frozenset(), last=None):
+    if last is None:
+        return MarketView({"ES": tuple(closes)}, {"ES": ES}, frozenset(open_symbols))
+    return MarketView({"ES": tuple(closes)}, {"ES": ES}, frozenset(open_symbols), last_prices={"ES": last})
 
 
 def test_ma_crossover_fast_crossing_above_slow_buys_with_bracket_on_right_sides():
@@ -36,6 +38,24 @@ def test_ma_crossover_fast_crossing_below_slow_sells():
     assert rec.stop_loss > closes[-1] > rec.take_profit
 
 
+def test_ma_crossover_price_past_the_close_based_stop_sets_exits_from_the_last_price():
+    # Arrange: a SELL signal on the bar close; the price then rose past the stop set from that close
+    strategy = MovingAverageCrossover("ma", ["ES"], fast=3, slow=6)
+    closes = [5000 + 0.25 * i for i in range(7)] + [4990.0]
+    (from_close,) = strategy.evaluate(_market(closes))
+    last = from_close.stop_loss + 1.0
+
+    # Act
+    (rec,) = strategy.evaluate(_market(closes, last=last))
+
+    # Assert: the bracket keeps its distances, around the price the entry is checked against
+    assert rec.side is OrderSide.SELL
+    assert rec.stop_loss > last > rec.take_profit
+    rec.check_exits(last)  # what TradeManager.process checks: no OrderError
+    assert rec.stop_loss - last == from_close.stop_loss - closes[-1]
+    assert last - rec.take_profit == closes[-1] - from_close.take_profit
+
+
 def test_ma_crossover_no_cross_or_not_warmed_up_gives_nothing():
     strategy = MovingAverageCrossover("ma", ["ES"], fast=3, slow=6)
     assert strategy.evaluate(_market([5000 + i for i in range(20)])) == []  # trending, no new cross
@@ -60,6 +80,24 @@ def test_mean_reversion_far_below_mean_buys_with_tp_at_the_mean():
     assert rec.take_profit == pytest.approx(ES.round_price(mean))
     assert rec.stop_loss < 4990.0
     assert "z-score" in rec.reason
+
+
+def test_mean_reversion_price_past_the_close_based_stop_sets_exits_from_the_last_price():
+    # Arrange: a BUY signal on the bar close; the price then fell through the stop set from that close
+    strategy = MeanReversion("mr", ["ES"], lookback=10, entry_z=2.0, stop_z=1.0)
+    closes = [5000.0, 5000.5] * 5 + [4990.0]
+    (from_close,) = strategy.evaluate(_market(closes))
+    last = from_close.stop_loss - 1.0
+
+    # Act
+    (rec,) = strategy.evaluate(_market(closes, last=last))
+
+    # Assert: take profit still at the mean, stop the same distance below the last price
+    assert rec.side is OrderSide.BUY
+    assert rec.take_profit > last > rec.stop_loss
+    rec.check_exits(last)  # what TradeManager.process checks: no OrderError
+    assert rec.take_profit == from_close.take_profit
+    assert last - rec.stop_loss == closes[-1] - from_close.stop_loss
 
 
 def test_mean_reversion_inside_band_or_flat_gives_nothing():

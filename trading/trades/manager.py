@@ -5,11 +5,16 @@
 - No duplicate position: the database refuses a second WAITING/OPENED transaction for the
   same strategy and symbol (a unique partial index), across threads and processes; the
   recommendation is skipped with a WARNING naming the existing transaction.
+- A market entry whose TP or SL is on the wrong side of the broker's last price (the price
+  moved past it since the strategy looked) is rejected with a WARNING and a reason, counted
+  and written to the activity log; the pass goes on with the other recommendations.
 - TP/SL may change while WAITING (stored, sent as one OCO pair when the entry fills) or
   OPENED (the live legs are modified).
-- Bad input raises ``ValueError`` (``OrderError``) before anything is submitted or stored.
+- Bad input (not a ``Recommendation``, another strategy's recommendation, an unknown
+  symbol) raises before anything of the pass is submitted or stored.
 
-What broker events do to transactions is in ``_trade_events``.
+The manager holds a ``TransactionBook`` (the state) and a ``TradeEventHandler`` that
+applies broker events to the same book.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from trading._trade_events import Link, TradeEvents
 from trading.broker.base import Broker
 from trading.bus import EventBus
 from trading.clock import Clock
@@ -38,8 +43,10 @@ from trading.model import (
 from trading.model.orders import finite_positive
 from trading.model.recommendation import check_exit_side
 from trading.storage import ActivityLog, DuplicatePositionError, TransactionRepository
+from trading.trades._book import TransactionBook
+from trading.trades._events import TradeEventHandler
 
-__all__ = ["TradeManager", "TradeManagerStatistics"]
+__all__ = ["PassOutcome", "RejectedRecommendation", "TradeManager", "TradeManagerStatistics"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +55,10 @@ logger = logging.getLogger(__name__)
 class TradeManagerStatistics:
     passes: int  # passes that ran
     skipped_passes: int  # passes skipped because another pass of the same key held the lock
-    recommendations: int
+    recommendations: int  # recommendations of passes that ran (entered, duplicates and rejected)
     submitted: int  # entry orders sent to the broker
     duplicates: int  # recommendations skipped by the duplicate-position guard
+    rejected: int  # recommendations whose TP or SL the price had already passed (see ``PassOutcome``)
     opened: int
     closed: int
     cancelled: int
@@ -58,7 +66,30 @@ class TradeManagerStatistics:
     active: int
 
 
-class TradeManager(TradeEvents):
+@dataclass(frozen=True, slots=True)
+class RejectedRecommendation:
+    """A recommendation a pass refused, and why."""
+
+    recommendation: Recommendation
+    reason: str
+
+    def describe(self) -> str:
+        rec = self.recommendation
+        return f"{rec.side.value} {rec.quantity:g} {rec.symbol}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class PassOutcome:
+    """What one pass did: the transactions it created (copies, in their state after
+    submission: a denied entry is already CANCELLED), the recommendations it rejected, and
+    whether it was skipped because another pass of the same key held the lock."""
+
+    created: tuple[Transaction, ...] = ()
+    rejected: tuple[RejectedRecommendation, ...] = ()
+    skipped: bool = False
+
+
+class TradeManager:
     def __init__(
         self,
         broker: Broker,
@@ -71,10 +102,21 @@ class TradeManager(TradeEvents):
     ) -> None:
         if not (isinstance(lock_timeout, (int, float)) and math.isfinite(lock_timeout) and lock_timeout >= 0):
             raise ValueError(f"lock_timeout must be a finite number of seconds >= 0, got {lock_timeout!r}")
-        super().__init__(broker, bus, clock, transactions, activity)
+        self._broker = broker
+        self._clock = clock
+        self._book = TransactionBook(transactions, activity)
+        self._events = TradeEventHandler(self._book, broker, bus, clock)
         self._lock_timeout = float(lock_timeout)
         self._pass_locks: dict[tuple[str, str], threading.Lock] = {}
         self._registry_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop handling broker events (another manager takes over the same bus)."""
+        self._events.unsubscribe()
+
+    def _note(self, level: int, message: str, *args: Any, **details: Any) -> None:
+        logger.log(level, message, *args)
+        self._book.record(level, message % args, **details)
 
     # --- passes ------------------------------------------------------------------
 
@@ -85,28 +127,41 @@ class TradeManager(TradeEvents):
 
         Returns the transactions created (copies, in their state after submission: a denied
         entry is already CANCELLED). ``[]`` when another pass of the same (strategy, use_case)
-        holds the lock for longer than ``lock_timeout``."""
+        holds the lock for longer than ``lock_timeout``. ``run_pass`` returns the rejected
+        recommendations too."""
+        return list(self.run_pass(strategy, recommendations, use_case=use_case).created)
+
+    def run_pass(
+        self, strategy: str, recommendations: Sequence[Recommendation], *, use_case: str = "default"
+    ) -> PassOutcome:
+        """``process``, returning what the pass created and what it rejected (with reasons)."""
         if not isinstance(strategy, str) or not strategy:
             raise ValueError(f"strategy must be a non-empty string, got {strategy!r}")
         lock = self._pass_lock(strategy, use_case)
         if not lock.acquire(timeout=self._lock_timeout):
-            self._bump("skipped_passes")
+            self._book.bump("skipped_passes")
             logger.info(
                 "pass of strategy %r (use case %r) skipped: another pass still holds its lock after %.2fs",
-                strategy, use_case, self._lock_timeout,
-            )  # fmt: skip
-            return []
+                strategy,
+                use_case,
+                self._lock_timeout,
+            )
+            return PassOutcome(skipped=True)
         try:
-            self._bump("passes")
+            self._book.bump("passes")
             recs = list(recommendations)
-            for rec in recs:
-                self._validate(strategy, rec)
+            refusals = [self._validate(strategy, rec) for rec in recs]
+            self._book.bump("recommendations", len(recs))
+            rejected = []
             created = []
-            for rec in recs:
+            for rec, refusal in zip(recs, refusals, strict=True):
+                if refusal is not None:
+                    rejected.append(self._reject(strategy, rec, refusal))
+                    continue
                 txn = self._enter(strategy, use_case, rec)
                 if txn is not None:
                     created.append(txn)
-            return created
+            return PassOutcome(created=tuple(created), rejected=tuple(rejected))
         finally:
             lock.release()
 
@@ -114,7 +169,8 @@ class TradeManager(TradeEvents):
         with self._registry_lock:
             return self._pass_locks.setdefault((strategy, use_case), threading.Lock())
 
-    def _validate(self, strategy: str, rec: Recommendation) -> None:
+    def _validate(self, strategy: str, rec: Recommendation) -> str | None:
+        """Raise for bad input; return why the market refuses ``rec`` (None when it is fine)."""
         if not isinstance(rec, Recommendation):
             raise TypeError(f"recommendations must be Recommendation objects, got {type(rec).__name__}")
         if rec.strategy is not None and rec.strategy != strategy:
@@ -125,10 +181,28 @@ class TradeManager(TradeEvents):
         if rec.entry_price is None:
             last = self._broker.last_price(rec.symbol)
             if last is not None:
-                rec.check_exits(last)
+                try:
+                    rec.check_exits(last)
+                except OrderError as exc:  # the price moved past an exit since the signal: a refusal
+                    return str(exc)
+        return None
+
+    def _reject(self, strategy: str, rec: Recommendation, reason: str) -> RejectedRecommendation:
+        self._book.bump("rejected")
+        self._note(
+            logging.WARNING,
+            "rejected %s %g %s for strategy %r: %s",
+            rec.side.value,
+            rec.quantity,
+            rec.symbol,
+            strategy,
+            reason,
+            strategy=strategy,
+            symbol=rec.symbol,
+        )
+        return RejectedRecommendation(rec, reason)
 
     def _enter(self, strategy: str, use_case: str, rec: Recommendation) -> Transaction | None:
-        self._bump("recommendations")
         order = _entry_order(strategy, rec)
         txn = Transaction(
             transaction_id=f"T-{uuid.uuid4().hex[:16]}",
@@ -145,24 +219,29 @@ class TradeManager(TradeEvents):
         )
         order.transaction_id = txn.transaction_id
         try:
-            self._repo.create(txn)
+            self._book.create(txn)
         except DuplicatePositionError as exc:
-            self._bump("duplicates")
+            self._book.bump("duplicates")
             self._note(
                 logging.WARNING,
                 "skipped %s %g %s for strategy %r: it already has %s transaction %s on %s",
-                rec.side.value, rec.quantity, rec.symbol, strategy,
-                exc.existing_status, exc.existing_id, rec.symbol,
+                rec.side.value,
+                rec.quantity,
+                rec.symbol,
+                strategy,
+                exc.existing_status,
+                exc.existing_id,
+                rec.symbol,
                 existing_transaction=exc.existing_id,
-            )  # fmt: skip
+            )
             return None
-        with self._lock:
-            self._txns[txn.transaction_id] = txn
-            self._link(order, txn, "entry")
-        self._bump("submitted")
+        with self._book.lock:
+            self._book.add(txn)
+            self._book.link(order, txn, "entry")
+        self._book.bump("submitted")
         logger.debug("transaction %s WAITING: submitting %r", txn.transaction_id, order)
         self._broker.submit(order)  # the broker runs the pre-trade checks; a denial cancels the transaction
-        with self._lock:
+        with self._book.lock:
             return copy.copy(txn)
 
     # --- changes to one transaction ----------------------------------------------
@@ -179,7 +258,7 @@ class TradeManager(TradeEvents):
         name = "stop_loss" if stop else "take_profit"
         if not finite_positive(price):
             raise OrderError(f"{name} must be a finite number > 0, got {price!r}")
-        with self._lock:
+        with self._book.lock:
             txn = self._require(
                 transaction_id, (TransactionStatus.WAITING, TransactionStatus.OPENED), f"set {name}"
             )
@@ -193,19 +272,19 @@ class TradeManager(TradeEvents):
                     stop_loss=price if stop else None,
                 )
             leg_id = txn.sl_order_id if stop else txn.tp_order_id
-            if txn.status is TransactionStatus.OPENED and self._leg_is_live(leg_id):
+            if txn.status is TransactionStatus.OPENED and self._events.is_working(leg_id):
                 assert leg_id is not None
                 if stop:
                     self._broker.modify(leg_id, stop_price=price)  # OrderError if it cannot: nothing changed
                 else:
                     self._broker.modify(leg_id, price=price)
                 setattr(txn, name, price)
-                self._save(txn)
+                self._book.save(txn)
             else:
                 setattr(txn, name, price)
-                self._save(txn)
+                self._book.save(txn)
                 if txn.status is TransactionStatus.OPENED:
-                    self._replace_protection(txn)  # no live leg for it: send the pair afresh
+                    self._events.replace_protection(txn)  # no live leg for it: send the pair afresh
             logger.info(
                 "transaction %s: %s set to %g (%s)", txn.transaction_id, name, price, txn.status.value
             )
@@ -213,12 +292,12 @@ class TradeManager(TradeEvents):
 
     def close_position(self, transaction_id: str, reason: str = "") -> Order:
         """Close an OPENED transaction at market: cancel its legs, send an EXIT order."""
-        with self._lock:
+        with self._book.lock:
             txn = self._require(transaction_id, (TransactionStatus.OPENED,), "close it")
             self._require_no_exit(txn)
-            self._cancel_legs(txn, reason or f"transaction {transaction_id} closed on request")
+            self._events.cancel_legs(txn, reason or f"transaction {transaction_id} closed on request")
             order = self._exit_order(txn, txn.quantity, reason or "closed on request")
-            self._link(order, txn, "close")
+            self._book.link(order, txn, "close")
         self._broker.submit(order, check=False)
         return order
 
@@ -228,7 +307,7 @@ class TradeManager(TradeEvents):
         fills. None if the size is unchanged."""
         if not finite_positive(quantity):
             raise OrderError(f"quantity must be a finite number > 0, got {quantity!r}")
-        with self._lock:
+        with self._book.lock:
             txn = self._require(transaction_id, (TransactionStatus.OPENED,), "adjust its quantity")
             self._require_no_exit(txn)
             delta = quantity - txn.quantity
@@ -236,7 +315,7 @@ class TradeManager(TradeEvents):
                 return None
             if delta < 0:
                 order = self._exit_order(txn, -delta, f"reduce to {quantity:g}")
-                self._link(order, txn, "reduce")
+                self._book.link(order, txn, "reduce")
             else:
                 order = Order(
                     symbol=txn.symbol,
@@ -246,32 +325,32 @@ class TradeManager(TradeEvents):
                     role=OrderRole.ENTRY,
                     transaction_id=txn.transaction_id,
                 )
-                self._link(order, txn, "add")
+                self._book.link(order, txn, "add")
         self._broker.submit(order, check=delta > 0)
         return order
 
     def cancel(self, transaction_id: str, reason: str = "") -> bool:
         """Cancel a WAITING transaction's entry order; True if it was cancelled."""
-        with self._lock:
+        with self._book.lock:
             txn = self._require(transaction_id, (TransactionStatus.WAITING,), "cancel it")
             entry_id = txn.entry_order_id
             reason = reason or "cancelled on request"
-            if entry_id is None or not self._leg_is_live(entry_id):
+            if entry_id is None or not self._events.is_working(entry_id):
                 if entry_id is not None and self._broker.get_order(entry_id) is not None:
                     return False  # the entry has just filled or ended: its event decides
-                self._cancel_txn(txn, reason)
+                self._events.cancel_transaction(txn, reason)
                 return True
         return self._broker.cancel(entry_id, reason)
 
     def _require(
         self, transaction_id: str, allowed: tuple[TransactionStatus, ...], action: str
     ) -> Transaction:
-        txn = self._txns.get(transaction_id)
+        txn = self._book.get(transaction_id)
         if txn is not None and txn.status in allowed:
             return txn
         states = " or ".join(s.value for s in allowed)
         if txn is None:
-            stored = self._repo.get(transaction_id)
+            stored = self._book.stored(transaction_id)
             if stored is None:
                 raise OrderError(f"cannot {action}: unknown transaction {transaction_id!r}")
             status = stored.status.value
@@ -280,11 +359,12 @@ class TradeManager(TradeEvents):
         raise OrderError(f"cannot {action}: transaction {transaction_id} is {status}; only {states} allowed")
 
     def _require_no_exit(self, txn: Transaction) -> None:
-        for order_id, link in self._links.items():
-            if link.transaction_id == txn.transaction_id and link.purpose in ("close", "reduce", "add"):
-                raise OrderError(
-                    f"transaction {txn.transaction_id} already has {link.purpose} order {order_id} working"
-                )
+        working = self._book.working_order(txn.transaction_id, ("close", "reduce", "add"))
+        if working is not None:
+            order_id, link = working
+            raise OrderError(
+                f"transaction {txn.transaction_id} already has {link.purpose} order {order_id} working"
+            )
 
     def _reference_price(self, txn: Transaction) -> float | None:
         if txn.entry_price is not None:
@@ -310,19 +390,19 @@ class TradeManager(TradeEvents):
 
     def active(self, strategy: str | None = None) -> list[Transaction]:
         """Copies of the WAITING and OPENED transactions this manager tracks."""
-        with self._lock:
-            return [copy.copy(t) for t in self._txns.values() if strategy is None or t.strategy == strategy]
+        with self._book.lock:
+            return [copy.copy(t) for t in self._book.transactions(strategy=strategy)]
 
     def restore(self) -> list[Transaction]:
         """Reload active transactions from the repository (on desk start) and reconcile them
         with the broker: a WAITING entry the broker no longer knows is cancelled; an OPENED
         transaction whose legs are gone gets its stored TP/SL sent again."""
         restored = []
-        with self._lock:
-            for txn in self._repo.active():
-                if txn.transaction_id in self._txns:
+        with self._book.lock:
+            for txn in self._book.stored_active():
+                if txn.transaction_id in self._book:
                     continue
-                self._txns[txn.transaction_id] = txn
+                self._book.add(txn)
                 if txn.status is TransactionStatus.WAITING:
                     self._restore_waiting(txn)
                 else:
@@ -334,12 +414,12 @@ class TradeManager(TradeEvents):
     def _restore_waiting(self, txn: Transaction) -> None:
         entry = self._broker.get_order(txn.entry_order_id) if txn.entry_order_id else None
         if entry is None or not entry.is_open:
-            self._cancel_txn(txn, "entry order not working at the broker after a restart")
+            self._events.cancel_transaction(txn, "entry order not working at the broker after a restart")
             return
-        self._links[entry.order_id] = Link(txn.transaction_id, OrderRole.ENTRY, "entry")
+        self._book.relink(entry.order_id, txn, OrderRole.ENTRY, "entry")
 
     def _restore_opened(self, txn: Transaction) -> None:
-        live = [oid for oid in (txn.tp_order_id, txn.sl_order_id) if self._leg_is_live(oid)]
+        live = [oid for oid in (txn.tp_order_id, txn.sl_order_id) if self._events.is_working(oid)]
         wanted = (txn.take_profit is not None) + (txn.stop_loss is not None)
         if len(live) == wanted:
             for order_id, role in (
@@ -347,30 +427,30 @@ class TradeManager(TradeEvents):
                 (txn.sl_order_id, OrderRole.STOP_LOSS),
             ):
                 if order_id is not None:
-                    self._links[order_id] = Link(txn.transaction_id, role, "protect")
+                    self._book.relink(order_id, txn, role, "protect")
             return
         if txn.symbol not in self._broker.positions():
             logger.warning(
                 "transaction %s is OPENED but the broker holds no %s position", txn.transaction_id, txn.symbol
             )
-        self._replace_protection(txn)
+        self._events.replace_protection(txn)
 
     def statistics(self) -> TradeManagerStatistics:
-        c = self._counts
-        with self._lock:
-            active = len(self._txns)
-        return TradeManagerStatistics(
-            passes=c["passes"],
-            skipped_passes=c["skipped_passes"],
-            recommendations=c["recommendations"],
-            submitted=c["submitted"],
-            duplicates=c["duplicates"],
-            opened=c["opened"],
-            closed=c["closed"],
-            cancelled=c["cancelled"],
-            errors=c["errors"],
-            active=active,
-        )
+        book = self._book
+        with book.lock:
+            return TradeManagerStatistics(
+                passes=book.count("passes"),
+                skipped_passes=book.count("skipped_passes"),
+                recommendations=book.count("recommendations"),
+                submitted=book.count("submitted"),
+                duplicates=book.count("duplicates"),
+                rejected=book.count("rejected"),
+                opened=book.count("opened"),
+                closed=book.count("closed"),
+                cancelled=book.count("cancelled"),
+                errors=book.count("errors"),
+                active=len(book),
+            )
 
     def __repr__(self) -> str:
         s = self.statistics()

@@ -27,7 +27,7 @@ from trading.model import (
     TransactionStatus,
 )
 from trading.storage import ActivityLog, Database, TransactionRepository
-from trading.trade_manager import TradeManager
+from trading.trades import TradeManager
 
 WAITING, OPENED, CLOSED, CANCELLED = (
     TransactionStatus.WAITING,
@@ -240,18 +240,70 @@ def test_trade_manager_entry_denied_by_pre_trade_check_cancels_with_reason(
 def test_trade_manager_bad_recommendation_in_batch_submits_nothing(
     manager: TradeManager, broker: PaperBroker, clock: TestClock, repo: TransactionRepository
 ) -> None:
-    # Arrange: the market is at 5000, so a BUY take-profit of 4995 is on the wrong side
+    # Arrange: bad input is a programming error: it raises before anything of the pass is sent
     tick(broker, clock, 5000.0)
     good = buy_es(take_profit=5010.0)
     bad = Recommendation("NQ", OrderSide.BUY, 1)
     # Act / Assert
-    with pytest.raises(
-        OrderError, match="the take_profit of a BUY must be above the entry price 5000, got 4995"
-    ):
-        manager.process("ma", [good, buy_es(take_profit=4995.0)])
     with pytest.raises(UnknownInstrumentError, match="unknown symbol 'CL'"):
         manager.process("ma", [bad, Recommendation("CL", OrderSide.BUY, 1)])
+    with pytest.raises(OrderError, match="ES: recommendation of strategy 'mr' passed by 'ma'"):
+        manager.process("ma", [good, buy_es(strategy="mr")])
+    with pytest.raises(TypeError, match="recommendations must be Recommendation objects, got dict"):
+        manager.process("ma", [good, {"symbol": "ES"}])  # type: ignore[list-item]
     assert repo.recent() == [] and broker.open_orders() == []
+    assert manager.statistics().rejected == 0
+
+
+def test_trade_manager_stop_passed_by_price_rejects_that_one_and_keeps_the_others(
+    broker: PaperBroker,
+    bus: EventBus,
+    clock: TestClock,
+    repo: TransactionRepository,
+    db: Database,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Arrange: the strategy set its SELL stop at 4999 from a bar close of 4998; ES now trades at 5000
+    tick(broker, clock, 5000.0)
+    tick(broker, clock, 18000.0, "NQ")
+    stale = Recommendation("ES", OrderSide.SELL, 1, take_profit=4990.0, stop_loss=4999.0)
+    fine = Recommendation("NQ", OrderSide.BUY, 1, take_profit=18050.0, stop_loss=17950.0)
+    caplog.set_level(logging.WARNING, logger="trading.trades")
+    with ActivityLog(db, clock=clock) as activity:
+        manager = TradeManager(broker, bus, clock, repo, activity=activity)
+        # Act
+        outcome = manager.run_pass("mr", [stale, fine])
+        activity.flush()
+        rows = activity.recent(search="rejected")
+    # Assert
+    reason = "ES: the stop_loss of a SELL must be above the entry price 5000, got 4999"
+    assert [(r.recommendation, r.reason) for r in outcome.rejected] == [(stale, reason)]
+    assert outcome.rejected[0].describe() == f"SELL 1 ES: {reason}"
+    assert [(t.symbol, t.status) for t in outcome.created] == [("NQ", WAITING)]
+    assert [t.symbol for t in repo.recent()] == ["NQ"]
+    assert [o.symbol for o in broker.open_orders()] == ["NQ"]
+    assert caplog.messages == [f"rejected SELL 1 ES for strategy 'mr': {reason}"]
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert [(r["level"], r["source"], r["message"]) for r in rows] == [
+        ("WARNING", "trade_manager", f"rejected SELL 1 ES for strategy 'mr': {reason}")
+    ]
+    stats = manager.statistics()
+    assert (stats.passes, stats.recommendations, stats.rejected, stats.submitted) == (1, 2, 1, 1)
+
+
+def test_trade_manager_take_profit_passed_by_price_is_rejected_and_process_returns_the_rest(
+    manager: TradeManager, broker: PaperBroker, clock: TestClock, repo: TransactionRepository
+) -> None:
+    # Arrange: the market is at 5000, so a BUY take-profit of 4995 has already been passed
+    tick(broker, clock, 5000.0)
+    good = buy_es(take_profit=5010.0)
+    passed = Recommendation("ES", OrderSide.BUY, 1, take_profit=4995.0)
+    # Act
+    created = manager.process("ma", [passed, good])
+    # Assert
+    assert [(t.symbol, t.quantity, t.take_profit) for t in created] == [("ES", 2.0, 5010.0)]
+    assert [t.transaction_id for t in repo.recent()] == [created[0].transaction_id]
+    assert manager.statistics().rejected == 1
 
 
 @pytest.mark.parametrize(
@@ -301,7 +353,7 @@ def test_trade_manager_duplicate_symbol_same_strategy_skipped_with_warning(
     # Arrange
     tick(broker, clock, 5000.0)
     [first] = manager.process("ma", [buy_es()])
-    caplog.set_level(logging.WARNING, logger="trading.trade_manager")
+    caplog.set_level(logging.WARNING, logger="trading.trades")
     # Act
     second = manager.process("ma", [buy_es(1)], use_case="other")
     other_strategy = manager.process("mr", [buy_es(1)])
@@ -360,7 +412,7 @@ def test_trade_manager_concurrent_pass_same_key_is_skipped_with_info(
     holder = threading.Thread(target=lambda: first.append(len(manager.process("ma", [buy_es()]))))
     holder.start()
     assert inside.wait(10)
-    caplog.set_level(logging.INFO, logger="trading.trade_manager")
+    caplog.set_level(logging.INFO, logger="trading.trades")
     # Act
     skipped = manager.process("ma", [Recommendation("NQ", OrderSide.BUY, 1)])
     other_use_case = manager.process("ma", [Recommendation("NQ", OrderSide.BUY, 1)], use_case="hedge")
@@ -460,8 +512,7 @@ def test_trade_manager_restore_picks_up_active_transactions(
     [txn] = manager.process(
         "ma", [buy_es(entry_type=OrderType.LIMIT, entry_price=4995.0, take_profit=5005.0)]
     )
-    for event_type, handler in [(t, h) for t, h in _subscriptions(manager)]:
-        bus.unsubscribe(event_type, handler)
+    manager.close()  # the first manager stops handling broker events
     fresh = TradeManager(broker, bus, clock, repo)
     # Act
     restored = fresh.restore()
@@ -470,26 +521,6 @@ def test_trade_manager_restore_picks_up_active_transactions(
     assert [t.transaction_id for t in restored] == [txn.transaction_id]
     [now] = fresh.active()
     assert now.status is OPENED and [o.role for o in broker.open_orders()] == [OrderRole.TAKE_PROFIT]
-
-
-def _subscriptions(manager: TradeManager) -> list[tuple[type, object]]:
-    from trading.model import (
-        OrderCancelled,
-        OrderDenied,
-        OrderExpired,
-        OrderFilled,
-        OrderRejected,
-        PositionClosed,
-    )
-
-    return [
-        (OrderFilled, manager._on_filled),
-        (OrderDenied, manager._on_refused),
-        (OrderRejected, manager._on_refused),
-        (OrderCancelled, manager._on_ended),
-        (OrderExpired, manager._on_ended),
-        (PositionClosed, manager._on_position_closed),
-    ]
 
 
 def test_trade_manager_activity_log_records_lifecycle(

@@ -1,11 +1,12 @@
 """The dashboard's data layer: read-only loaders over the desk's state directory.
 
-``DeskReader`` reads the three things a desk leaves in its state directory:
+``DeskReader`` reads the three things a desk leaves in its state directory (its layout
+is ``trading.state_dir.StateDir``):
 
-- ``heartbeat.json``: is the desk alive, and since when;
-- ``state.pkl`` through ``trading.memory.StateManager``: the latest ``Snapshot``,
+- the heartbeat (``trading.state_dir.Heartbeat``): is the desk alive, and since when;
+- the state file through ``trading.memory.StateManager``: the latest ``Snapshot``,
   reloaded only when the state's version token changed;
-- ``desk.db`` through ``trading.storage``: jobs, activity log, violations, commands.
+- the database through ``trading.storage``: jobs, activity log, violations, commands.
 
 It never imports broker or risk code. Its one write is ``submit_command``: a row in
 the ``commands`` table, which the desk polls, audits and executes.
@@ -14,7 +15,6 @@ No ``st.*`` call here: Streamlit caching lives in ``dashboard.session``.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -28,13 +28,11 @@ from trading.errors import ConfigError, StateError, TradingError
 from trading.memory import StateManager
 from trading.signals.jobs import JobRecord
 from trading.snapshot import SNAPSHOT_KEY, SNAPSHOT_VERSION, Snapshot
+from trading.state_dir import Heartbeat, StateDir
 from trading.storage import ActivityLog, CommandRepository, Database, JobRepository, ViolationRepository
 
 __all__ = [
     "COMMAND_KINDS",
-    "DB_FILE",
-    "HEARTBEAT_FILE",
-    "STATE_FILE",
     "DeskHealth",
     "DeskReader",
     "DeskStatus",
@@ -44,10 +42,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-STATE_FILE = "state.pkl"
-DB_FILE = "desk.db"
-HEARTBEAT_FILE = "heartbeat.json"
 
 # kind -> the argument names it requires (and accepts)
 COMMAND_KINDS: dict[str, tuple[str, ...]] = {
@@ -92,13 +86,6 @@ def validate_command(kind: str, args: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-@dataclass(frozen=True, slots=True)
-class Heartbeat:
-    pid: int
-    ts: float  # epoch seconds
-    started_at: str
-
-
 class DeskHealth(Enum):
     RUNNING = "RUNNING"
     STALE = "STALE"  # a heartbeat exists but is older than the stale limit
@@ -134,6 +121,7 @@ class DeskReader:
         if stale_after <= 0:
             raise ConfigError(f"stale_after must be > 0 seconds, got {stale_after}", field="stale_after")
         self.state_dir = Path(state_dir)
+        self.layout = StateDir(self.state_dir)
         self._clock = clock
         self._stale_after = float(stale_after)
         self._lock = threading.RLock()
@@ -156,15 +144,15 @@ class DeskReader:
 
     @property
     def state_path(self) -> Path:
-        return self.state_dir / STATE_FILE
+        return self.layout.state_file
 
     @property
     def db_path(self) -> Path:
-        return self.state_dir / DB_FILE
+        return self.layout.database
 
     @property
     def heartbeat_path(self) -> Path:
-        return self.state_dir / HEARTBEAT_FILE
+        return self.layout.heartbeat
 
     @property
     def snapshot_error(self) -> str:
@@ -174,17 +162,8 @@ class DeskReader:
     # --- liveness ----------------------------------------------------------------
 
     def heartbeat(self) -> Heartbeat | None:
-        try:
-            raw = json.loads(self.heartbeat_path.read_text(encoding="utf-8"))
-            return Heartbeat(
-                pid=int(raw["pid"]), ts=float(raw["ts"]), started_at=str(raw.get("started_at", ""))
-            )
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            # The desk writes it atomically, so this is a foreign or damaged file: report, don't fail.
-            logger.warning("unreadable heartbeat file %s: %s", self.heartbeat_path, exc)
-            return None
+        """The desk's last heartbeat; None when missing or unreadable (the latter logged)."""
+        return Heartbeat.read(self.heartbeat_path)
 
     def status(self) -> DeskStatus:
         beat = self.heartbeat()

@@ -13,6 +13,7 @@ import pytest
 from dashboard.data import DeskHealth, DeskReader, validate_command
 from trading.clock import TestClock
 from trading.errors import ConfigError
+from trading.state_dir import StateDir
 
 from .conftest import DeskState, build_snapshot, write_heartbeat, write_snapshot
 
@@ -36,7 +37,9 @@ def test_status_fresh_heartbeat_running(reader: DeskReader) -> None:
 
 
 def test_status_old_heartbeat_stale_with_last_seen(reader: DeskReader, clock: TestClock) -> None:
-    clock.advance(90)
+    beat = reader.heartbeat()
+    assert beat is not None
+    clock.set_time(datetime.fromtimestamp(beat.ts, UTC) + timedelta(seconds=90))  # not the fixture's write time
 
     status = reader.status()
 
@@ -55,7 +58,7 @@ def test_status_missing_state_says_desk_not_running(tmp_path: Path, clock: TestC
 
 
 def test_status_missing_heartbeat_no_heartbeat(reader: DeskReader, desk_state_dir: DeskState) -> None:
-    (desk_state_dir.state_dir / "heartbeat.json").unlink()
+    StateDir(desk_state_dir.state_dir).heartbeat.unlink()
 
     assert reader.status().health is DeskHealth.NO_HEARTBEAT
 
@@ -63,9 +66,9 @@ def test_status_missing_heartbeat_no_heartbeat(reader: DeskReader, desk_state_di
 def test_status_garbage_heartbeat_logged_and_not_running(
     reader: DeskReader, desk_state_dir: DeskState, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (desk_state_dir.state_dir / "heartbeat.json").write_text("{not json")
+    StateDir(desk_state_dir.state_dir).heartbeat.write_text("{not json")
 
-    with caplog.at_level(logging.WARNING, logger="dashboard.data"):
+    with caplog.at_level(logging.WARNING, logger="trading.state_dir"):
         status = reader.status()
 
     assert status.health is DeskHealth.NO_HEARTBEAT

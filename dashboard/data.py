@@ -1,22 +1,24 @@
 """The dashboard's data layer: read-only loaders over the desk's state directory.
 
-``DeskReader`` reads the three things a desk leaves in its state directory:
+``DeskReader`` reads the three things a desk leaves in its state directory (its layout
+is ``trading.state_dir.StateDir``):
 
-- ``heartbeat.json``: is the desk alive, and since when;
-- ``state.pkl`` through ``trading.memory.StateManager``: the latest ``Snapshot``,
+- the heartbeat (``trading.state_dir.Heartbeat``): is the desk alive, and since when;
+- the state file through ``trading.memory.StateManager``: the latest ``Snapshot``,
   reloaded only when the state's version token changed;
-- ``desk.db`` through ``trading.storage``: jobs, activity log, violations, commands.
+- the database through ``trading.storage``: jobs, activity log, violations, commands.
 
-It never imports broker or risk code. Its one write is ``submit_command``: a row in
-the ``commands`` table, which the desk polls, audits and executes.
+It never imports broker, risk or desk code. Its one write is ``submit_command``: a row in
+the ``commands`` table, validated by ``trading.commands`` (the desk validates it again),
+which the desk polls, audits and executes.
 No ``st.*`` call here: Streamlit caching lives in ``dashboard.session``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -24,79 +26,22 @@ from pathlib import Path
 from typing import Any
 
 from trading.clock import Clock
+from trading.commands import CommandKind, command_args, parse_command
 from trading.errors import ConfigError, StateError, TradingError
 from trading.memory import StateManager
 from trading.signals.jobs import JobRecord
 from trading.snapshot import SNAPSHOT_KEY, SNAPSHOT_VERSION, Snapshot
+from trading.state_dir import Heartbeat, StateDir
 from trading.storage import ActivityLog, CommandRepository, Database, JobRepository, ViolationRepository
 
 __all__ = [
-    "COMMAND_KINDS",
-    "DB_FILE",
-    "HEARTBEAT_FILE",
-    "STATE_FILE",
     "DeskHealth",
     "DeskReader",
     "DeskStatus",
-    "Heartbeat",
     "ReaderStatistics",
-    "validate_command",
 ]
 
 logger = logging.getLogger(__name__)
-
-STATE_FILE = "state.pkl"
-DB_FILE = "desk.db"
-HEARTBEAT_FILE = "heartbeat.json"
-
-# kind -> the argument names it requires (and accepts)
-COMMAND_KINDS: dict[str, tuple[str, ...]] = {
-    "flatten_all": (),
-    "close_position": ("symbol",),
-    "pause": (),
-    "resume": (),
-    "unlock": ("reason",),
-    "reload_risk_config": (),
-}
-
-
-def validate_command(kind: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Check a control command before it is written; return its cleaned arguments."""
-    if kind not in COMMAND_KINDS:
-        raise ConfigError(
-            f"unknown command {kind!r}; allowed: {', '.join(COMMAND_KINDS)}",
-            field="kind",
-            value=kind,
-            allowed=", ".join(COMMAND_KINDS),
-        )
-    required = COMMAND_KINDS[kind]
-    extra = sorted(set(args) - set(required))
-    if extra:
-        raise ConfigError(
-            f"command {kind!r} takes no argument {extra[0]!r}; allowed: {list(required) or 'none'}",
-            field=extra[0],
-            value=args[extra[0]],
-            allowed=", ".join(required) or "none",
-        )
-    cleaned: dict[str, Any] = {}
-    for name in required:
-        value = str(args.get(name) or "").strip()
-        if not value:
-            raise ConfigError(
-                f"command {kind!r} needs a non-empty {name!r}",
-                field=name,
-                value=args.get(name),
-                allowed="text",
-            )
-        cleaned[name] = value
-    return cleaned
-
-
-@dataclass(frozen=True, slots=True)
-class Heartbeat:
-    pid: int
-    ts: float  # epoch seconds
-    started_at: str
 
 
 class DeskHealth(Enum):
@@ -134,6 +79,7 @@ class DeskReader:
         if stale_after <= 0:
             raise ConfigError(f"stale_after must be > 0 seconds, got {stale_after}", field="stale_after")
         self.state_dir = Path(state_dir)
+        self.layout = StateDir(self.state_dir)
         self._clock = clock
         self._stale_after = float(stale_after)
         self._lock = threading.RLock()
@@ -156,15 +102,15 @@ class DeskReader:
 
     @property
     def state_path(self) -> Path:
-        return self.state_dir / STATE_FILE
+        return self.layout.state_file
 
     @property
     def db_path(self) -> Path:
-        return self.state_dir / DB_FILE
+        return self.layout.database
 
     @property
     def heartbeat_path(self) -> Path:
-        return self.state_dir / HEARTBEAT_FILE
+        return self.layout.heartbeat
 
     @property
     def snapshot_error(self) -> str:
@@ -174,17 +120,8 @@ class DeskReader:
     # --- liveness ----------------------------------------------------------------
 
     def heartbeat(self) -> Heartbeat | None:
-        try:
-            raw = json.loads(self.heartbeat_path.read_text(encoding="utf-8"))
-            return Heartbeat(
-                pid=int(raw["pid"]), ts=float(raw["ts"]), started_at=str(raw.get("started_at", ""))
-            )
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            # The desk writes it atomically, so this is a foreign or damaged file: report, don't fail.
-            logger.warning("unreadable heartbeat file %s: %s", self.heartbeat_path, exc)
-            return None
+        """The desk's last heartbeat; None when missing or unreadable (the latter logged)."""
+        return Heartbeat.read(self.heartbeat_path)
 
     def status(self) -> DeskStatus:
         beat = self.heartbeat()
@@ -325,14 +262,19 @@ class DeskReader:
         assert self._commands is not None
         return self._commands.recent(limit=limit)
 
-    def submit_command(self, kind: str, args: dict[str, Any] | None = None, *, requested_by: str) -> int:
-        """Validate and queue a control command for the desk; returns its id."""
-        cleaned = validate_command(kind, dict(args or {}))
+    def submit_command(
+        self, kind: str | CommandKind, args: Mapping[str, Any] | None = None, *, requested_by: str
+    ) -> int:
+        """Validate (``trading.commands.parse_command``) and queue a control command for the
+        desk; returns its id. ``ConfigError`` naming the command and argument, nothing written,
+        when it is not valid. The row holds the arguments that differ from their defaults."""
+        command = parse_command(kind, args)
+        cleaned = command_args(command)
         self._database()
         assert self._commands is not None
-        command_id = self._commands.submit(kind, cleaned, requested_by)
+        command_id = self._commands.submit(command.kind.value, cleaned, requested_by)
         self._submitted += 1
-        logger.info("queued command %s #%s %s by %s", kind, command_id, cleaned, requested_by)
+        logger.info("queued command %s #%s %s by %s", command.kind.value, command_id, cleaned, requested_by)
         return command_id
 
     # --- lifecycle ---------------------------------------------------------------

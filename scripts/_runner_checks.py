@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import importlib.util
-import json
 import os
 import socket
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from trading.errors import ConfigError
+from trading.state_dir import Heartbeat, StateDir
 
 __all__ = [
     "PORT_RANGE",
@@ -132,13 +132,10 @@ def check_desk_config(path: Path, *, field: str = "config") -> None:
 
 def check_no_live_desk(state_dir: Path, *, stale_after: float) -> None:
     """No desk is alive on ``state_dir`` (fresh heartbeat from a live pid): starting another would fail."""
-    try:
-        beat = json.loads((state_dir / "heartbeat.json").read_text(encoding="utf-8"))
-        pid, age = int(beat["pid"]), time.time() - float(beat["ts"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return  # no readable heartbeat: no live desk to collide with
-    if age > stale_after:
-        return
+    beat = Heartbeat.read(StateDir(state_dir).heartbeat)
+    if beat is None or time.time() - beat.ts > stale_after:
+        return  # no readable or no fresh heartbeat: no live desk to collide with
+    pid = beat.pid
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

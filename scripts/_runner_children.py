@@ -6,7 +6,6 @@ spawned: SIGTERM to the group, then SIGKILL after a timeout. No child outlives `
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -18,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from trading.state_dir import Heartbeat
 
 __all__ = ["ChildProcess", "HealthResult", "heartbeat_health", "streamlit_health"]
 
@@ -46,18 +47,16 @@ def streamlit_health(url: str, *, timeout: float = 2.0) -> HealthResult:
 
 
 def heartbeat_health(path: Path, *, stale_after: float, pid: int | None = None) -> HealthResult:
-    """The desk's heartbeat file is fresh (and written by ``pid`` when given)."""
+    """The desk's heartbeat file (``StateDir.heartbeat``) is fresh (and written by ``pid`` when given)."""
     now = time.time()
-    try:
-        beat = json.loads(path.read_text(encoding="utf-8"))
-        beat_pid, ts = int(beat["pid"]), float(beat["ts"])
-    except FileNotFoundError:
+    beat = Heartbeat.read(path)  # logs a WARNING naming the file when it is garbage
+    if beat is None:
+        if path.exists():
+            return HealthResult(False, f"unreadable heartbeat {path}", now)
         return HealthResult(False, f"no heartbeat at {path}", now)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return HealthResult(False, f"unreadable heartbeat {path}: {exc}", now)
-    if pid is not None and beat_pid != pid:
-        return HealthResult(False, f"heartbeat is from pid {beat_pid}, not {pid}", now)
-    age = now - ts
+    if pid is not None and beat.pid != pid:
+        return HealthResult(False, f"heartbeat is from pid {beat.pid}, not {pid}", now)
+    age = now - beat.ts
     if age > stale_after:
         return HealthResult(False, f"heartbeat {age:.1f} s old (limit {stale_after:g} s)", now)
     return HealthResult(True, f"heartbeat {age:.1f} s old", now)

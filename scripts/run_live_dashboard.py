@@ -48,6 +48,7 @@ from scripts._runner_children import ChildProcess, HealthResult, heartbeat_healt
 from scripts._runner_config import RunnerConfig, RunnerStatus  # noqa: E402
 from scripts._runner_supervisor import RestartPolicy, SupervisedChild  # noqa: E402
 from trading.errors import ConfigError  # noqa: E402
+from trading.state_dir import StateDir  # noqa: E402
 
 __all__ = ["DashboardRunner", "RunnerConfig", "RunnerStatus", "main"]
 
@@ -71,7 +72,8 @@ class DashboardRunner:
             ) from None
         cfg = self.config
         self.state_dir = cfg.state_dir.resolve()
-        self.run_dir = self.state_dir / "run"
+        self.layout = StateDir(self.state_dir)
+        self.run_dir = self.layout.run_dir
         self.url = f"http://{cfg.host}:{cfg.port}"
         self._children: dict[str, SupervisedChild] = {}
         self._lock = threading.RLock()
@@ -127,7 +129,6 @@ class DashboardRunner:
             unhealthy_after=cfg.unhealthy_after,
         )
         env = self._child_env()
-        logs = self.state_dir / "logs"
         children: dict[str, SupervisedChild] = {}
         if cfg.executor:
             argv = [
@@ -142,12 +143,10 @@ class DashboardRunner:
                 argv += ["--config", str(cfg.config.resolve())]
             if cfg.risk_config is not None:
                 argv += ["--risk-config", str(cfg.risk_config.resolve())]
-            desk = ChildProcess("desk", argv, cwd=REPO_ROOT, env=env, log_path=logs / "desk.log")
+            desk = ChildProcess("desk", argv, cwd=REPO_ROOT, env=env, log_path=self.layout.log_file("desk"))
             children["desk"] = SupervisedChild(
                 desk,
-                lambda: heartbeat_health(
-                    self.state_dir / "heartbeat.json", stale_after=cfg.stale_after, pid=desk.pid
-                ),
+                lambda: heartbeat_health(self.layout.heartbeat, stale_after=cfg.stale_after, pid=desk.pid),
                 policy,
             )
         argv = [
@@ -170,7 +169,7 @@ class DashboardRunner:
             "debug" if cfg.debug else "info",
         ]
         streamlit = ChildProcess(
-            "streamlit", argv, cwd=self.run_dir, env=env, log_path=logs / "streamlit.log"
+            "streamlit", argv, cwd=self.run_dir, env=env, log_path=self.layout.log_file("streamlit")
         )
         children["streamlit"] = SupervisedChild(streamlit, lambda: streamlit_health(self.url), policy)
         return children
@@ -179,7 +178,7 @@ class DashboardRunner:
         """The desk's heartbeat, whether or not this runner started the desk."""
         desk = self._children.get("desk")
         return heartbeat_health(
-            self.state_dir / "heartbeat.json",
+            self.layout.heartbeat,
             stale_after=self.config.stale_after,
             pid=desk.child.pid if desk else None,
         )
@@ -356,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not runner.start():
             print(
-                f"{prog}: error: the dashboard did not become healthy; logs in {runner.state_dir / 'logs'}",
+                f"{prog}: error: the dashboard did not become healthy; logs in {runner.layout.logs}",
                 file=sys.stderr,
             )
             return 1
@@ -371,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         runner.stop()
     if failed:
         print(
-            f"{prog}: error: {', '.join(failed)} kept failing; gave up (logs in {runner.state_dir / 'logs'})",
+            f"{prog}: error: {', '.join(failed)} kept failing; gave up (logs in {runner.layout.logs})",
             file=sys.stderr,
         )
         return 1

@@ -22,12 +22,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from scripts._runner_checks import check_dependencies, check_port, write_streamlit_config
+from scripts._runner_checks import check_dependencies, check_no_live_desk, check_port, write_streamlit_config
 from scripts._runner_children import ChildProcess, heartbeat_health, streamlit_health
 from scripts._runner_supervisor import RestartPolicy, SupervisedChild
 from scripts.run_live_dashboard import DashboardRunner
 from tests.unit.dashboard.conftest import build_snapshot, write_database, write_heartbeat, write_snapshot
 from trading.errors import ConfigError
+from trading.state_dir import StateDir
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "scripts" / "run_live_dashboard.py"
@@ -451,3 +452,44 @@ def test_heartbeat_health_other_pid_unhealthy(tmp_path: Path) -> None:
     assert not result.ok and result.detail == "heartbeat is from pid 1234, not 999999"
     assert heartbeat_health(tmp_path / "heartbeat.json", stale_after=5).ok
     assert not heartbeat_health(tmp_path / "nope.json", stale_after=5).ok
+
+
+def test_heartbeat_health_garbage_unhealthy_and_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = StateDir(tmp_path).heartbeat
+    path.write_text('{"pid": 1234}')
+
+    with caplog.at_level(logging.WARNING, logger="trading.state_dir"):
+        result = heartbeat_health(path, stale_after=5)
+
+    assert not result.ok and result.detail == f"unreadable heartbeat {path}"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"unreadable heartbeat file {path}: missing ts, started_at, sim_time, trading_state"
+    ]
+    assert (
+        heartbeat_health(tmp_path / "nope.json", stale_after=5).detail
+        == f"no heartbeat at {tmp_path / 'nope.json'}"
+    )
+
+
+def test_check_no_live_desk_garbage_or_stale_heartbeat_passes(tmp_path: Path) -> None:
+    StateDir(tmp_path).heartbeat.write_text("{not json")
+    check_no_live_desk(tmp_path, stale_after=5)
+
+    write_heartbeat(tmp_path, time.time() - 100)
+    check_no_live_desk(tmp_path, stale_after=5)
+
+    write_heartbeat(tmp_path, time.time())
+    with pytest.raises(ConfigError, match=rf"a desk \(pid {os.getpid()}\) is already running on "):
+        check_no_live_desk(tmp_path, stale_after=5)
+
+
+def test_runner_layout_is_the_state_dir_layout(tmp_path: Path) -> None:
+    runner = DashboardRunner(port=free_port(), state_dir=tmp_path, executor=False)
+
+    children = runner._build_children()
+
+    assert runner.layout == StateDir(tmp_path.resolve())
+    assert runner.run_dir == runner.layout.run_dir
+    assert children["streamlit"].child.log_path == runner.layout.log_file("streamlit")

@@ -34,7 +34,7 @@ from trading.desk._snapshots import (
     transaction_view,
     violation_views,
 )
-from trading.desk._statedir import DeskLock, StateDir
+from trading.desk._statedir import DeskLock
 from trading.desk.config import DeskConfig
 from trading.errors import TradingError
 from trading.memory import StateManager
@@ -43,6 +43,7 @@ from trading.risk import RiskManager, load_risk_config
 from trading.signals import ExecutorConfig, LaneConfig, StrategyExecutor
 from trading.signals.strategies import STRATEGY_KINDS, Strategy
 from trading.snapshot import SNAPSHOT_KEY, AccountView, Series, Snapshot, StrategyView
+from trading.state_dir import StateDir
 from trading.storage import (
     ActivityLog,
     AuditRepository,

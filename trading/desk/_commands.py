@@ -1,5 +1,10 @@
 """Commands from the dashboard: polled from the ``commands`` table, each run exactly once.
 
+The protocol (names, arguments, validation) is ``trading.commands``, shared with the
+dashboard: a claimed row is parsed again here, so a row written around the dashboard
+with bad arguments fails with the message the dashboard would have shown, and each
+handler receives its typed command.
+
 ``claim`` moves a command from pending to running atomically in the database, so a
 command is executed once even if two pollers (or a restarted desk) see it. A command
 that was claimed by a desk that then died stays "running"; on start the desk marks
@@ -9,34 +14,46 @@ those failed, with the reason, rather than guessing whether they took effect.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from trading.broker.base import Broker
+from trading.commands import (
+    ClosePosition,
+    CommandKind,
+    FlattenAll,
+    Pause,
+    ReloadRiskConfig,
+    Resume,
+    Unlock,
+    parse_command,
+)
+from trading.errors import ConfigError
 from trading.risk import RiskManager
 from trading.storage import ActivityLog, CommandRepository, KeyValueRepository
 
-__all__ = ["COMMAND_KINDS", "PAUSE_KEY", "CommandProcessor", "DeskCommands", "restore_pause"]
+__all__ = ["PAUSE_KEY", "CommandProcessor", "DeskCommands", "restore_pause"]
 
 logger = logging.getLogger(__name__)
 
 PAUSE_KEY = "risk_paused"
-COMMAND_KINDS = ("flatten_all", "close_position", "pause", "resume", "unlock", "reload_risk_config")
 
-Handler = Callable[[dict[str, Any], str], str]
+# fn(command, requested_by) -> result text; the processor passes each handler the command
+# class of its kind (``FlattenAll`` to the flatten_all handler, ...).
+Handler = Callable[[Any, str], str]
 
 
 class CommandProcessor:
-    """Runs pending commands through ``handlers`` (kind -> fn(args, requested_by) -> result text)."""
+    """Runs pending commands through ``handlers`` (kind -> fn(command, requested_by) -> result text)."""
 
     def __init__(
         self,
         commands: CommandRepository,
-        handlers: dict[str, Handler],
+        handlers: Mapping[CommandKind, Handler],
         *,
         activity: ActivityLog | None = None,
     ) -> None:
-        unknown = set(handlers) - set(COMMAND_KINDS)
+        unknown = set(handlers) - set(CommandKind)
         if unknown:
             raise ValueError(f"handlers for unknown command kinds {sorted(unknown)}")
         self._commands = commands
@@ -65,20 +82,22 @@ class CommandProcessor:
         return ran
 
     def _run(self, cmd: dict[str, Any]) -> None:
-        kind, args, who = cmd["kind"], cmd.get("args") or {}, cmd.get("requested_by") or "unknown"
-        handler = self._handlers.get(kind)
-        if handler is None:
-            self._finish(cmd, "failed", f"unknown command {kind!r}; allowed: {', '.join(COMMAND_KINDS)}")
+        who = cmd.get("requested_by") or "unknown"
+        try:
+            command = parse_command(cmd["kind"], cmd.get("args"))
+        except ConfigError as exc:  # the message the dashboard shows for the same input
+            self._finish(cmd, "failed", str(exc))
             return
-        if not isinstance(args, dict):
-            self._finish(cmd, "failed", f"malformed arguments {args!r}: expected a mapping")
+        handler = self._handlers.get(command.kind)
+        if handler is None:
+            self._finish(cmd, "failed", f"command {command.kind.value!r} has no handler on this desk")
             return
         try:
-            result = handler(args, who)
+            result = handler(command, who)
         except (KeyError, ValueError, TypeError) as exc:
             self._finish(cmd, "failed", f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a command must never stop the desk; the reason is recorded
-            logger.exception("command %s (%s) failed", cmd["id"], kind)
+            logger.exception("command %s (%s) failed", cmd["id"], command.kind.value)
             self._finish(cmd, "failed", f"{type(exc).__name__}: {exc}")
         else:
             self._finish(cmd, "done", result)
@@ -131,8 +150,8 @@ class DeskCommands:
         self._risk = risk
         self._kv = kv
 
-    def handlers(self) -> dict[str, Handler]:
-        return {kind: getattr(self, kind) for kind in COMMAND_KINDS}
+    def handlers(self) -> dict[CommandKind, Handler]:
+        return {kind: getattr(self, kind.value) for kind in CommandKind}
 
     def _set_paused(self, paused: bool, reason: str, who: str) -> None:
         if paused:
@@ -141,39 +160,35 @@ class DeskCommands:
             self._risk.resume(reason, who=who)
         self._kv.put(PAUSE_KEY, {"paused": paused, "reason": reason, "who": who})
 
-    def flatten_all(self, args: dict[str, Any], who: str) -> str:
+    def flatten_all(self, command: FlattenAll, who: str) -> str:
         """The kill switch: flatten, and (unless ``pause`` is false) pause new entries until resumed."""
-        reason = str(args.get("reason") or "flatten requested")
+        reason = command.reason or "flatten requested"
         result = self._risk.flatten(reason, who=who)
-        if args.get("pause", True):
+        if command.pause:
             self._set_paused(True, f"after flatten: {reason}", who)
             result += "; new entries paused until resume"
         return result
 
-    def close_position(self, args: dict[str, Any], who: str) -> str:
-        symbol = args["symbol"]
+    def close_position(self, command: ClosePosition, who: str) -> str:
+        symbol = command.symbol
         if symbol not in self._broker.positions():
             raise ValueError(f"no open position in {symbol!r}")
         order = self._broker.close_position(symbol, reason=f"closed by {who}")
         return f"closing {symbol}: {order.order_id if order else 'nothing to close'}"
 
-    def pause(self, args: dict[str, Any], who: str) -> str:
-        self._set_paused(True, str(args.get("reason") or "paused"), who)
+    def pause(self, command: Pause, who: str) -> str:
+        self._set_paused(True, command.reason or "paused", who)
         return "new entries paused"
 
-    def resume(self, args: dict[str, Any], who: str) -> str:
-        self._set_paused(False, str(args.get("reason") or "resumed"), who)
+    def resume(self, command: Resume, who: str) -> str:
+        self._set_paused(False, command.reason or "resumed", who)
         return "new entries resumed"
 
-    def unlock(self, args: dict[str, Any], who: str) -> str:
-        reason = str(args.get("reason") or "").strip()
-        if not reason:
-            raise ValueError("unlock needs a reason")
-        scope = str(args.get("scope") or "account")
-        done = self._risk.unlock(scope, reason, who=who)
-        return f"{scope} unlocked" if done else f"no lockout on {scope}"
+    def unlock(self, command: Unlock, who: str) -> str:
+        done = self._risk.unlock(command.scope, command.reason, who=who)
+        return f"{command.scope} unlocked" if done else f"no lockout on {command.scope}"
 
-    def reload_risk_config(self, args: dict[str, Any], who: str) -> str:
+    def reload_risk_config(self, command: ReloadRiskConfig, who: str) -> str:
         if not self._risk.reload_config():
             raise ValueError("risk config refused; the running rules stay (see the log for the reason)")
         return "risk config reloaded"

@@ -1,57 +1,24 @@
-"""The state directory: where the desk's files live, one desk at a time, and its heartbeat."""
+"""The desk's hold on its state directory: one desk at a time, and its heartbeat.
+
+The directory's layout and the heartbeat format live in ``trading.state_dir`` (shared
+with the dashboard and the launcher); this module holds only what is the desk's own.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
-import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
 
-from trading.errors import DeskAlreadyRunning, StateError
+from trading.errors import DeskAlreadyRunning
+from trading.state_dir import Heartbeat, StateDir
 
-__all__ = ["DeskLock", "StateDir", "read_heartbeat", "write_heartbeat"]
+__all__ = ["DeskLock", "read_heartbeat", "write_heartbeat"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class StateDir:
-    root: Path
-
-    @property
-    def state_file(self) -> Path:
-        return self.root / "state.pkl"
-
-    @property
-    def database(self) -> Path:
-        return self.root / "desk.db"
-
-    @property
-    def heartbeat(self) -> Path:
-        return self.root / "heartbeat.json"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.root / "desk.lock"
-
-    def prepare(self) -> None:
-        """Create the directory and prove it is writable; ``StateError`` naming the path otherwise."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=".probe-", dir=self.root)
-            os.close(fd)
-            os.unlink(probe)
-        except OSError as exc:
-            raise StateError(
-                f"state directory {self.root} cannot be written: {exc.strerror or exc}", path=self.root
-            ) from None
 
 
 class DeskLock:
@@ -71,9 +38,8 @@ class DeskLock:
         try:
             self._lock.acquire()
         except Timeout:
-            beat = read_heartbeat(self._state_dir.heartbeat)
-            pid = beat.get("pid") if beat else None
-            raise DeskAlreadyRunning(self._state_dir.root, pid if isinstance(pid, int) else None) from None
+            beat = Heartbeat.read(self._state_dir.heartbeat)
+            raise DeskAlreadyRunning(self._state_dir.root, beat.pid if beat else None) from None
 
     def release(self) -> None:
         self._lock.release()
@@ -84,22 +50,13 @@ class DeskLock:
 
 
 def write_heartbeat(path: Path, *, pid: int, started_at: datetime, sim_time: datetime, state: str) -> None:
-    """Atomically replace the heartbeat file (temp file + ``os.replace``)."""
-    payload = {
-        "pid": pid,
-        "ts": time.time(),
-        "started_at": started_at.isoformat(),
-        "sim_time": sim_time.isoformat(),
-        "trading_state": state,
-    }
-    tmp = path.with_name(f".{path.name}.{pid}.tmp")
-    tmp.write_text(json.dumps(payload), encoding="utf-8")
-    os.replace(tmp, path)
+    """The desk's heartbeat, stamped now and written atomically (``Heartbeat.write``)."""
+    Heartbeat.stamped(pid=pid, started_at=started_at, sim_time=sim_time, trading_state=state).write(path)
 
 
 def read_heartbeat(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    """The last heartbeat as its JSON mapping, for the desk's start-up; None when missing or
+    malformed (``Heartbeat.read`` logs the latter). Kept while ``Desk`` reads a mapping:
+    new code uses ``Heartbeat.read``."""
+    beat = Heartbeat.read(path)
+    return None if beat is None else beat.to_json()

@@ -30,11 +30,12 @@ from trading.bus import EventBus
 from trading.clock import Clock, ScaledClock, TestClock
 from trading.desk._builder import DeskParts, build_parts, resolve_risk_path
 from trading.desk._snapshots import StrategyTally
-from trading.desk._statedir import StateDir, read_heartbeat, write_heartbeat
+from trading.desk._statedir import read_heartbeat, write_heartbeat
 from trading.desk.config import DeskConfig, load_desk_config
 from trading.model import MarketDataUpdated, TradingState, Transaction, TransactionClosed, TransactionOpened
 from trading.signals.strategies import MarketView, Strategy
 from trading.snapshot import Snapshot
+from trading.state_dir import StateDir
 
 __all__ = ["Desk"]
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from trading.snapshot import (
     StrategyView,
     ViolationView,
 )
+from trading.state_dir import Heartbeat, StateDir
 from trading.storage import ActivityLog, CommandRepository, Database, JobRepository, ViolationRepository
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -294,16 +294,18 @@ def build_snapshot(
 
 
 def write_heartbeat(state_dir: Path, ts: float, pid: int | None = None) -> None:
-    path = state_dir / "heartbeat.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps({"pid": pid or os.getpid(), "ts": ts, "started_at": "2026-01-05T12:00:00+00:00"})
-    )
-    os.replace(tmp, path)
+    """A heartbeat written at epoch ``ts`` by ``pid`` (default: this process), as the desk writes it."""
+    Heartbeat(
+        pid=pid or os.getpid(),
+        ts=ts,
+        started_at=datetime(2026, 1, 5, 12, 0, tzinfo=UTC),
+        sim_time=datetime(2026, 1, 5, 12, 30, tzinfo=UTC),
+        trading_state="ACTIVE",
+    ).write(StateDir(state_dir).heartbeat)
 
 
 def write_snapshot(state_dir: Path, snapshot: Snapshot) -> None:
-    with StateManager(state_dir / "state.pkl") as manager:
+    with StateManager(StateDir(state_dir).state_file) as manager:
         manager.set(SNAPSHOT_KEY, snapshot)
 
 
@@ -311,7 +313,7 @@ def write_database(state_dir: Path, now: datetime) -> tuple[tuple[str, ...], tup
     """Known rows: 120 jobs (risk and strategy lanes), 130 activity lines, violations, one command."""
     job_ids: list[str] = []
     messages: list[str] = []
-    with Database(state_dir / "desk.db") as db:
+    with Database(StateDir(state_dir).database) as db:
         jobs = JobRepository(db)
         for i in range(120):
             lane = "risk" if i % 2 else "strategies"
@@ -440,7 +442,7 @@ def real_desk_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def load_snapshot(state_dir: Path) -> Snapshot:
-    with StateManager(state_dir / "state.pkl") as manager:
+    with StateManager(StateDir(state_dir).state_file) as manager:
         manager.load()
         snapshot = manager.get(SNAPSHOT_KEY)
     assert isinstance(snapshot, Snapshot)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from dashboard.data import DeskReader
+from tests.unit.test_commands import COMMAND_CASES
 from trading.clock import TestClock
+from trading.errors import ConfigError
 from trading.model import TradingState
-from trading.storage import CommandRepository, Database
+from trading.storage import AuditRepository, CommandRepository, Database
 
 from .conftest import START
 
@@ -52,8 +59,8 @@ async def test_commands_bad_ones_fail_with_reason_and_desk_goes_on(make_desk):
 
     assert "unknown command 'launch_rockets'" in repo.get(unknown)["result"]
     assert "no open position in 'ZZZ'" in repo.get(no_position)["result"]
-    assert "KeyError" in repo.get(missing_arg)["result"]
-    assert "unlock needs a reason" in repo.get(no_reason)["result"]
+    assert repo.get(missing_arg)["result"] == "command 'close_position' needs a non-empty 'symbol'"
+    assert repo.get(no_reason)["result"] == "command 'unlock' needs a non-empty 'reason'"
     assert {repo.get(c)["status"] for c in (unknown, no_position, missing_arg, no_reason)} == {"failed"}
     assert desk.cycles > 30  # still running after the bad commands
     await desk.shutdown()
@@ -100,3 +107,109 @@ async def test_commands_pause_survives_a_restart_until_resume(make_desk):
 
     third = make_desk(clock=TestClock(clock.now()))
     assert not third.risk.paused
+
+
+def _reader(desk) -> DeskReader:
+    return DeskReader(desk.state_dir.root, clock=desk.clock)
+
+
+async def test_commands_table_same_verdict_from_dashboard_and_desk(make_desk):
+    desk = make_desk()
+    await desk.run_simulated(30)
+    repo = _commands(desk)
+    dashboard: list[Any] = []
+    written: list[int] = []
+
+    with _reader(desk) as reader:
+        for kind, args, _ in COMMAND_CASES:
+            try:
+                reader.submit_command(kind, args, requested_by="dashboard")
+            except ConfigError as exc:
+                dashboard.append(str(exc))
+            else:
+                dashboard.append("accepted")
+            written.append(repo.submit(kind, args, "around the dashboard"))  # as a script would
+    desk.parts.commands.poll()
+
+    rows = [repo.get(command_id) for command_id in written]
+    desk_verdicts = ["accepted" if row["status"] == "done" else row["result"] for row in rows]
+    expected = [e if isinstance(e, str) else "accepted" for _, _, e in COMMAND_CASES]
+    assert dashboard == expected
+    assert desk_verdicts == expected
+    await desk.shutdown()
+
+
+async def test_commands_flatten_reason_from_dashboard_reaches_audit(make_desk):
+    desk = make_desk()
+    await desk.run_simulated(600)
+    with _reader(desk) as reader:
+        command_id = reader.submit_command(
+            "flatten_all", {"reason": " end of day "}, requested_by="dashboard"
+        )
+
+    desk.parts.commands.poll()
+
+    assert _commands(desk).get(command_id)["status"] == "done"
+    audit = {row["action"]: row for row in AuditRepository(desk.parts.db).recent(limit=20)}
+    assert (audit["flatten"]["rule"], audit["flatten"]["reason"]) == ("operator:dashboard", "end of day")
+    assert audit["pause"]["reason"] == "after flatten: end of day"
+    assert desk.risk.paused
+    await desk.shutdown()
+
+
+async def test_commands_flatten_pause_false_from_dashboard_leaves_entries_open(make_desk):
+    desk = make_desk()
+    await desk.run_simulated(30)
+    with _reader(desk) as reader:
+        command_id = reader.submit_command(
+            "flatten_all", {"reason": "rebalance", "pause": False}, requested_by="dashboard"
+        )
+
+    desk.parts.commands.poll()
+
+    assert _commands(desk).get(command_id)["status"] == "done"
+    assert "paused" not in _commands(desk).get(command_id)["result"]
+    assert not desk.risk.paused
+    await desk.shutdown()
+
+
+async def test_commands_unlock_scope_from_dashboard_ends_that_lockout_only(make_desk):
+    desk = make_desk()
+    await desk.run_simulated(30)
+    desk.risk.enforcer.lock("ES", "operator:test", "news", until=None, state=TradingState.REDUCING)
+    desk.risk.enforcer.lock("NQ", "operator:test", "news", until=None, state=TradingState.REDUCING)
+    with _reader(desk) as reader:
+        command_id = reader.submit_command(
+            "unlock", {"reason": "news over", "scope": "ES"}, requested_by="dashboard"
+        )
+
+    desk.parts.commands.poll()
+
+    row = _commands(desk).get(command_id)
+    assert (row["args"], row["status"], row["result"]) == (
+        {"reason": "news over", "scope": "ES"},
+        "done",
+        "ES unlocked",
+    )
+    assert [lock.scope for lock in desk.risk.lockouts()] == ["NQ"]
+    unlock = next(r for r in AuditRepository(desk.parts.db).recent(limit=20) if r["action"] == "unlock")
+    assert (unlock["rule"], unlock["reason"], unlock["result"]) == (
+        "operator:dashboard",
+        "news over",
+        "ES unlocked",
+    )
+    await desk.shutdown()
+
+
+@pytest.mark.parametrize("args", [{"reason": "x", "scope": 3}, {"reason": "x", "scope": "ES", "force": True}])
+async def test_commands_unlock_bad_args_around_dashboard_fail_and_lockout_stays(make_desk, args):
+    desk = make_desk()
+    await desk.run_simulated(5)
+    desk.risk.enforcer.lock("ES", "operator:test", "news", until=None, state=TradingState.REDUCING)
+    command_id = _commands(desk).submit("unlock", args, "script")
+
+    desk.parts.commands.poll()
+
+    assert _commands(desk).get(command_id)["status"] == "failed"
+    assert [lock.scope for lock in desk.risk.lockouts()] == ["ES"]
+    await desk.shutdown()

@@ -1,0 +1,172 @@
+"""trading/state_dir.py: the state directory's layout and the heartbeat format."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from trading.errors import StateError
+from trading.state_dir import Heartbeat, StateDir
+
+STARTED = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def _beat(**changes: object) -> Heartbeat:
+    fields: dict = {
+        "pid": 4242,
+        "ts": 1_800_000_000.5,
+        "started_at": STARTED,
+        "sim_time": datetime(2026, 11, 24, 16, 30, tzinfo=UTC),
+        "trading_state": "REDUCING",
+    }
+    fields.update(changes)
+    return Heartbeat(**fields)
+
+
+def test_state_dir_layout_names_every_file(tmp_path: Path) -> None:
+    layout = StateDir(tmp_path)
+
+    assert [
+        p.relative_to(tmp_path).as_posix()
+        for p in (
+            layout.state_file,
+            layout.database,
+            layout.heartbeat,
+            layout.lock_file,
+            layout.logs,
+            layout.log_file("desk"),
+            layout.run_dir,
+        )
+    ] == ["state.pkl", "desk.db", "heartbeat.json", "desk.lock", "logs", "logs/desk.log", "run"]
+
+
+def test_state_dir_prepare_creates_missing_directory(tmp_path: Path) -> None:
+    layout = StateDir(tmp_path / "a" / "b")
+
+    layout.prepare()
+
+    assert layout.root.is_dir() and not list(layout.root.iterdir())
+
+
+def test_state_dir_prepare_file_in_the_way_raises_state_error(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("x")
+
+    with pytest.raises(StateError, match=r"state directory .*taken cannot be written"):
+        StateDir(tmp_path / "taken").prepare()
+
+
+def test_heartbeat_write_then_read_same_value(tmp_path: Path) -> None:
+    path = StateDir(tmp_path).heartbeat
+    beat = _beat()
+
+    beat.write(path)
+
+    assert Heartbeat.read(path) == beat
+    assert [p.name for p in tmp_path.iterdir()] == ["heartbeat.json"]  # no temp file left behind
+
+
+def test_heartbeat_file_format_is_the_documented_json(tmp_path: Path) -> None:
+    path = tmp_path / "heartbeat.json"
+
+    _beat().write(path)
+
+    assert json.loads(path.read_text()) == {
+        "pid": 4242,
+        "ts": 1_800_000_000.5,
+        "started_at": "2026-11-24T15:00:00+00:00",
+        "sim_time": "2026-11-24T16:30:00+00:00",
+        "trading_state": "REDUCING",
+    }
+
+
+def test_heartbeat_write_replaces_previous(tmp_path: Path) -> None:
+    path = tmp_path / "heartbeat.json"
+    _beat().write(path)
+
+    _beat(pid=7, trading_state="HALTED").write(path)
+
+    beat = Heartbeat.read(path)
+    assert beat is not None and (beat.pid, beat.trading_state) == (7, "HALTED")
+
+
+def test_heartbeat_stamped_uses_wall_clock_now() -> None:
+    before = datetime.now(UTC).timestamp()
+
+    beat = Heartbeat.stamped(pid=1, started_at=STARTED, sim_time=STARTED, trading_state="ACTIVE")
+
+    assert before <= beat.ts <= datetime.now(UTC).timestamp()
+
+
+def test_heartbeat_read_missing_none_and_silent(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="trading.state_dir"):
+        assert Heartbeat.read(tmp_path / "heartbeat.json") is None
+
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("{not json", "Expecting property name enclosed in double quotes"),
+        ("[1, 2]", "expected a JSON object, got list"),
+        ('{"pid": 1, "ts": 2.0}', "missing started_at, sim_time, trading_state"),
+        (
+            '{"pid": "1", "ts": 2.0, "started_at": "2026-01-01T00:00:00+00:00", '
+            '"sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}',
+            "pid must be an integer, got '1'",
+        ),
+        (
+            '{"pid": 1, "ts": true, "started_at": "2026-01-01T00:00:00+00:00", '
+            '"sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}',
+            "ts must be epoch seconds, got True",
+        ),
+        (
+            '{"pid": 1, "ts": 2.0, "started_at": "yesterday", '
+            '"sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}',
+            "started_at must be an ISO 8601 timestamp, got 'yesterday'",
+        ),
+        (
+            '{"pid": 1, "ts": 2.0, "started_at": "2026-01-01T00:00:00+00:00", '
+            '"sim_time": "2026-01-01T00:00:00+00:00", "trading_state": 3}',
+            "trading_state must be text, got 3",
+        ),
+    ],
+)
+def test_heartbeat_read_garbage_none_with_warning_naming_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: str, why: str
+) -> None:
+    path = tmp_path / "heartbeat.json"
+    path.write_text(content)
+
+    with caplog.at_level(logging.WARNING, logger="trading.state_dir"):
+        beat = Heartbeat.read(path)
+
+    assert beat is None
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert caplog.records[0].getMessage().startswith(f"unreadable heartbeat file {path}: {why}")
+
+
+def test_heartbeat_read_binary_garbage_none_with_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "heartbeat.json"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+
+    with caplog.at_level(logging.WARNING, logger="trading.state_dir"):
+        assert Heartbeat.read(path) is None
+
+    assert f"unreadable heartbeat file {path}" in caplog.text
+
+
+def test_heartbeat_read_directory_none_with_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "heartbeat.json"
+    path.mkdir()
+
+    with caplog.at_level(logging.WARNING, logger="trading.state_dir"):
+        assert Heartbeat.read(path) is None
+
+    assert f"unreadable heartbeat file {path}" in caplog.text

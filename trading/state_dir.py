@@ -1,0 +1,165 @@
+"""The state directory's layout and the desk's heartbeat format: one home for both.
+
+A desk keeps everything in one directory::
+
+    state.pkl        the latest Snapshot (through trading.memory.StateManager)
+    desk.db          the journal, jobs, activity, violations, commands (SQLite)
+    heartbeat.json   the desk's liveness: a ``Heartbeat``, replaced atomically
+    desk.lock        held by the running desk for its whole life
+    logs/<name>.log  the launcher's child processes' output
+    run/             the launcher's working directory for Streamlit
+
+The desk, the dashboard and the launcher find these files through ``StateDir`` and
+read and write the heartbeat only through ``Heartbeat``. Nothing here imports broker,
+risk or desk code, so the dashboard may use it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from trading.errors import StateError
+
+__all__ = ["Heartbeat", "StateDir"]
+
+logger = logging.getLogger(__name__)
+
+_FIELDS = ("pid", "ts", "started_at", "sim_time", "trading_state")
+
+
+@dataclass(frozen=True, slots=True)
+class StateDir:
+    """Where each of a desk's files lives, under ``root``."""
+
+    root: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.pkl"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "desk.db"
+
+    @property
+    def heartbeat(self) -> Path:
+        return self.root / "heartbeat.json"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "desk.lock"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def log_file(self, name: str) -> Path:
+        """``logs/<name>.log``: the output of the launcher's child called ``name``."""
+        return self.logs / f"{name}.log"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / "run"
+
+    def prepare(self) -> None:
+        """Create the directory and prove it is writable; ``StateError`` naming the path otherwise."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".probe-", dir=self.root)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise StateError(
+                f"state directory {self.root} cannot be written: {exc.strerror or exc}", path=self.root
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """What the desk says about itself every heartbeat interval.
+
+    ``ts`` is wall-clock epoch seconds (readers compare it with their own wall clock);
+    ``sim_time`` is the desk's clock, which a simulated run moves faster than real time.
+    """
+
+    pid: int
+    ts: float
+    started_at: datetime
+    sim_time: datetime
+    trading_state: str
+
+    @classmethod
+    def stamped(cls, *, pid: int, started_at: datetime, sim_time: datetime, trading_state: str) -> Heartbeat:
+        """A heartbeat stamped with the current wall-clock time."""
+        return cls(
+            pid=pid, ts=time.time(), started_at=started_at, sim_time=sim_time, trading_state=trading_state
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pid": self.pid,
+            "ts": self.ts,
+            "started_at": self.started_at.isoformat(),
+            "sim_time": self.sim_time.isoformat(),
+            "trading_state": self.trading_state,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Heartbeat:
+        """Parse the file's JSON value; ``ValueError`` saying what is wrong otherwise."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        missing = [name for name in _FIELDS if name not in data]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        pid, ts, state = data["pid"], data["ts"], data["trading_state"]
+        if not isinstance(pid, int) or isinstance(pid, bool):
+            raise ValueError(f"pid must be an integer, got {pid!r}")
+        if not isinstance(ts, int | float) or isinstance(ts, bool):
+            raise ValueError(f"ts must be epoch seconds, got {ts!r}")
+        if not isinstance(state, str):
+            raise ValueError(f"trading_state must be text, got {state!r}")
+        return cls(
+            pid=pid,
+            ts=float(ts),
+            started_at=_timestamp(data, "started_at"),
+            sim_time=_timestamp(data, "sim_time"),
+            trading_state=state,
+        )
+
+    def write(self, path: Path) -> None:
+        """Atomically replace the file at ``path`` (temp file beside it + ``os.replace``)."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.to_json()), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def read(cls, path: Path) -> Heartbeat | None:
+        """The heartbeat in ``path``; None when there is none. Never raises: an unreadable or
+        malformed file (the desk writes atomically, so a foreign or damaged one) is logged
+        as a WARNING naming the file, and reads as None."""
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            logger.warning("unreadable heartbeat file %s: %s", path, exc)
+            return None
+
+
+def _timestamp(data: dict[str, Any], name: str) -> datetime:
+    value = data[name]
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be an ISO 8601 timestamp, got {value!r}")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO 8601 timestamp, got {value!r}") from None

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from trading.errors import InvalidStateTransition
+from trading.signals.jobs import JobRecord
 
 __all__ = ["TASK_STATE_TABLE", "Attempt", "TaskOutcome", "TaskResult", "TaskStatus"]
 
@@ -209,6 +210,20 @@ class _Task:
         elif value is not None:
             self.summary = str(value)[:SUMMARY_CHARS]
 
+    def retried_attempt(self, status: TaskStatus, error_class: str, message: str, backoff: float) -> Attempt:
+        """The attempt that just ended ``status`` and is followed by a retry after ``backoff`` seconds."""
+        assert self.started_at is not None and self.finished_at is not None  # set by the lane's run
+        return Attempt(
+            number=self.attempt_count,
+            status=status,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            duration_ms=(self.end_perf - self.start_perf) * 1000.0,
+            error_class=error_class,
+            error_message=message,
+            backoff_s=backoff,
+        )
+
     def last_attempt(self) -> Attempt | None:
         if self.started_at is None:
             return None
@@ -244,6 +259,26 @@ class _Task:
             details=dict(self.details),
             error_class=self.error_class,
             error_message=self.error_message,
+        )
+
+    def to_record(self) -> JobRecord:
+        """What a job store keeps about this task, as it stands now."""
+        return JobRecord(
+            task_id=self.task_id,
+            name=self.name,
+            lane=self.lane,
+            status=self.status.value,
+            key=self.key,
+            priority=self.priority,
+            created_at=self.created_at,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            duration_ms=(self.end_perf - self.start_perf) * 1000.0 if self.end_perf else None,
+            attempts=self.attempt_count,
+            result_summary=self.summary,
+            error_class=self.error_class,
+            error_message=self.error_message,
+            details=dict(self.details),
         )
 
     def __repr__(self) -> str:

@@ -8,11 +8,12 @@ used where no database is wanted.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["InMemoryJobStore", "JobRecord", "JobStore"]
+__all__ = ["InMemoryJobStore", "JobRecord", "JobStore", "Resolver"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +47,10 @@ class JobStore(Protocol):
     def unfinished(self, lane: str) -> list[JobRecord]:
         """Records of ``lane`` still PENDING or RUNNING (left by a process that died)."""
         ...
+
+
+Resolver = Callable[[JobRecord], Callable[[], Any] | None]
+"""Turns an unfinished record of a durable lane back into a callable to run again (None: abandon it)."""
 
 
 class InMemoryJobStore:

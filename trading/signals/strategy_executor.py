@@ -34,21 +34,23 @@ put CPU work in a plain callable (thread pool) or await between chunks.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-import uuid
-from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from datetime import timedelta
 from typing import Any, Literal
 
 from trading.clock import Clock, LiveClock
-from trading.signals import _executor_base as _base
 from trading.signals._checks import check_submit, is_async_callable
 from trading.signals._config import ExecutorConfig
 from trading.signals._lane import _Lane
-from trading.signals._runner import _TaskRunner
+from trading.signals._reports import _Reports
 from trading.signals._sizing import LoadReader, LoadReading, psutil_load
+from trading.signals._stats import ExecutorStatistics, FailureGroup, StrategyStatistics, percentile
+from trading.signals._table import _TaskTable
 from trading.signals._task import TaskResult, TaskStatus, _Task
-from trading.signals.jobs import JobRecord, JobStore
+from trading.signals.jobs import JobStore, Resolver
 
 __all__ = ["DEFAULT_PRIORITY", "ExceptionHandler", "Resolver", "StrategyExecutor"]
 
@@ -57,13 +59,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_PRIORITY = 5
 
 ExceptionHandler = Callable[["StrategyExecutor", dict[str, Any]], None]
-Resolver = Callable[[JobRecord], Callable[[], Any] | None]
 
 _S = TaskStatus
-_PENDING, _RUNNING = _S.PENDING, _S.RUNNING
 
 
-class StrategyExecutor(_TaskRunner):
+def log_failure(executor: StrategyExecutor, context: dict[str, Any]) -> None:
+    """The default exception handler: one ERROR line with the traceback."""
+    logger.error("%s", context["message"], exc_info=context["exception"])
+
+
+class StrategyExecutor:
     """Bounded priority lanes of asyncio workers with timeouts, dedup keys, retries and job records.
 
     ``StrategyExecutor(max_queue_size, max_concurrent_tasks, default_timeout)`` builds the
@@ -73,6 +78,10 @@ class StrategyExecutor(_TaskRunner):
     ``exception_handler(executor, context)`` is called for every task that ends FAILED
     (context keys: ``message``, ``exception``, ``task``); ``load_reader`` feeds the
     load-aware queue sizing (psutil by default).
+
+    The executor is a front over parts that own their state: a task table (tasks by id,
+    dedup keys, waiters), the reports (per-strategy tallies, failure groups) and one
+    ``_Lane`` per lane (queue, workers, deadlines, retries, counters, job records).
     """
 
     def __init__(
@@ -105,19 +114,23 @@ class StrategyExecutor(_TaskRunner):
             raise ValueError(f"job_stores: unknown lanes {unknown}; lanes: {names}")
         self._config = config
         self._clock: Clock = clock or LiveClock()
-        self._handler: ExceptionHandler = exception_handler or _base.log_failure
         self._resolver = resolver
         self._load_reader: LoadReader = load_reader or psutil_load
-        self._lanes: dict[str, _Lane] = {c.name: _Lane(c, stores.get(c.name)) for c in config.lanes}
-        super().__init__()
+        self._table = _TaskTable(config.keep_finished)
+        self._reports = _Reports(functools.partial(exception_handler or log_failure, self))
+        self._lanes: dict[str, _Lane] = {
+            c.name: _Lane(
+                c,
+                stores.get(c.name),
+                table=self._table,
+                reports=self._reports,
+                clock=self._clock,
+                retry_backoff=config.retry_backoff,
+                retry_backoff_max=config.retry_backoff_max,
+            )
+            for c in config.lanes
+        }
         self._state = "NEW"
-        self._id_prefix = f"T{uuid.uuid4().hex[:8]}-"
-        self._next_id = 0
-        self._keys: dict[str, str] = {}  # dedup key -> task id holding it
-        self._finished: deque[str] = deque()  # ids of finished tasks, oldest first
-        self._active = 0  # queued + running, all lanes
-        self._task_waiters: dict[str, list[asyncio.Future[None]]] = {}
-        self._idle_waiters: list[asyncio.Future[None]] = []
         self._stopped = asyncio.Event()
         self._resizer: asyncio.Task[None] | None = None
         self._async_callables: dict[Any, bool] = {}
@@ -147,11 +160,8 @@ class StrategyExecutor(_TaskRunner):
             raise RuntimeError(f"StrategyExecutor cannot start from state {self._state}")
         self._state = "RUNNING"
         for lane in self._lanes.values():
-            self._recover(lane)
-            for n in range(lane.config.workers):
-                worker = asyncio.create_task(self._work(lane), name=f"executor-{lane.name}-{n}")
-                worker.add_done_callback(self._worker_done)
-                lane.workers.add(worker)
+            lane.recover(self._resolver, self._config.default_timeout)
+            lane.start()
         interval = self._config.resize_interval
         if interval is not None and any(lane.config.sizing for lane in self._lanes.values()):
             self._resizer = asyncio.create_task(self._resize_every(interval), name="executor-resize")
@@ -187,29 +197,15 @@ class StrategyExecutor(_TaskRunner):
         if self._state == "STOPPED":
             return []
         self._state = "STOPPED"
+        workers: list[asyncio.Task[Any]] = []
         if self._resizer is not None:
             self._resizer.cancel()
-        workers: list[asyncio.Task[Any]] = [self._resizer] if self._resizer is not None else []
+            workers.append(self._resizer)
         for lane in self._lanes.values():
-            for task in lane.queue.drain():
-                self._finish(
-                    lane, task, _S.CANCELLED, "CancelledError", f"executor stopped: {why}", in_queue=False
-                )
-            for task in list(lane.backoff):
-                self._finish(lane, task, _S.CANCELLED, "CancelledError", f"executor stopped: {why}")
-            for worker in lane.workers:
-                worker.cancel(msg=f"executor stopped: {why}")
-            workers.extend(lane.workers)
-            lane.shutdown_pool()
+            workers.extend(lane.close(why))
         self._stopped.set()
         logger.info("executor stopping (%s): %s", why, self._lane_summary())
         return [w for w in workers if not w.done()]
-
-    def _worker_done(self, worker: asyncio.Task[None]) -> None:
-        for lane in self._lanes.values():
-            lane.workers.discard(worker)
-        if not worker.cancelled() and worker.exception() is not None and self._state == "RUNNING":
-            logger.error("executor worker %s died", worker.get_name(), exc_info=worker.exception())
 
     # --- submitting ---------------------------------------------------------------------
 
@@ -260,11 +256,10 @@ class StrategyExecutor(_TaskRunner):
             lanes=self._lanes.keys(),
         )
         target = self._lanes[lane_name]
-        if not self._admit(target, name, priority, key):
+        if not target.admit(name, priority, key):
             return None
-        self._next_id += 1
         task = _Task(
-            f"{self._id_prefix}{self._next_id}",
+            self._table.new_id(),
             name,
             fn,
             args,
@@ -277,7 +272,7 @@ class StrategyExecutor(_TaskRunner):
             is_async=self._is_async(fn),
             created_at=self._clock.now(),
         )
-        self._accept(target, task)
+        target.accept(task)
         return task.task_id
 
     def _is_async(self, fn: Callable[..., Any]) -> bool:
@@ -298,43 +293,35 @@ class StrategyExecutor(_TaskRunner):
 
     def cancel_task(self, task_id: str) -> bool:
         """Cancel a queued (at once) or running (at its next await) task; False if unknown or finished."""
-        task = self._tasks.get(task_id)
+        task = self._table.get(task_id)
         if task is None or task.status.finished:
             return False
-        lane = self._lanes[task.lane]
-        if task.status is _PENDING:
-            self._finish(lane, task, _S.CANCELLED, "CancelledError", "cancelled by cancel_task()")
-        elif task.cancel_reason is None:
-            task.cancel_reason = "cancelled by cancel_task()"
-            task.worker.cancel(msg=f"cancel_task({task_id})")
+        self._lanes[task.lane].cancel(task)
         return True
 
     async def wait_task(self, task_id: str, timeout: float | None = None) -> TaskResult:
         """Wait until ``task_id`` has finished and return its result (``TimeoutError`` after ``timeout``)."""
-        task = self._tasks.get(task_id)
+        task = self._table.get(task_id)
         if task is None:
             raise KeyError(f"unknown or cleared task id {task_id!r}")
-        if not task.status.finished:
-            waiter = asyncio.get_running_loop().create_future()
-            self._task_waiters.setdefault(task_id, []).append(waiter)
-            async with asyncio.timeout(timeout):
-                await waiter
+        await self._table.wait_finished(task, timeout)
         return task.to_result()
 
     async def join(self, timeout: float | None = None) -> None:
         """Wait until no task is queued or running in any lane (``TimeoutError`` after ``timeout``)."""
-        if self._active == 0:
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        self._idle_waiters.append(waiter)
-        async with asyncio.timeout(timeout):
-            await waiter
+        await self._table.wait_idle(timeout)
+
+    def clear_completed_tasks(self, max_age_hours: float = 24) -> int:
+        """Forget finished tasks that ended more than ``max_age_hours`` ago; how many were forgotten."""
+        if max_age_hours < 0:
+            raise ValueError(f"max_age_hours must be >= 0, got {max_age_hours!r}")
+        return self._table.forget_finished(self._clock.now() - timedelta(hours=max_age_hours))
 
     def adjust_queue_bounds(self, load: LoadReading | None = None) -> dict[str, int]:
         """Apply the load-aware sizing rule to every lane that has ``sizing``; the lanes' bounds."""
         if load is None:
             load = self._load_reader()
-        return _base.resize_lanes(self._lanes.values(), load)
+        return {name: lane.resize(load) for name, lane in self._lanes.items()}
 
     async def _resize_every(self, interval: float) -> None:
         while True:
@@ -350,6 +337,59 @@ class StrategyExecutor(_TaskRunner):
     def state(self) -> str:
         """NEW, RUNNING or STOPPED."""
         return self._state
+
+    def get_task_status(self, task_id: str) -> TaskResult | None:
+        """The task's current result, or None when unknown or already cleared."""
+        task = self._table.get(task_id)
+        return None if task is None else task.to_result()
+
+    def statistics(self) -> ExecutorStatistics:
+        lanes = tuple(lane.statistics() for lane in self._lanes.values())
+        totals = {status.name: 0 for status in _S if status is not _S.ABANDONED}
+        for s in lanes:
+            totals["PENDING"] += s.queued
+            totals["RUNNING"] += s.running
+            totals["COMPLETED"] += s.completed
+            totals["FAILED"] += s.failed
+            totals["TIMEOUT"] += s.timeouts
+            totals["CANCELLED"] += s.cancelled
+            totals["DROPPED"] += s.dropped
+        totals["ABANDONED"] = sum(s.abandoned for s in lanes)
+        totals["REJECTED"] = sum(s.rejected for s in lanes)
+        wait = [x for lane in self._lanes.values() for x in lane.wait_ms]
+        run = [x for lane in self._lanes.values() for x in lane.run_ms]
+        return ExecutorStatistics(
+            running_state=self._state,
+            lanes=lanes,
+            totals=totals,
+            queued=sum(s.queued for s in lanes),
+            running=sum(s.running for s in lanes),
+            submitted=sum(s.submitted for s in lanes),
+            rejected=totals["REJECTED"],
+            p50_wait_ms=percentile(wait, 50),
+            p99_wait_ms=percentile(wait, 99),
+            p50_run_ms=percentile(run, 50),
+            p99_run_ms=percentile(run, 99),
+        )
+
+    def strategy_statistics(self) -> dict[str, StrategyStatistics]:
+        """Per task name: runs, successes, failures, timeouts, mean and p95 duration (per attempt)."""
+        return self._reports.strategy_statistics()
+
+    def get_failed_tasks_summary(self) -> dict[str, dict[str, FailureGroup]]:
+        """Tasks that ended FAILED or TIMEOUT, grouped by task name, then error class."""
+        return self._reports.failed_tasks_summary()
+
+    def get_metrics(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``executor`` (statistics), ``strategies`` and ``failures`` by name."""
+        return {
+            "executor": self.statistics().as_dict(),
+            "strategies": {name: asdict(s) for name, s in self.strategy_statistics().items()},
+            "failures": {
+                name: {cls: group.count for cls, group in groups.items()}
+                for name, groups in self.get_failed_tasks_summary().items()
+            },
+        }
 
     def _lane_summary(self) -> str:
         return ", ".join(repr(lane) for lane in self._lanes.values())

@@ -53,16 +53,19 @@ async def test_executor_strategy_statistics_count_runs_and_durations(start_execu
         return "ok"
 
     # Act
-    for i in range(20):
-        await executor.submit_task("ma_es", strategy, i % 4 == 0)
+    ids = [await executor.submit_task("ma_es", strategy, i % 4 == 0) for i in range(20)]
     await executor.submit_task("revert", asyncio.sleep, 10, timeout=0.02)
     await executor.join(timeout=5)
 
-    # Assert
+    # Assert: the figures are the mean and nearest-rank p95 of the tasks' own run times
     stats = executor.strategy_statistics()
     ma = stats["ma_es"]
     assert (ma.runs, ma.successes, ma.failures, ma.timeouts) == (20, 15, 5, 0)
-    assert 0 < ma.mean_ms <= ma.p95_ms + 1e-9 or ma.mean_ms > 0
+    results = [executor.get_task_status(task_id) for task_id in ids if task_id is not None]
+    run_ms = sorted(r.run_ms for r in results if r is not None and r.run_ms is not None)
+    assert len(run_ms) == 20
+    assert ma.mean_ms == pytest.approx(sum(run_ms) / 20)
+    assert ma.p95_ms == run_ms[18]  # rank ceil(0.95 * 20) = 19
     assert ma.p95_ms >= 1.0  # each run sleeps at least 1 ms
     assert (stats["revert"].runs, stats["revert"].timeouts) == (1, 1)
 

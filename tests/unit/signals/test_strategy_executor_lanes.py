@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from tests.unit.signals.conftest import StartExecutor
 from trading.signals import ExecutorConfig, LaneConfig, StrategyExecutor, TaskStatus
@@ -21,7 +20,7 @@ async def test_executor_default_lanes_are_strategies_10_and_risk_2() -> None:
     )
 
 
-async def test_executor_saturated_strategies_lane_risk_job_starts_within_5ms(
+async def test_executor_saturated_strategies_lane_risk_jobs_run_strategies_untouched(
     start_executor: StartExecutor,
 ) -> None:
     # Arrange: every strategy worker busy with a slow task and the strategy queue full
@@ -34,25 +33,25 @@ async def test_executor_saturated_strategies_lane_risk_job_starts_within_5ms(
         assert await executor.submit_task("slow-strategy", hold.wait, lane="strategies") is not None
     assert executor.statistics().lane("strategies").running == 10
     assert await executor.submit_task("one-more", hold.wait, lane="strategies") is None
-    latencies = []
+    seen: list[tuple[int, int, int]] = []
 
-    async def risk_sweep(submitted: float) -> float:
-        latencies.append((time.perf_counter() - submitted) * 1000.0)
+    async def risk_sweep() -> float:
+        strategies = executor.statistics().lane("strategies")
+        seen.append((strategies.running, strategies.queued, strategies.completed))
         return 0.0
 
     # Act
     for i in range(50):
-        task_id = await executor.submit_task(
-            "risk-sweep", risk_sweep, time.perf_counter(), lane="risk", key="acct"
-        )
+        task_id = await executor.submit_task("risk-sweep", risk_sweep, lane="risk", key="acct")
         assert task_id is not None, i
         assert (await executor.wait_task(task_id, timeout=5)).status is TaskStatus.COMPLETED
 
-    # Assert: structurally the strategies lane is untouched; in time, p99 under 5 ms
+    # Assert: every risk job ran while the strategies lane stayed saturated and untouched
+    # (the start latency of a risk job is a figure of bench/bench_executor.py)
+    assert seen == [(10, 100, 0)] * 50
     strategies = executor.statistics().lane("strategies")
     assert (strategies.running, strategies.queued, strategies.completed) == (10, 100, 0)
-    latencies.sort()
-    assert latencies[int(len(latencies) * 0.99) - 1] < 5.0
+    assert executor.statistics().lane("risk").completed == 50
     hold.set()
 
 

@@ -27,10 +27,28 @@ _ORDER_ENUMS: dict[str, type[Enum]] = {
 }
 _ORDER_TIMES = ("created_at", "updated_at")
 _ORDER_FIELDS = (
-    "order_id", "symbol", "side", "quantity", "order_type", "price", "stop_price", "time_in_force",
-    "strategy", "role", "reduce_only", "oco_group", "parent_id", "transaction_id", "status",
-    "filled_quantity", "avg_fill_price", "triggered", "created_at", "updated_at", "reason",
-)  # fmt: skip
+    "order_id",
+    "symbol",
+    "side",
+    "quantity",
+    "order_type",
+    "price",
+    "stop_price",
+    "time_in_force",
+    "strategy",
+    "role",
+    "reduce_only",
+    "oco_group",
+    "parent_id",
+    "transaction_id",
+    "status",
+    "filled_quantity",
+    "avg_fill_price",
+    "triggered",
+    "created_at",
+    "updated_at",
+    "reason",
+)
 
 
 def _iso(value: datetime | None) -> str | None:

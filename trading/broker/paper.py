@@ -33,13 +33,12 @@ from trading.broker._checks import acceptance_problem, check_modify, require_new
 from trading.broker._ledger import Ledger
 from trading.broker._matching import limit_fill_price, stop_fill_price
 from trading.broker._order_book import OrderBook
-from trading.broker._state import STATE_VERSION
+from trading.broker._state import STATE_VERSION, last_prices_from_dict
 from trading.broker.base import AccountState, PreTradeCheck
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.errors import BrokerStateError, OrderError, UnknownInstrumentError
 from trading.model import (
-    AccountUpdated,
     Event,
     Instrument,
     MarketDataUpdated,
@@ -385,29 +384,27 @@ class PaperBroker:
 
     def flatten_all(self, reason: str = "") -> list[Order]:
         """Cancel every working order, then close every position at market."""
-        now = self._clock.now()
-        events: list[Event] = []
-        for order in self._orders.open_orders():
-            self._cancel(order, reason or "flatten all", now, events)
-        self._publish(events)
-        return [
-            self._exit(s, abs(p.quantity), reason or "flatten all")
-            for s, p in self._ledger.open_positions().items()
-        ]
+        reason = reason or "flatten all"
+        self._cancel_all(self._orders.open_orders(), reason)
+        return [self._exit(s, abs(p.quantity), reason) for s, p in self._ledger.open_positions().items()]
 
     def close_position(self, symbol: str, reason: str = "") -> Order | None:
         """Cancel ``symbol``'s working orders and close its position at market (None if flat)."""
         if symbol not in self._instruments:
             raise UnknownInstrumentError(symbol)
-        now = self._clock.now()
-        events: list[Event] = []
-        for order in self._orders.open_orders(symbol):
-            self._cancel(order, reason or f"close {symbol}", now, events)
-        self._publish(events)
+        reason = reason or f"close {symbol}"
+        self._cancel_all(self._orders.open_orders(symbol), reason)
         pos = self._ledger.positions.get(symbol)
         if pos is None or pos.is_flat:
             return None
-        return self._exit(symbol, abs(pos.quantity), reason or f"close {symbol}")
+        return self._exit(symbol, abs(pos.quantity), reason)
+
+    def _cancel_all(self, orders: list[Order], reason: str) -> None:
+        now = self._clock.now()
+        events: list[Event] = []
+        for order in orders:
+            self._cancel(order, reason, now, events)
+        self._publish(events)
 
     def reduce_position(self, symbol: str, quantity: float, reason: str = "") -> Order | None:
         """Reduce the absolute position by ``quantity`` (at most all of it) at market; None if flat."""
@@ -514,17 +511,7 @@ class PaperBroker:
                 price = limit_fill_price(order, tick, low, high, just_triggered=just)
                 self._apply_fill(order, price, inst, now, events)
         if any(type(e) is OrderFilled for e in events):
-            acct = self._ledger.account()
-            events.append(
-                AccountUpdated(
-                    ts=now,
-                    cash=acct.cash,
-                    equity=acct.equity,
-                    buying_power=acct.buying_power,
-                    realized_pnl=acct.realized_pnl,
-                    unrealized_pnl=acct.unrealized_pnl,
-                )
-            )
+            events.append(self._ledger.account_updated(now))
         return events
 
     def _apply_fill(
@@ -620,15 +607,10 @@ class PaperBroker:
             )
         starting, realized, commissions, positions = self._ledger.read(state)
         orders = self._orders.read(state.get("open_orders", []))
-        last = state.get("last_prices", {})
-        if not isinstance(last, dict) or any(
-            s not in self._instruments or isinstance(p, bool) or not isinstance(p, (int, float))
-            for s, p in last.items()
-        ):
-            raise BrokerStateError(f"state.last_prices must map known symbols to prices, got {last!r}")
+        last = last_prices_from_dict(state.get("last_prices", {}), self._instruments)
         self._ledger.replace(starting, realized, commissions, positions)
         self._orders.replace(orders)
-        self._last = {s: float(p) for s, p in last.items()}
+        self._last = last
         logger.info(
             "restored paper account: %d positions, %d open orders", len(self.positions()), len(orders)
         )

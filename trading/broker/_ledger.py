@@ -43,12 +43,6 @@ class Ledger:
             )
         return pos
 
-    def mark(self, symbol: str, price: float) -> None:
-        """Value ``symbol``'s position (if any) at ``price``, the last traded price."""
-        pos = self.positions.get(symbol)
-        if pos is not None:
-            pos.last_price = price
-
     def open_positions(self) -> dict[str, Position]:
         return {s: p for s, p in self.positions.items() if not p.is_flat}
 

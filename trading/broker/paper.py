@@ -31,7 +31,7 @@ from typing import Any
 
 from trading.broker._checks import acceptance_problem, check_modify, require_new
 from trading.broker._ledger import Ledger
-from trading.broker._matching import limit_fill_price, stop_fill_price
+from trading.broker._matching import Reached, limit_fill_price, stop_fill_price
 from trading.broker._order_book import OrderBook
 from trading.broker._state import STATE_VERSION, last_prices_from_dict
 from trading.broker.base import AccountState, PreTradeCheck
@@ -461,13 +461,15 @@ class PaperBroker:
             return
         self._ticks += 1
         self._last[symbol] = price
-        self._ledger.mark(symbol, price)
-        if book:
-            low = price if event.low is None else event.low
-            high = price if event.high is None else event.high
-            markets, stops, limits, fresh = book.collect(low, high)
-            if markets or stops or limits:
-                self._publish(self._match(event, low, high, markets, stops, limits, fresh))
+        pos = self._ledger.positions.get(symbol)
+        if pos is not None:
+            pos.last_price = price
+        low = price if event.low is None else event.low
+        high = price if event.high is None else event.high
+        reached = book.collect(low, high)
+        if reached is not None:
+            events = self._match(event, low, high, reached)  # applied to the orders and the ledger
+            self._publish(events)
         self._bus.publish(event)
 
     def _skip_tick(self, event: MarketDataUpdated, unknown: bool) -> None:
@@ -482,17 +484,9 @@ class PaperBroker:
         self._bad_ticks += 1
         logger.warning("dropped market data with an invalid price: %r", event)
 
-    def _match(
-        self,
-        tick: MarketDataUpdated,
-        low: float,
-        high: float,
-        markets: list[Order],
-        stops: list[Order],
-        limits: list[Order],
-        fresh: set[str],
-    ) -> list[Event]:
+    def _match(self, tick: MarketDataUpdated, low: float, high: float, reached: Reached) -> list[Event]:
         """Fill the orders ``tick`` reached; return the step's events, all of them already applied."""
+        markets, stops, limits, fresh = reached
         inst = self._instruments[tick.symbol]
         slip = self._slippage_ticks * inst.tick_size
         now = self._clock.now()

@@ -1,6 +1,5 @@
 """Brokers: the ``Broker`` protocol, the ``PaperBroker`` and the market data feeds."""
 
-from trading.broker._paper_ops import BrokerStatistics
 from trading.broker.base import AccountState, Broker, PreTradeCheck
 from trading.broker.feeds import (
     CsvReplayConfig,
@@ -11,7 +10,7 @@ from trading.broker.feeds import (
     SimulatedFeedConfig,
     SimulatedSymbolConfig,
 )
-from trading.broker.paper import PaperBroker
+from trading.broker.paper import BrokerStatistics, PaperBroker
 
 __all__ = [
     "AccountState",

@@ -1,12 +1,47 @@
-"""Argument checks for the paper broker's order entry; each raises ``OrderError`` naming the problem."""
+"""Argument checks for the paper broker's order entry.
+
+``require_new`` and ``check_modify`` raise ``OrderError`` (a caller's mistake);
+``acceptance_problem`` returns why a submitted order must be rejected, or None.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from trading.errors import OrderError
-from trading.model import Order, OrderType
+from trading.model import Instrument, Order, OrderStatus, OrderType, Position, TimeInForce
 from trading.model.orders import finite_positive
 
-__all__ = ["check_modify"]
+__all__ = ["acceptance_problem", "check_modify", "require_new"]
+
+
+def require_new(orders: Sequence[Order]) -> None:
+    """Raise ``OrderError`` unless every item is an ``Order`` that is still NEW."""
+    for order in orders:
+        if not isinstance(order, Order):
+            raise OrderError(f"expected an Order, got {order!r}")
+        if order.status is not OrderStatus.NEW:
+            raise OrderError(
+                f"order {order.order_id} is {order.status.value}; only a NEW order can be submitted"
+            )
+
+
+def acceptance_problem(
+    order: Order, instruments: Mapping[str, Instrument], position: Position | None
+) -> str | None:
+    """Why ``order`` cannot be accepted, or None; ``position`` is the one it would trade against."""
+    if order.symbol not in instruments:
+        return f"unknown symbol {order.symbol!r} (known: {', '.join(sorted(instruments))})"
+    try:
+        order.validate()
+    except OrderError as exc:
+        return str(exc)
+    if not isinstance(order.time_in_force, TimeInForce):
+        return f"time_in_force must be a TimeInForce, got {order.time_in_force!r}"
+    if order.reduce_only and (position is None or position.side is not order.side.opposite):
+        held = "flat" if position is None or position.is_flat else f"{position.quantity:g}"
+        return f"reduce-only {order.side.value} would not reduce the {order.symbol} position ({held})"
+    return None
 
 
 def check_modify(order: Order, quantity: float, price: float | None, stop_price: float | None) -> None:

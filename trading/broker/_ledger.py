@@ -9,6 +9,7 @@ from trading.broker._state import position_from_dict, position_to_dict
 from trading.broker.base import AccountState
 from trading.errors import BrokerStateError
 from trading.model import (
+    AccountUpdated,
     Instrument,
     OrderSide,
     Position,
@@ -113,6 +114,18 @@ class Ledger:
             unrealized_pnl=unrealized,
             commissions=self.commissions,
             starting_balance=self.starting_balance,
+        )
+
+    def account_updated(self, now: datetime) -> AccountUpdated:
+        """The account view as the event published after a step with fills."""
+        acct = self.account()
+        return AccountUpdated(
+            ts=now,
+            cash=acct.cash,
+            equity=acct.equity,
+            buying_power=acct.buying_power,
+            realized_pnl=acct.realized_pnl,
+            unrealized_pnl=acct.unrealized_pnl,
         )
 
     # --- persistence ---------------------------------------------------------------

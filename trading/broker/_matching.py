@@ -24,9 +24,11 @@ from heapq import heapify, heappop, heappush
 
 from trading.model import MarketDataUpdated, Order, OrderSide, OrderType
 
-__all__ = ["SymbolBook", "limit_fill_price", "stop_fill_price"]
+__all__ = ["Reached", "SymbolBook", "limit_fill_price", "stop_fill_price"]
 
 _Entry = tuple[float, int, Order]
+# What one price range reaches: markets, triggered stops, limits, ids of stop-limits it triggered.
+Reached = tuple[list[Order], list[Order], list[Order], set[str]]
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -117,14 +119,17 @@ class SymbolBook:
         self._stale += 1
         return True
 
-    def collect(self, low: float, high: float) -> tuple[list[Order], list[Order], list[Order], set[str]]:
+    def collect(self, low: float, high: float) -> Reached | None:
         """Pop what ``[low, high]`` reaches: (markets, triggered stops, limits), each in priority
-        order, and the ids of the stop-limits triggered by this range.
+        order, and the ids of the stop-limits triggered by this range; None when no order is
+        to be filled.
 
         A triggered stop-limit goes into its limit heap, so it is in ``limits`` when the same
         range also reaches its limit. Triggered orders are marked ``triggered``.
         """
         live = self._live
+        if not live:
+            return None
         markets: list[Order] = []
         if self.markets:
             for seq, order in self.markets:
@@ -149,6 +154,8 @@ class SymbolBook:
         popped = self._pop(self.buy_limits, -low) + self._pop(self.sell_limits, high)
         if len(popped) > 1:
             popped.sort(key=_first)
+        if not (markets or stops or popped):
+            return None
         return markets, stops, [order for _, order in popped], fresh
 
     def _pop(self, heap: list[_Entry], bound: float) -> list[tuple[int, Order]]:

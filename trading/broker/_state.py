@@ -7,6 +7,7 @@ field, so a damaged state never half-restores.
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -14,7 +15,14 @@ from typing import Any
 from trading.errors import BrokerStateError, OrderError
 from trading.model import Order, OrderRole, OrderSide, OrderStatus, OrderType, Position, TimeInForce
 
-__all__ = ["STATE_VERSION", "order_from_dict", "order_to_dict", "position_from_dict", "position_to_dict"]
+__all__ = [
+    "STATE_VERSION",
+    "last_prices_from_dict",
+    "order_from_dict",
+    "order_to_dict",
+    "position_from_dict",
+    "position_to_dict",
+]
 
 STATE_VERSION = 1
 
@@ -27,10 +35,28 @@ _ORDER_ENUMS: dict[str, type[Enum]] = {
 }
 _ORDER_TIMES = ("created_at", "updated_at")
 _ORDER_FIELDS = (
-    "order_id", "symbol", "side", "quantity", "order_type", "price", "stop_price", "time_in_force",
-    "strategy", "role", "reduce_only", "oco_group", "parent_id", "transaction_id", "status",
-    "filled_quantity", "avg_fill_price", "triggered", "created_at", "updated_at", "reason",
-)  # fmt: skip
+    "order_id",
+    "symbol",
+    "side",
+    "quantity",
+    "order_type",
+    "price",
+    "stop_price",
+    "time_in_force",
+    "strategy",
+    "role",
+    "reduce_only",
+    "oco_group",
+    "parent_id",
+    "transaction_id",
+    "status",
+    "filled_quantity",
+    "avg_fill_price",
+    "triggered",
+    "created_at",
+    "updated_at",
+    "reason",
+)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -119,6 +145,15 @@ def position_from_dict(data: Any, where: str, multiplier: float) -> Position:
         if data.get(name) is not None:
             setattr(position, name, _parse_time(data[name], f"{where}.{name}"))
     return position
+
+
+def last_prices_from_dict(data: Any, symbols: Container[str]) -> dict[str, float]:
+    """Saved last prices by symbol; every symbol must be one of ``symbols``."""
+    if not isinstance(data, dict) or any(
+        s not in symbols or isinstance(p, bool) or not isinstance(p, (int, float)) for s, p in data.items()
+    ):
+        raise BrokerStateError(f"state.last_prices must map known symbols to prices, got {data!r}")
+    return {s: float(p) for s, p in data.items()}
 
 
 def _number(value: Any, where: str) -> float:

@@ -1,5 +1,9 @@
 """``PaperBroker``: a simulated venue that matches working orders against every price.
 
+The broker holds two parts that own their state: an ``OrderBook`` (working orders, their
+OCO groups and per-symbol matching books, recent closed orders) and a ``Ledger``
+(positions, cash, P&L). It does order entry, exits and matching itself.
+
 Orders are matched on the *next* price after they are submitted (see ``_matching`` for the
 fill prices). Within one step markets fill first, then triggered stops, then limits, each
 in submission order; a fill cancels its OCO siblings in the same step, so when one bar
@@ -9,36 +13,54 @@ subscriber sees positions that already include the fills of that price and may s
 or cancel orders from its handler safely. Partial fills happen only when a reduce-only
 order is larger than the position it reduces (the rest is cancelled); volume is not
 modelled.
+
+Every request is validated completely before anything changes; a refused request changes
+nothing but the refused order's own status (DENIED or REJECTED) and publishes one event
+that says why. Every change is applied first and its events collected; ``_publish`` then
+sends them out (the one place events leave the broker).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from trading.broker._matching import SymbolBook, limit_fill_price, stop_fill_price
-from trading.broker._paper_exits import PaperExits
-from trading.broker._state import STATE_VERSION, order_from_dict, order_to_dict
+from trading.broker._checks import acceptance_problem, check_modify, require_new
+from trading.broker._ledger import Ledger
+from trading.broker._matching import Reached, limit_fill_price, stop_fill_price
+from trading.broker._order_book import OrderBook
+from trading.broker._state import STATE_VERSION, last_prices_from_dict
 from trading.broker.base import AccountState, PreTradeCheck
 from trading.bus import EventBus
 from trading.clock import Clock
-from trading.errors import BrokerStateError, UnknownInstrumentError
+from trading.errors import BrokerStateError, OrderError, UnknownInstrumentError
 from trading.model import (
-    AccountUpdated,
     Event,
     Instrument,
     MarketDataUpdated,
     Order,
+    OrderAccepted,
+    OrderCancelled,
+    OrderDenied,
+    OrderExpired,
     OrderFilled,
+    OrderIdFactory,
+    OrderModified,
+    OrderRejected,
+    OrderRole,
     OrderStatus,
+    OrderSubmitted,
+    OrderType,
     Position,
+    TimeInForce,
 )
+from trading.model.orders import finite_positive
 
-__all__ = ["PaperBroker"]
+__all__ = ["BrokerStatistics", "PaperBroker"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +68,24 @@ _EPS = 1e-9
 _INF = math.inf
 
 
-class PaperBroker(PaperExits):
+@dataclass(frozen=True, slots=True)
+class BrokerStatistics:
+    ticks: int
+    bad_ticks: int
+    submitted: int
+    accepted: int
+    denied: int
+    rejected: int
+    fills: int
+    cancelled: int
+    expired: int
+    modified: int
+    check_errors: int
+    open_orders: int
+    open_positions: int
+
+
+class PaperBroker:
     """A paper account over ``instruments``; implements the ``Broker`` protocol.
 
     ``buying_power`` is ``equity * buying_power_multiple`` minus the gross exposure of the
@@ -78,15 +117,25 @@ class PaperBroker(PaperExits):
             if inst.symbol in by_symbol:
                 raise ValueError(f"instrument {inst.symbol!r} is given twice")
             by_symbol[inst.symbol] = inst
-        super().__init__(bus, clock, by_symbol, starting_balance, buying_power_multiple)
+        self._bus = bus
+        self._clock = clock
+        self._instruments = by_symbol
         self._slippage_ticks = slippage_ticks
-        self._keep_closed = keep_closed_orders
-        self._books: dict[str, SymbolBook] = {s: SymbolBook(s) for s in by_symbol}
-        self._closed: OrderedDict[str, Order] = OrderedDict()
+        self._orders = OrderBook(by_symbol, keep_closed=keep_closed_orders)
+        self._ledger = Ledger(
+            by_symbol, starting_balance=starting_balance, buying_power_multiple=buying_power_multiple
+        )
+        self._checks: list[PreTradeCheck] = []
         self._last: dict[str, float] = {}
         self._unknown_symbols: set[str] = set()
+        self._fill_ids = OrderIdFactory("F")
         self._ticks = 0
         self._bad_ticks = 0
+        self._fills = 0
+        self._check_errors = 0
+        self._counts = dict.fromkeys(
+            ("submitted", "accepted", "denied", "rejected", "cancelled", "expired", "modified"), 0
+        )
 
     # --- queries -------------------------------------------------------------------
 
@@ -97,10 +146,10 @@ class PaperBroker(PaperExits):
             raise UnknownInstrumentError(symbol) from None
 
     def get_order(self, order_id: str) -> Order | None:
-        return self._open.get(order_id) or self._closed.get(order_id)
+        return self._orders.get(order_id)
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
-        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+        return self._orders.open_orders(symbol)
 
     def positions(self) -> dict[str, Position]:
         return self._ledger.open_positions()
@@ -116,12 +165,296 @@ class PaperBroker(PaperExits):
             raise TypeError(f"a pre-trade check must be callable, got {check!r}")
         self._checks.append(check)
 
+    # --- submit --------------------------------------------------------------------
+
+    def submit(self, order: Order, *, check: bool = True) -> Order:
+        """Check, validate and accept ``order``; it rests until the next price. Returns ``order``.
+
+        A denial ends it DENIED (``OrderDenied``), a malformed order REJECTED (``OrderRejected``).
+        ``OrderError`` only for an order that is not NEW (a programming error).
+        """
+        require_new([order])
+        now = self._stamp([order])
+        events: list[Event] = []
+        verdict = self._run_checks(order) if check else None
+        if verdict is not None:
+            self._deny(order, verdict[0], verdict[1], now, events)
+        else:
+            reason = self._invalid(order)
+            if reason is not None:
+                self._reject(order, reason, now, events)
+            else:
+                self._accept(order, now, events)
+        self._publish(events)
+        return order
+
+    def submit_oco(self, orders: Sequence[Order], *, check: bool = True) -> list[Order]:
+        """Submit ``orders`` as one OCO group, all or nothing: if one leg is denied or
+        rejected, every leg is, with a reason naming the leg that failed.
+
+        Each leg's events are published as that leg is decided, before the next leg's.
+        """
+        orders = list(orders)
+        if not orders:
+            raise OrderError("submit_oco needs at least one order")
+        require_new(orders)
+        now = self._stamp(orders)
+        group = orders[0].oco_group or f"OCO-{orders[0].order_id}"
+        for order in orders:
+            order.oco_group = group
+        events: list[Event] = []
+        if check:
+            for order in orders:
+                verdict = self._run_checks(order)
+                if verdict is not None:
+                    rule, reason = verdict
+                    for other in orders:
+                        why = reason if other is order else f"OCO sibling {order.order_id} denied: {reason}"
+                        self._deny(other, rule, why, now, events)
+                        self._publish(events)
+                    return orders
+        symbols = sorted({o.symbol for o in orders})
+        for order in orders:
+            problem = self._invalid(order)
+            if problem is None and order is orders[-1] and len(symbols) > 1:
+                order, problem = orders[0], f"OCO legs must share one symbol, got {symbols}"
+            if problem is not None:
+                for other in orders:
+                    why = problem if other is order else f"OCO sibling {order.order_id} rejected: {problem}"
+                    self._reject(other, why, now, events)
+                    self._publish(events)
+                return orders
+        for order in orders:
+            self._accept(order, now, events)
+            self._publish(events)
+        return orders
+
+    def _stamp(self, orders: Sequence[Order]) -> datetime:
+        now = self._clock.now()
+        for order in orders:
+            if order.created_at is None:
+                order.created_at = now
+        self._counts["submitted"] += len(orders)
+        return now
+
+    def _run_checks(self, order: Order) -> tuple[str, str] | None:
+        for check in self._checks:
+            try:
+                verdict = check(order)
+            except Exception:
+                # Fail closed: a check that cannot decide must not let the order through.
+                self._check_errors += 1
+                name = getattr(check, "__qualname__", repr(check))
+                logger.exception("pre-trade check %s raised on %r; the order is denied", name, order)
+                return name, f"pre-trade check {name} failed; order denied"
+            if verdict is not None:
+                return verdict
+        return None
+
+    def _invalid(self, order: Order) -> str | None:
+        """Why ``order`` cannot be accepted, or None."""
+        if self._orders.is_known(order.order_id):
+            return f"duplicate order id {order.order_id!r}"
+        return acceptance_problem(order, self._instruments, self._ledger.positions.get(order.symbol))
+
+    def _accept(self, order: Order, now: datetime, events: list[Event]) -> None:
+        inst = self._instruments[order.symbol]
+        if order.price is not None:
+            order.price = inst.round_price(order.price)
+        if order.stop_price is not None:
+            order.stop_price = inst.round_price(order.stop_price)
+        order.transition(OrderStatus.ACCEPTED, now)
+        self._orders.add(order)
+        self._counts["accepted"] += 1
+        ids: dict[str, Any] = {
+            "ts": now,
+            "order_id": order.order_id,
+            "symbol": order.symbol,
+            "strategy": order.strategy,
+        }
+        events.append(
+            OrderSubmitted(
+                **ids,
+                side=order.side,
+                quantity=order.quantity,
+                order_type=order.order_type,
+                price=order.price,
+                stop_price=order.stop_price,
+                role=order.role,
+                reduce_only=order.reduce_only,
+            )
+        )
+        events.append(OrderAccepted(**ids))
+
+    def _deny(self, order: Order, rule: str, reason: str, now: datetime, events: list[Event]) -> None:
+        order.transition(OrderStatus.DENIED, now)
+        order.reason = reason
+        self._counts["denied"] += 1
+        logger.info("order %s denied by %s: %s", order.order_id, rule, reason)
+        events.append(
+            OrderDenied(
+                ts=now,
+                order_id=order.order_id,
+                symbol=order.symbol,
+                strategy=order.strategy,
+                reason=reason,
+                rule=rule,
+            )
+        )
+
+    def _reject(self, order: Order, reason: str, now: datetime, events: list[Event]) -> None:
+        order.transition(OrderStatus.REJECTED, now)
+        order.reason = reason
+        self._counts["rejected"] += 1
+        logger.warning("order %s rejected: %s", order.order_id, reason)
+        events.append(
+            OrderRejected(
+                ts=now, order_id=order.order_id, symbol=order.symbol, strategy=order.strategy, reason=reason
+            )
+        )
+
+    # --- cancel / modify -----------------------------------------------------------
+
+    def cancel(self, order_id: str, reason: str = "") -> bool:
+        """Cancel a working order. False if it is already done; ``OrderError`` if the id is unknown."""
+        order = self._orders.working(order_id)
+        if order is None:
+            if self._orders.is_known(order_id):
+                return False
+            raise OrderError(f"cannot cancel: unknown order id {order_id!r}")
+        events: list[Event] = []
+        self._cancel(order, reason, self._clock.now(), events)
+        self._publish(events)
+        return True
+
+    def _cancel(self, order: Order, reason: str, now: datetime, events: list[Event]) -> None:
+        order.transition(OrderStatus.CANCELLED, now)
+        order.reason = reason
+        self._orders.retire(order)
+        self._counts["cancelled"] += 1
+        events.append(
+            OrderCancelled(
+                ts=now, order_id=order.order_id, symbol=order.symbol, strategy=order.strategy, reason=reason
+            )
+        )
+
+    def modify(
+        self,
+        order_id: str,
+        *,
+        quantity: float | None = None,
+        price: float | None = None,
+        stop_price: float | None = None,
+    ) -> Order:
+        """Change a working order's quantity, limit or stop; all checked before any is applied."""
+        order = self._orders.working(order_id)
+        if order is None:
+            done = self._orders.get(order_id)
+            if done is not None:
+                raise OrderError(
+                    f"cannot modify order {order_id}: it is {done.status.value}; only working orders change"
+                )
+            raise OrderError(f"cannot modify: unknown order id {order_id!r}")
+        new_qty = order.quantity if quantity is None else quantity
+        check_modify(order, new_qty, price, stop_price)
+        inst = self._instruments[order.symbol]
+        now = self._clock.now()
+        order.quantity = new_qty
+        if price is not None:
+            order.price = inst.round_price(price)
+        if stop_price is not None:
+            order.stop_price = inst.round_price(stop_price)
+        order.updated_at = now
+        self._orders.reindex(order)
+        self._counts["modified"] += 1
+        modified = OrderModified(
+            ts=now,
+            order_id=order.order_id,
+            symbol=order.symbol,
+            strategy=order.strategy,
+            quantity=order.quantity,
+            price=order.price,
+            stop_price=order.stop_price,
+        )
+        self._publish([modified])
+        return order
+
+    # --- exits (market, reduce-only, never pre-trade checked) ---------------------
+    # Reducing exposure is always allowed, even in a HALTED account.
+
+    def flatten_all(self, reason: str = "") -> list[Order]:
+        """Cancel every working order, then close every position at market."""
+        reason = reason or "flatten all"
+        self._cancel_all(self._orders.open_orders(), reason)
+        return [self._exit(s, abs(p.quantity), reason) for s, p in self._ledger.open_positions().items()]
+
+    def close_position(self, symbol: str, reason: str = "") -> Order | None:
+        """Cancel ``symbol``'s working orders and close its position at market (None if flat)."""
+        if symbol not in self._instruments:
+            raise UnknownInstrumentError(symbol)
+        reason = reason or f"close {symbol}"
+        self._cancel_all(self._orders.open_orders(symbol), reason)
+        pos = self._ledger.positions.get(symbol)
+        if pos is None or pos.is_flat:
+            return None
+        return self._exit(symbol, abs(pos.quantity), reason)
+
+    def _cancel_all(self, orders: list[Order], reason: str) -> None:
+        now = self._clock.now()
+        events: list[Event] = []
+        for order in orders:
+            self._cancel(order, reason, now, events)
+        self._publish(events)
+
+    def reduce_position(self, symbol: str, quantity: float, reason: str = "") -> Order | None:
+        """Reduce the absolute position by ``quantity`` (at most all of it) at market; None if flat."""
+        if symbol not in self._instruments:
+            raise UnknownInstrumentError(symbol)
+        if not finite_positive(quantity):
+            raise OrderError(f"reduce_position quantity must be a finite number > 0, got {quantity!r}")
+        pos = self._ledger.positions.get(symbol)
+        if pos is None or pos.is_flat:
+            return None
+        return self._exit(symbol, min(quantity, abs(pos.quantity)), reason or f"reduce {symbol}")
+
+    def _exit(self, symbol: str, quantity: float, reason: str) -> Order:
+        pos = self._ledger.positions[symbol]
+        side = pos.side
+        assert side is not None
+        owners = sorted(pos.strategies)
+        order = Order(
+            symbol=symbol,
+            side=side.opposite,
+            quantity=quantity,
+            order_type=OrderType.MARKET,
+            role=OrderRole.EXIT,
+            reduce_only=True,
+            strategy=owners[0] if len(owners) == 1 else "manual",
+            reason=reason,
+        )
+        return self.submit(order, check=False)
+
+    def expire_day_orders(self) -> list[Order]:
+        """End every working DAY order EXPIRED (call at the session end)."""
+        now = self._clock.now()
+        expired = [o for o in self._orders.open_orders() if o.time_in_force is TimeInForce.DAY]
+        events: list[Event] = []
+        for order in expired:
+            order.transition(OrderStatus.EXPIRED, now)
+            self._orders.retire(order)
+            self._counts["expired"] += 1
+            events.append(
+                OrderExpired(ts=now, order_id=order.order_id, symbol=order.symbol, strategy=order.strategy)
+            )
+        self._publish(events)
+        return expired
+
     # --- market data ---------------------------------------------------------------
 
     def on_market_data(self, event: MarketDataUpdated) -> None:
         """Match working orders against ``event``, publish the resulting events, then ``event``."""
         symbol = event.symbol
-        book = self._books.get(symbol)
+        book = self._orders.book(symbol)
         price = event.price
         if book is None or not 0.0 < price < _INF:
             self._skip_tick(event, book is None)
@@ -131,14 +464,12 @@ class PaperBroker(PaperExits):
         pos = self._ledger.positions.get(symbol)
         if pos is not None:
             pos.last_price = price
-        if book._live:
-            low = price if event.low is None else event.low
-            high = price if event.high is None else event.high
-            markets, stops, limits, fresh = book.collect(low, high)
-            if markets or stops or limits:
-                events = self._execute(event, low, high, markets, stops, limits, fresh)
-                for out in events:
-                    self._bus.publish(out)
+        low = price if event.low is None else event.low
+        high = price if event.high is None else event.high
+        reached = book.collect(low, high)
+        if reached is not None:
+            events = self._match(event, low, high, reached)  # applied to the orders and the ledger
+            self._publish(events)
         self._bus.publish(event)
 
     def _skip_tick(self, event: MarketDataUpdated, unknown: bool) -> None:
@@ -153,16 +484,9 @@ class PaperBroker(PaperExits):
         self._bad_ticks += 1
         logger.warning("dropped market data with an invalid price: %r", event)
 
-    def _execute(
-        self,
-        tick: MarketDataUpdated,
-        low: float,
-        high: float,
-        markets: list[Order],
-        stops: list[Order],
-        limits: list[Order],
-        fresh: set[str],
-    ) -> list[Event]:
+    def _match(self, tick: MarketDataUpdated, low: float, high: float, reached: Reached) -> list[Event]:
+        """Fill the orders ``tick`` reached; return the step's events, all of them already applied."""
+        markets, stops, limits, fresh = reached
         inst = self._instruments[tick.symbol]
         slip = self._slippage_ticks * inst.tick_size
         now = self._clock.now()
@@ -170,33 +494,28 @@ class PaperBroker(PaperExits):
         start = tick.price if tick.open is None else tick.open
         for order in markets:
             if order.is_open:
-                self._fill(order, start + order.side.sign * slip, inst, now, events)
+                self._apply_fill(order, start + order.side.sign * slip, inst, now, events)
         for order in stops:
             if order.is_open:
-                self._fill(
-                    order, stop_fill_price(order, tick, low, high) + order.side.sign * slip, inst, now, events
-                )
+                price = stop_fill_price(order, tick, low, high) + order.side.sign * slip
+                self._apply_fill(order, price, inst, now, events)
         for order in limits:
             if order.is_open:
                 just = order.order_id in fresh
-                self._fill(
-                    order, limit_fill_price(order, tick, low, high, just_triggered=just), inst, now, events
-                )
+                price = limit_fill_price(order, tick, low, high, just_triggered=just)
+                self._apply_fill(order, price, inst, now, events)
         if any(type(e) is OrderFilled for e in events):
-            acct = self._ledger.account()
-            events.append(
-                AccountUpdated(
-                    ts=now,
-                    cash=acct.cash,
-                    equity=acct.equity,
-                    buying_power=acct.buying_power,
-                    realized_pnl=acct.realized_pnl,
-                    unrealized_pnl=acct.unrealized_pnl,
-                )
-            )
+            events.append(self._ledger.account_updated(now))
         return events
 
-    def _fill(self, order: Order, price: float, inst: Instrument, now: datetime, events: list[Event]) -> None:
+    def _apply_fill(
+        self, order: Order, price: float, inst: Instrument, now: datetime, events: list[Event]
+    ) -> None:
+        """The one place a fill is applied: to the ledger, to the order, to its OCO siblings.
+
+        Appends the fill's events (``OrderFilled``, the position events, the cancels it causes)
+        to ``events``; nothing is published here.
+        """
         price = max(inst.round_price(price), inst.tick_size)
         qty = order.remaining
         if order.reduce_only:
@@ -239,47 +558,33 @@ class PaperBroker(PaperExits):
         events.extend(position_events)
         logger.debug("filled %r at %s (realized %.2f)", order, price, realized)
         if complete:
-            self._retire(order)
+            self._orders.retire(order)
         else:
             self._cancel(
                 order, "reduce-only order clipped to the position; the rest is cancelled", now, events
             )
-        if order.oco_group is not None:
-            for sibling_id in tuple(self._oco.get(order.oco_group, ())):
-                sibling = self._open.get(sibling_id)
-                if sibling is not None:
-                    self._cancel(sibling, f"OCO sibling {order.order_id} filled", now, events)
+        for sibling in self._orders.oco_siblings(order):
+            self._cancel(sibling, f"OCO sibling {order.order_id} filled", now, events)
 
-    # --- book keeping hooks used by PaperOps and PaperExits ---------------------------------------------
+    def _publish(self, events: list[Event]) -> None:
+        """Send out events whose changes are already applied to the orders and the ledger.
 
-    def _index(self, order: Order) -> None:
-        self._books[order.symbol].add(order)
-
-    def _unindex(self, order: Order) -> None:
-        self._books[order.symbol].remove(order.order_id)
-
-    def _retire(self, order: Order) -> None:
-        self._open.pop(order.order_id, None)
-        self._books[order.symbol].remove(order.order_id)
-        if order.oco_group is not None:
-            group = self._oco.get(order.oco_group)
-            if group is not None:
-                group.discard(order.order_id)
-                if not group:
-                    del self._oco[order.oco_group]
-        self._closed[order.order_id] = order
-        while len(self._closed) > self._keep_closed:
-            self._closed.popitem(last=False)
-
-    def _known_order(self, order_id: str) -> bool:
-        return order_id in self._open or order_id in self._closed
+        Every event the broker emits about its orders and account leaves through here, after the
+        change it reports is complete (a step's fills, their position events and the cancels they
+        cause arrive in one call). This is the seam where a journal commits the step before
+        anyone hears of it. ``events`` is cleared, so a caller may reuse the list.
+        """
+        publish = self._bus.publish
+        for event in events:
+            publish(event)
+        events.clear()
 
     # --- persistence ---------------------------------------------------------------
 
     def export_state(self) -> dict[str, Any]:
         """The account as JSON-able data: cash, P&L, commissions, positions, open orders, last prices."""
         state = {"version": STATE_VERSION, **self._ledger.export()}
-        state["open_orders"] = [order_to_dict(o) for o in self._open.values()]
+        state["open_orders"] = self._orders.export()
         state["last_prices"] = dict(self._last)
         return state
 
@@ -295,42 +600,31 @@ class PaperBroker(PaperExits):
                 f"state.version is {state.get('version')!r}; this broker reads {STATE_VERSION}"
             )
         starting, realized, commissions, positions = self._ledger.read(state)
-        raw_orders = state.get("open_orders", [])
-        if not isinstance(raw_orders, list):
-            raise BrokerStateError(f"state.open_orders: expected a list, got {type(raw_orders).__name__}")
-        orders: dict[str, Order] = {}
-        for i, raw in enumerate(raw_orders):
-            order = order_from_dict(raw, f"state.open_orders[{i}]")
-            if order.symbol not in self._instruments:
-                raise BrokerStateError(f"state.open_orders[{i}]: unknown symbol {order.symbol!r}")
-            if order.order_id in orders:
-                raise BrokerStateError(f"state.open_orders[{i}]: order id {order.order_id!r} appears twice")
-            orders[order.order_id] = order
-        last = state.get("last_prices", {})
-        if not isinstance(last, dict) or any(
-            s not in self._instruments or isinstance(p, bool) or not isinstance(p, (int, float))
-            for s, p in last.items()
-        ):
-            raise BrokerStateError(f"state.last_prices must map known symbols to prices, got {last!r}")
+        orders = self._orders.read(state.get("open_orders", []))
+        last = last_prices_from_dict(state.get("last_prices", {}), self._instruments)
         self._ledger.replace(starting, realized, commissions, positions)
-        self._books = {s: SymbolBook(s) for s in self._instruments}
-        self._open.clear()
-        self._oco.clear()
-        self._last = {s: float(p) for s, p in last.items()}
-        for order in orders.values():
-            self._open[order.order_id] = order
-            if order.oco_group is not None:
-                self._oco.setdefault(order.oco_group, set()).add(order.order_id)
-            self._index(order)
+        self._orders.replace(orders)
+        self._last = last
         logger.info(
             "restored paper account: %d positions, %d open orders", len(self.positions()), len(orders)
         )
 
     # --- observability -------------------------------------------------------------
 
+    def statistics(self) -> BrokerStatistics:
+        return BrokerStatistics(
+            ticks=self._ticks,
+            bad_ticks=self._bad_ticks,
+            fills=self._fills,
+            check_errors=self._check_errors,
+            open_orders=len(self._orders),
+            open_positions=len(self._ledger.open_positions()),
+            **self._counts,
+        )
+
     def __repr__(self) -> str:
         acct = self._ledger.account()
         return (
-            f"PaperBroker(instruments={len(self._instruments)}, open_orders={len(self._open)}, "
+            f"PaperBroker(instruments={len(self._instruments)}, open_orders={len(self._orders)}, "
             f"positions={len(self.positions())}, equity={acct.equity:.2f}, ticks={self._ticks})"
         )

@@ -118,14 +118,28 @@ def test_oco_both_legs_touched_by_one_bar_only_stop_fills(broker, tick, recorder
     tick(5000.0, high=5012.0, low=4988.0)
 
     assert (sl.status, tp.status) == (OrderStatus.FILLED, OrderStatus.CANCELLED)
-    assert recorder.names() == [
-        "OrderFilled", "PositionClosed", "OrderCancelled", "AccountUpdated", "MarketDataUpdated",
-    ]  # fmt: skip
+    names = ["OrderFilled", "PositionClosed", "OrderCancelled", "AccountUpdated", "MarketDataUpdated"]
+    assert recorder.names() == names
     [cancel] = recorder.of(OrderCancelled)
     assert cancel.reason == f"OCO sibling {sl.order_id} filled"
     assert broker.positions() == {}
     # -10 points * 50 - 2 commissions of 2.0
     assert broker.account().cash == pytest.approx(100_000 - 500 - 4.0)
+
+
+def test_oco_fill_cancels_every_other_leg_in_submission_order(broker, tick, recorder) -> None:
+    broker.submit(Order(symbol="ES", side=BUY, quantity=3))
+    tick(5000.0)
+    legs = [_limit(SELL, 5010.0 + i, 3, reduce_only=True) for i in range(3)]
+    legs.append(_stop(SELL, 4990.0, 3, reduce_only=True))
+    broker.submit_oco(legs)
+    recorder.clear()
+
+    tick(5011.0)
+
+    assert [o.status for o in legs] == [OrderStatus.FILLED] + [OrderStatus.CANCELLED] * 3
+    assert [e.order_id for e in recorder.of(OrderCancelled)] == [o.order_id for o in legs[1:]]
+    assert broker.open_orders() == [] and broker.positions() == {}
 
 
 def test_oco_take_profit_fill_cancels_stop_in_same_step(broker, tick) -> None:

@@ -78,8 +78,6 @@ class AccountBook:
         """Book one execution; returns the signed position quantity after it."""
         signed = qty if side == "buy" else -qty
         self._cash -= signed * price
-        if symbol not in self._prices:
-            self.mark(symbol, price)
         position = self._positions.get(symbol)
         if position is None:
             position = FakePosition(symbol, self._asset_id(symbol), ZERO, price)

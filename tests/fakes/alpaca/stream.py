@@ -72,6 +72,7 @@ class _Connection:
     # (payload, is_trade_update); None closes the connection after what was queued before it
     queue: asyncio.Queue[tuple[bytes, bool] | None]
     abort: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
     listening: bool = False
 
 
@@ -114,10 +115,7 @@ class StreamHub:
         """Close every connection now (close code 1011); returns how many were closed."""
         if self._loop is None:
             return 0
-        before = self.statistics().dropped
-        aborted = asyncio.run_coroutine_threadsafe(self._abort_all(), self._loop).result(timeout)
-        self._wait(lambda c: c["dropped"] >= before + aborted, timeout)
-        return aborted
+        return asyncio.run_coroutine_threadsafe(self._abort_all(timeout), self._loop).result(timeout + 1)
 
     def pause(self) -> None:
         """Hold trade updates (the socket stays open and silent) until ``resume``."""
@@ -164,10 +162,15 @@ class StreamHub:
             if drop_after:
                 connection.queue.put_nowait(None)
 
-    async def _abort_all(self) -> int:
-        for connection in self._connections:
+    async def _abort_all(self, timeout: float) -> int:
+        connections = list(self._connections)
+        for connection in connections:
             connection.abort.set()
-        return len(self._connections)
+        if connections:
+            await asyncio.wait(
+                [asyncio.ensure_future(c.finished.wait()) for c in connections], timeout=timeout
+            )
+        return len(connections)
 
     async def endpoint(self, websocket: WebSocket) -> None:
         await websocket.accept()
@@ -181,6 +184,7 @@ class StreamHub:
         except WebSocketDisconnect:
             pass  # the client went away; nothing to answer
         finally:
+            connection.finished.set()
             self._connections.discard(connection)
             if connection.listening:
                 self._count("listening", -1)

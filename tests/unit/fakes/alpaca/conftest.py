@@ -74,12 +74,15 @@ class StreamRecorder:
         with self._changed:
             return list(self._updates)
 
+    def names(self) -> list[str]:
+        """The event of every update received, in order. ``TradeUpdate.event`` is typed
+        ``Union[TradeEvent, str]`` and pydantic keeps the plain ``str`` the JSON carries."""
+        return [u.event if isinstance(u.event, str) else u.event.value for u in self.updates]
+
     def events(self) -> list[tuple[str, str]]:
         """(event, client_order_id) of every update received, in order."""
-        return [
-            (str(u.event.value if hasattr(u.event, "value") else u.event), u.order.client_order_id)
-            for u in self.updates
-        ]
+        updates = self.updates
+        return list(zip(self.names(), (u.order.client_order_id for u in updates), strict=True))
 
     def wait_for(
         self, predicate: Callable[[list[TradeUpdate]], bool], timeout: float = 5.0
@@ -95,7 +98,8 @@ class StreamRecorder:
 
 @pytest.fixture
 def stream(fake: FakeAlpaca) -> Iterator[StreamRecorder]:
+    sessions = fake.stream_statistics().sessions
     recorder = StreamRecorder(fake).start()
-    assert fake.wait_for_listeners(1), "the SDK stream did not start listening"
+    assert fake.wait_for_sessions(sessions + 1), "the SDK stream did not start listening"
     yield recorder
     recorder.stop()

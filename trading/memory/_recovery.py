@@ -1,13 +1,17 @@
 """Recovery from a corrupt or missing state file: the newest good backup, the bad file moved aside.
 
-A mixin of ``StateManager`` (like ``MemoryMaintenance``): it reads the manager's path,
-reader and process lock, and never deletes anything.
+The newest backup that reads is loaded, the corrupt file is moved aside (never deleted),
+and one WARNING names the bad file, the backup and where the bad file went. Without a good
+backup the error is raised and the file is left exactly where it is.
+
+``StateRecovery`` is given what it needs (the state path, a function that reads a file, the
+cross-process lock) and owns only its count of recoveries.
 """
 
 from __future__ import annotations
 
 import logging
-from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -17,20 +21,34 @@ from trading.memory._reader import Loaded
 
 __all__ = ["StateRecovery"]
 
-logger = logging.getLogger("trading.memory.state_manager")
+logger = logging.getLogger(__name__)
 
 
-class StateRecovery(ABC):
-    _path: Path
-    _counts: dict[str, int]
+def _describe(error: StateCorruptError | None) -> str:
+    return "missing" if error is None else f"corrupt ({error})"
 
-    @abstractmethod
-    def _read(self, path: Path) -> Loaded: ...
 
-    @abstractmethod
-    def _process_lock(self) -> AbstractContextManager[None]: ...
+class StateRecovery:
+    """Finds the newest good backup of ``path`` and moves a corrupt ``path`` aside."""
 
-    def _recover(self, error: StateCorruptError | None) -> Loaded | None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        read: Callable[[Path], Loaded],
+        lock: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        self._path = path
+        self._read = read
+        self._lock = lock  # the owner's re-entrant cross-process lock
+        self.recoveries = 0
+
+    def recover(self, error: StateCorruptError | None) -> Loaded | None:
+        """The newest backup that reads, for a missing (``error is None``) or corrupt state file.
+
+        Returns ``None`` for a missing file without any good backup; raises ``error`` for a
+        corrupt file without any backup, and ``StateCorruptError`` when no backup reads.
+        """
         backups = _files.backup_paths(self._path)
         if error is not None and not backups:
             raise error  # not recognisably ours, or no backup: leave the file exactly where it is
@@ -40,15 +58,15 @@ class StateRecovery(ABC):
             except (StateCorruptError, StateVersionError, FileNotFoundError) as exc:
                 logger.warning("backup %s of %s is unusable: %s", backup, self._path, exc)
                 continue
-            moved = self._quarantine_if_unchanged(error)
+            moved = self._set_aside_if_still_bad(error)
             logger.warning(
                 "state file %s is %s; loaded backup %s instead%s",
                 self._path,
-                "missing" if error is None else f"corrupt ({error})",
+                _describe(error),
                 backup,
                 f"; moved the bad file to {moved}" if moved else "",
             )
-            self._counts["recoveries"] += 1
+            self.recoveries += 1
             return loaded
         if error is None:
             return None
@@ -56,11 +74,21 @@ class StateRecovery(ABC):
             f"{error}; and none of its {len(backups)} backups loads", path=self._path
         ) from error
 
-    def _quarantine_if_unchanged(self, error: StateCorruptError | None) -> Path | None:
+    def set_aside(self, error: StateCorruptError) -> None:
+        """Move a corrupt file found while merging before a save (the caller holds the lock)."""
+        moved = _files.quarantine(self._path)
+        logger.warning(
+            "state file %s is %s; moved it to %s, keeping the in-memory state",
+            self._path,
+            _describe(error),
+            moved,
+        )
+
+    def _set_aside_if_still_bad(self, error: StateCorruptError | None) -> Path | None:
         if error is None:
             return None
         try:
-            with self._process_lock():  # a writer may have just replaced the bad file with a good one
+            with self._lock():  # a writer may have just replaced the bad file with a good one
                 try:
                     self._read(self._path)
                 except StateCorruptError:
@@ -71,3 +99,6 @@ class StateRecovery(ABC):
         except StateError as exc:  # read-only reader without a lock file: leave it for the writer
             logger.warning("cannot move corrupt state file %s aside: %s", self._path, exc)
             return None
+
+    def __repr__(self) -> str:
+        return f"StateRecovery({str(self._path)!r}, recoveries={self.recoveries})"

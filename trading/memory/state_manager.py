@@ -10,6 +10,10 @@ It knows nothing of trading. One process (the desk) writes, others (the dashboar
 * ``transaction()`` / ``update_with()`` are atomic cross-process read-modify-writes;
 * ``version_token()`` reads 48 header bytes: a reader polls it and ``load()``\\ s only
   when it changed. Readers never need the lock, and never see a half-written file.
+
+The manager holds its parts, each owning its own state: the ``EntryTable`` (entries and
+unsaved changes), ``MemoryMaintenance`` (the memory budget, age cleanup, compression),
+``StateRecovery`` (backups and bad files) and the ``ProcessLock``.
 """
 
 from __future__ import annotations
@@ -33,9 +37,10 @@ from trading.memory._entries import Entry, build_payload, pickle_value
 from trading.memory._format import MAGIC, Header, encode, parse_header
 from trading.memory._lock import ProcessLock
 from trading.memory._maintenance import MemoryMaintenance
-from trading.memory._memory import MemoryProbe, system_memory
+from trading.memory._memory import MemoryProbe, MemoryUsage, system_memory
 from trading.memory._reader import Loaded, Migration, disk_token, materialize, read_state_file
 from trading.memory._recovery import StateRecovery
+from trading.memory._table import EntryTable
 from trading.memory._types import StateStats, StateVersion
 from trading.memory._unpickler import type_key
 from trading.memory.config import StateConfig
@@ -48,7 +53,7 @@ T = TypeVar("T")
 _BUILTIN_MIGRATIONS: dict[int, Migration] = {0: dict}  # legacy plain dict -> version 1: same content
 
 
-class StateManager(MemoryMaintenance, StateRecovery):
+class StateManager:
     """A dict-like state store backed by one file; see the module docstring."""
 
     def __init__(
@@ -86,7 +91,6 @@ class StateManager(MemoryMaintenance, StateRecovery):
         if self._path.is_dir():
             raise StateError(f"state path {self._path} is a directory, expected a file", path=self._path)
         self._clock = clock or LiveClock()
-        self._probe = memory_probe or system_memory
         self._extra = frozenset(type_key(t) for t in allowed_types)
         self._migrations = {**_BUILTIN_MIGRATIONS, **(migrations or {})}
         self._rlock = threading.RLock()
@@ -94,15 +98,20 @@ class StateManager(MemoryMaintenance, StateRecovery):
             self._path.with_name(self._path.name + ".lock"), timeout=self._cfg.lock_timeout
         )
         self._lock_depth = 0
-        self._entries: dict[str, Entry] = {}
-        self._pending: dict[str, Entry | None] = {}
-        self._cleared = False
+        self._table = EntryTable()
+        self._maintenance = MemoryMaintenance(
+            self._table,
+            config=self._cfg,
+            clock=self._clock,
+            probe=memory_probe or system_memory,
+            path=self._path,
+        )
+        self._recovery = StateRecovery(self._path, read=self._read, lock=self._process_lock)
         self._synced_token: bytes | None = None
         self._version = StateVersion(self._cfg.version, 0, self._cfg.compression, None, 0)
         self._last_save_mono = self._clock.monotonic()
         self._last_backup_mono: float | None = None
-        self._system = None
-        self._counts = dict.fromkeys(("saves", "loads", "transactions", "recoveries", "evicted"), 0)
+        self._counts = dict.fromkeys(("saves", "loads", "transactions"), 0)
         self._timings = {"save": 0.0, "load": 0.0}
 
     # --- dict-like access ---------------------------------------------------------
@@ -113,7 +122,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
 
     def get(self, key: str, default: Any = None) -> Any:
         with self._rlock:
-            entry = self._entries.get(key)
+            entry = self._table.entries.get(key)
             if entry is None:
                 return default
             return materialize(entry, key, self._extra, self._path)
@@ -121,7 +130,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
     def set(self, key: str, value: Any) -> None:
         entry = self._new_entry(key, value)
         with self._rlock:
-            self._install(key, entry)
+            self._table.put(key, entry)
         self._maybe_autosave()
 
     def update(self, mapping: Mapping[str, Any]) -> None:
@@ -129,45 +138,41 @@ class StateManager(MemoryMaintenance, StateRecovery):
         prepared = {key: self._new_entry(key, value) for key, value in mapping.items()}
         with self._rlock:
             for key, entry in prepared.items():
-                self._install(key, entry)
+                self._table.put(key, entry)
         self._maybe_autosave()
 
     def delete(self, key: str) -> bool:
         """Remove ``key``; return whether it was there."""
         with self._rlock:
-            removed = self._entries.pop(key, None) is not None
-            if removed:
-                self._pending[key] = None
+            removed = self._table.remove(key)
         if removed:
             self._maybe_autosave()
         return removed
 
     def clear(self) -> None:
         with self._rlock:
-            self._entries.clear()
-            self._pending.clear()
-            self._cleared = True
+            self._table.clear()
         self._maybe_autosave()
 
     def keys(self) -> list[str]:
         with self._rlock:
-            return list(self._entries)
+            return list(self._table.entries)
 
     def items(self) -> list[tuple[str, Any]]:
         with self._rlock:
-            return [(k, materialize(e, k, self._extra, self._path)) for k, e in self._entries.items()]
+            return [(k, materialize(e, k, self._extra, self._path)) for k, e in self._table.entries.items()]
 
     def __contains__(self, key: object) -> bool:
-        return key in self._entries
+        return key in self._table.entries
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._table)
 
     def __getitem__(self, key: str) -> Any:
         with self._rlock:
-            if key not in self._entries:
+            if key not in self._table.entries:
                 raise KeyError(key)
-            return materialize(self._entries[key], key, self._extra, self._path)
+            return materialize(self._table.entries[key], key, self._extra, self._path)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.set(key, value)
@@ -185,14 +190,26 @@ class StateManager(MemoryMaintenance, StateRecovery):
             blob=pickle_value(key, value, self._path), written_at=self._clock.timestamp(), value=value
         )
 
-    def _install(self, key: str, entry: Entry) -> None:
-        self._entries[key] = entry
-        self._pending[key] = entry
-
     def _maybe_autosave(self) -> None:
         interval = self._cfg.autosave
         if interval is not None and self._clock.monotonic() - self._last_save_mono >= interval:
             self.save()
+
+    # --- memory maintenance -------------------------------------------------------
+
+    def get_memory_usage(self) -> MemoryUsage:
+        with self._rlock:
+            return self._maintenance.usage()
+
+    def cleanup_old_data(self, max_age_hours: float = 24) -> int:
+        """Remove entries last written more than ``max_age_hours`` ago; return how many."""
+        with self._rlock:
+            return self._maintenance.remove_older_than(max_age_hours)
+
+    def compress_state(self, older_than_s: float = 3600.0) -> int:
+        """Hold entries untouched for ``older_than_s`` as zstd-compressed bytes; return how many."""
+        with self._rlock:
+            return self._maintenance.compress_older_than(older_than_s)
 
     # --- persistence ------------------------------------------------------------------
 
@@ -212,17 +229,15 @@ class StateManager(MemoryMaintenance, StateRecovery):
             try:
                 loaded = self._read(self._path)
             except FileNotFoundError:
-                recovered = self._recover(None)
+                recovered = self._recovery.recover(None)
                 if recovered is None:
                     return False
                 loaded = recovered
             except StateCorruptError as exc:
-                recovered = self._recover(exc)
-                assert recovered is not None  # _recover raises rather than return None for a corrupt file
+                recovered = self._recovery.recover(exc)
+                assert recovered is not None  # recover() raises rather than return None for a corrupt file
                 loaded = recovered
-            self._entries = dict(loaded.entries)
-            self._pending.clear()
-            self._cleared = False
+            self._table.replace(loaded.entries)
             self._adopt(loaded)
             self._counts["loads"] += 1
             self._timings["load"] = time.perf_counter() - start
@@ -232,7 +247,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
         """Write the state crash-safely (merging another writer's newer file first)."""
         with self._rlock:
             start = time.perf_counter()
-            self._enforce_memory()
+            self._maintenance.enforce_budget()
             header, body = self._encode()
             with self._process_lock():
                 on_disk = disk_token(self._path)
@@ -246,7 +261,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
 
     def _encode(self) -> tuple[Header, bytes | memoryview]:
         return encode(
-            b"".join(build_payload(self._entries)),
+            b"".join(build_payload(self._table.entries)),
             codec=self._cfg.compression,
             version=self._cfg.version,
             generation=0,
@@ -287,8 +302,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
                 path=self._path,
             ) from exc
         self._synced_token = packed
-        self._pending.clear()
-        self._cleared = False
+        self._table.mark_saved()
         self._version = StateVersion.from_ns(
             final.version, generation, final.codec, final.written_ns, final.write_id
         )
@@ -306,11 +320,11 @@ class StateManager(MemoryMaintenance, StateRecovery):
         with self._rlock, self._process_lock():
             if disk_token(self._path) not in (None, self._synced_token):
                 self._refresh_locked()
-            before = (dict(self._entries), dict(self._pending), self._cleared)
+            before = self._table.checkpoint()
             try:
                 yield self
             except BaseException:
-                self._entries, self._pending, self._cleared = before
+                self._table.rollback(before)
                 raise
             self._counts["transactions"] += 1
             self.save()
@@ -322,6 +336,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
 
     @contextlib.contextmanager
     def _process_lock(self) -> Iterator[None]:
+        """The cross-process lock, re-entrant within this manager (taken under the thread lock)."""
         with self._rlock:
             if self._lock_depth == 0:
                 self._plock.acquire()
@@ -350,8 +365,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
         else:
             self._version = StateVersion.from_ns(h.version, h.generation, h.codec, h.written_ns, h.write_id)
         if loaded.version < self._cfg.version:
-            # migrated in memory: every entry must reach disk on the next save
-            self._pending.update(self._entries)
+            self._table.mark_all_pending()  # migrated in memory: every entry must reach disk
 
     def _refresh_locked(self) -> None:
         """Merge a file another process saved: its entries, then this manager's pending changes."""
@@ -360,38 +374,27 @@ class StateManager(MemoryMaintenance, StateRecovery):
         except FileNotFoundError:
             return
         except StateCorruptError as exc:
-            moved = _files.quarantine(self._path)
-            logger.warning(
-                "state file %s is corrupt (%s); moved it to %s, keeping the in-memory state",
-                self._path,
-                exc,
-                moved,
-            )
+            self._recovery.set_aside(exc)
             return
-        merged = {} if self._cleared else dict(loaded.entries)
-        for key, entry in self._pending.items():
-            if entry is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = entry
-        self._entries = merged
-        pending, cleared = self._pending, self._cleared
+        self._table.merge_under(loaded.entries)
         self._adopt(loaded)
-        self._pending, self._cleared = pending, cleared
 
     # --- observability and lifecycle ------------------------------------------------
 
     def get_version(self) -> StateVersion:
+        """Format version, generation, codec and write of the file last loaded or saved."""
         return self._version
 
     def get_stats(self) -> StateStats:
         with self._rlock:
             lock = self._plock
             return StateStats(
-                entries=len(self._entries),
-                state_bytes=sum(e.size for e in self._entries.values()),
+                entries=len(self._table),
+                state_bytes=self._table.size_bytes(),
                 generation=self._version.generation,
                 **self._counts,
+                recoveries=self._recovery.recoveries,
+                evicted=self._maintenance.evicted,
                 last_save_ms=self._timings["save"] * 1e3,
                 last_load_ms=self._timings["load"] * 1e3,
                 lock_acquired=lock.acquired,
@@ -418,6 +421,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
 
     def __repr__(self) -> str:
         return (
-            f"StateManager({str(self._path)!r}, entries={len(self._entries)}, pending={len(self._pending)}, "
-            f"generation={self._version.generation}, codec={self._cfg.compression!r})"
+            f"StateManager({str(self._path)!r}, entries={len(self._table)}, "
+            f"pending={len(self._table.pending)}, generation={self._version.generation}, "
+            f"codec={self._cfg.compression!r})"
         )

@@ -2,11 +2,15 @@
 
 It knows nothing of trading. One process (the desk) writes, others (the dashboard) read:
 
+* ``StateManager(path)`` reads an existing file at once (like ``shelve.open``): a second
+  process that opens the file sees its content; ``load()`` reads it again later. A missing
+  file is an empty state; a corrupt one goes through recovery;
 * values are pickled when ``set`` (like ``shelve``): the stored value is the value as of
   ``set``; mutate a value in place and ``set`` it again to store the change;
 * ``save()`` frames, compresses and writes crash-safely (see ``_files``), under a
   cross-process lock; if another process saved since this one last synced, its file is
-  merged first (keys this manager changed win), so no writer clobbers another's keys;
+  merged first (keys this manager changed or removed win), so no writer clobbers another's
+  keys and no removed key comes back;
 * ``transaction()`` / ``update_with()`` are atomic cross-process read-modify-writes;
 * ``version_token()`` reads 48 header bytes: a reader polls it and ``load()``\\ s only
   when it changed. Readers never need the lock, and never see a half-written file.
@@ -54,7 +58,11 @@ _BUILTIN_MIGRATIONS: dict[int, Migration] = {0: dict}  # legacy plain dict -> ve
 
 
 class StateManager:
-    """A dict-like state store backed by one file; see the module docstring."""
+    """A dict-like state store backed by one file; see the module docstring.
+
+    ``load=False`` skips reading the file at construction, for a caller that calls
+    ``load()`` itself to apply its own policy to an unreadable file.
+    """
 
     def __init__(
         self,
@@ -68,6 +76,7 @@ class StateManager:
         allowed_types: tuple[type, ...] = (),
         migrations: Mapping[int, Migration] | None = None,
         memory_probe: MemoryProbe | None = None,
+        load: bool = True,
         **settings: Any,
     ) -> None:
         self._path = Path(path).absolute()
@@ -113,6 +122,12 @@ class StateManager:
         self._last_backup_mono: float | None = None
         self._counts = dict.fromkeys(("saves", "loads", "transactions"), 0)
         self._timings = {"save": 0.0, "load": 0.0}
+        if load:
+            try:
+                self.load()
+            except BaseException:
+                self.close()
+                raise
 
     # --- dict-like access ---------------------------------------------------------
 
@@ -142,7 +157,7 @@ class StateManager:
         self._maybe_autosave()
 
     def delete(self, key: str) -> bool:
-        """Remove ``key``; return whether it was there."""
+        """Remove ``key``; return whether it was there. The removal survives a merging save."""
         with self._rlock:
             removed = self._table.remove(key)
         if removed:
@@ -220,9 +235,10 @@ class StateManager:
     def load(self) -> bool:
         """Replace the in-memory state with the file's (unsaved changes are dropped).
 
-        Returns False when there is no file and no backup. A corrupt file is replaced by the
-        newest good backup (WARNING, the bad file is moved aside); a newer-version file raises
-        ``StateVersionError`` and is left untouched.
+        Returns False when there is no file and no backup (the in-memory state is kept). A
+        corrupt file is replaced by the newest good backup (WARNING naming both, the bad file
+        is moved aside); without a good backup its error is raised and the file left in place.
+        A newer-version file raises ``StateVersionError`` and is left untouched.
         """
         with self._rlock:
             start = time.perf_counter()
@@ -382,7 +398,7 @@ class StateManager:
     # --- observability and lifecycle ------------------------------------------------
 
     def get_version(self) -> StateVersion:
-        """Format version, generation, codec and write of the file last loaded or saved."""
+        """The format version (``.version``), generation, codec and write of the file last synced."""
         return self._version
 
     def get_stats(self) -> StateStats:

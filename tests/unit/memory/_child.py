@@ -3,6 +3,7 @@
 increment <path> <threads> <n>: each thread does n read-modify-write increments of "counter".
 save_loop <path>: saves forever, each save a new generation with a self-consistent payload.
 read_loop <path> <seconds>: loads whenever the token changes; exits 1 on any inconsistency.
+show <path> <key>: opens the file (no load() call) and prints repr(value) and the format version.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def read_loop(path: str, seconds: float) -> None:
     sm.close()
 
 
+def show(path: str, key: str) -> None:
+    sm = StateManager(path)  # the original design's usage: opening the file reads it
+    print(repr(sm.get(key)), sm.get_version().version, flush=True)
+    sm.close()
+
+
 if __name__ == "__main__":
     mode, target = sys.argv[1], sys.argv[2]
     if mode == "increment":
@@ -71,3 +78,5 @@ if __name__ == "__main__":
         save_loop(target)
     elif mode == "read_loop":
         read_loop(target, float(sys.argv[3]))
+    elif mode == "show":
+        show(target, sys.argv[3])

@@ -35,10 +35,9 @@ def test_recovery_corrupt_main_loads_newest_backup_and_moves_bad_file(
     _save_generations(state_path, 4)
     raw = state_path.read_bytes()
     state_path.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else raw[:-3] + b"\x00\x00\x00")
-    sm = StateManager(state_path)
 
     with caplog.at_level(logging.WARNING, logger="trading.memory"):
-        assert sm.load() is True
+        sm = StateManager(state_path)  # construction reads the file: recovery happens here
 
     assert sm.get("i") == 2  # the newest backup holds the previous generation
     moved = list(state_path.parent.glob("state.pkl.corrupt.*"))
@@ -47,6 +46,7 @@ def test_recovery_corrupt_main_loads_newest_backup_and_moves_bad_file(
     assert f"state file {state_path} is corrupt" in message
     assert f"loaded backup {state_path}.bak.000000000003" in message
     assert f"moved the bad file to {moved[0]}" in message
+    assert sm.load() is True and sm.get("i") == 2  # an explicit re-read finds the same backup
     sm.save()  # and the writer carries on from the recovered state
     assert StateManager(state_path).load() is True
     sm.close()
@@ -69,7 +69,9 @@ def test_recovery_without_good_backup_raises_and_keeps_file(state_path: Path) ->
     _save_generations(state_path, 1)
     state_path.write_bytes(state_path.read_bytes()[:30])
 
-    sm = StateManager(state_path)
+    with pytest.raises(StateCorruptError, match=r"state.pkl is truncated"):
+        StateManager(state_path)
+    sm = StateManager(state_path, load=False)
     with pytest.raises(StateCorruptError, match=r"state.pkl is truncated"):
         sm.load()
     sm.close()

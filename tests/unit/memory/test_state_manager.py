@@ -48,7 +48,7 @@ def test_state_manager_save_then_load_round_trips_values(state_path: Path) -> No
     assert reader.get("n") == 7
     np.testing.assert_array_equal(reader.get("arr"), values["arr"])
     assert reader.get("nested") == values["nested"]
-    assert reader.get_version().format_version == StateVersion.CURRENT_VERSION
+    assert reader.get_version().version == StateVersion.CURRENT_VERSION
     assert reader.get_version().generation == 1
     reader.close()
 
@@ -56,6 +56,66 @@ def test_state_manager_save_then_load_round_trips_values(state_path: Path) -> No
 def test_state_manager_load_without_file_returns_false(manager: StateManager) -> None:
     assert manager.load() is False
     assert manager.version_token() is None
+
+
+# --- opening a file: the original design's usage -----------------------------------------
+
+
+def test_state_manager_construction_reads_existing_file_without_load(state_path: Path) -> None:
+    with StateManager(state_path) as writer:
+        writer.set("positions", {"ES": 2})
+
+    sm = StateManager(state_path)
+
+    assert sm.get("positions") == {"ES": 2}
+    assert sm.get_version().version == StateVersion.CURRENT_VERSION
+    assert sm.get_version().generation == 1
+    assert sm.get_stats().loads == 1
+    sm.close()
+
+
+def test_state_manager_construction_without_file_is_empty(state_path: Path) -> None:
+    sm = StateManager(state_path)
+
+    assert sm.keys() == []
+    assert not state_path.exists()
+    assert sm.get_version().version == StateVersion.CURRENT_VERSION
+    assert sm.get_version().generation == 0
+    assert sm.get_stats().loads == 0
+    sm.close()
+
+
+def test_state_manager_load_after_construction_rereads_harmlessly(state_path: Path) -> None:
+    with StateManager(state_path) as writer:
+        writer.set("a", 1)
+    sm = StateManager(state_path)
+
+    assert sm.load() is True
+    assert sm.load() is True
+    sm.set("b", 2)
+    sm.save()
+
+    assert sm.get("a") == 1
+    assert sm.get_stats().loads == 3
+    assert sm.get_version().generation == 2
+    check = StateManager(state_path)
+    assert sorted(check.keys()) == ["a", "b"]
+    for m in (sm, check):
+        m.close()
+
+
+def test_state_manager_load_false_reads_nothing_until_load(state_path: Path) -> None:
+    with StateManager(state_path) as writer:
+        writer.set("a", 1)
+
+    sm = StateManager(state_path, load=False)
+    before = sm.keys()
+    loaded = sm.load()
+
+    assert before == []
+    assert loaded is True
+    assert sm.get("a") == 1
+    sm.close()
 
 
 def test_state_manager_set_pickles_at_set_time(manager: StateManager, state_path: Path) -> None:
@@ -237,7 +297,9 @@ def test_state_manager_reader_in_read_only_directory_loads(tmp_path: Path) -> No
 def test_state_manager_foreign_file_is_refused_and_left_alone(state_path: Path) -> None:
     state_path.write_text("symbol,price\nES,5000\n")
 
-    sm = StateManager(state_path)
+    with pytest.raises(StateCorruptError, match=r"state.pkl is not a state file: it starts with b'symbol,p'"):
+        StateManager(state_path)
+    sm = StateManager(state_path, load=False)
     with pytest.raises(StateCorruptError, match=r"state.pkl is not a state file: it starts with b'symbol,p'"):
         sm.load()
     sm.close()

@@ -84,6 +84,17 @@ def test_two_writers_merge_their_keys(state_path: Path) -> None:
         sm.close()
 
 
+def test_process_opening_the_file_sees_its_content_without_load(state_path: Path) -> None:
+    with StateManager(state_path) as writer:
+        writer.set("greeting", "hello")
+
+    child = _spawn("show", str(state_path), "greeting")
+    out, _ = child.communicate(timeout=60)
+
+    assert child.returncode == 0
+    assert out.split() == ["'hello'", "1"]  # the value, and get_version().version
+
+
 @pytest.mark.slow
 def test_processes_two_by_four_threads_increment_without_loss(state_path: Path) -> None:
     per_thread = 150

@@ -90,9 +90,12 @@ def atomic_write(
         fsync_dir(path.parent)
 
 
-def quarantine(path: Path) -> Path | None:
-    """Move a bad file aside (never delete it); ``None`` if the directory is read-only for us."""
-    target = path.with_name(f"{path.name}.corrupt.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}")
+def quarantine(path: Path, kind: str = "corrupt") -> Path | None:
+    """Move a bad file aside as ``<name>.<kind>.<time>.<pid>`` (never delete it).
+
+    Returns ``None`` if the file is gone or the directory is read-only for us.
+    """
+    target = path.with_name(f"{path.name}.{kind}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}")
     try:
         os.replace(path, target)
     except FileNotFoundError:

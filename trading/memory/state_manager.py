@@ -4,7 +4,7 @@ It knows nothing of trading. One process (the desk) writes, others (the dashboar
 
 * ``StateManager(path)`` reads an existing file at once (like ``shelve.open``): a second
   process that opens the file sees its content; ``load()`` reads it again later. A missing
-  file is an empty state; a corrupt one goes through recovery;
+  file is an empty state; a bad (corrupt or unsafe) one goes through recovery;
 * values are pickled when ``set`` (like ``shelve``): the stored value is the value as of
   ``set``; mutate a value in place and ``set`` it again to store the change;
 * ``save()`` frames, compresses and writes crash-safely (see ``_files``), under a
@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from trading.clock import Clock, LiveClock
-from trading.errors import ConfigError, StateCorruptError, StateError
+from trading.errors import ConfigError, StateCorruptError, StateError, UnsafeStateError
 from trading.memory import _files
 from trading.memory._entries import Entry, build_payload, pickle_value
 from trading.memory._format import MAGIC, Header, encode, parse_header
@@ -236,9 +236,10 @@ class StateManager:
         """Replace the in-memory state with the file's (unsaved changes are dropped).
 
         Returns False when there is no file and no backup (the in-memory state is kept). A
-        corrupt file is replaced by the newest good backup (WARNING naming both, the bad file
-        is moved aside); without a good backup its error is raised and the file left in place.
-        A newer-version file raises ``StateVersionError`` and is left untouched.
+        bad file (corrupt, or unsafe: naming a callable outside the allow-list) is replaced
+        by the newest good backup (WARNING naming both, the bad file is moved aside); without
+        a good backup its error is raised and the file left in place. A newer-version file
+        raises ``StateVersionError`` and is left untouched.
         """
         with self._rlock:
             start = time.perf_counter()
@@ -249,9 +250,9 @@ class StateManager:
                 if recovered is None:
                     return False
                 loaded = recovered
-            except StateCorruptError as exc:
+            except (StateCorruptError, UnsafeStateError) as exc:
                 recovered = self._recovery.recover(exc)
-                assert recovered is not None  # recover() raises rather than return None for a corrupt file
+                assert recovered is not None  # recover() raises rather than return None for a bad file
                 loaded = recovered
             self._table.replace(loaded.entries)
             self._adopt(loaded)
@@ -389,7 +390,7 @@ class StateManager:
             loaded = self._read(self._path)
         except FileNotFoundError:
             return
-        except StateCorruptError as exc:
+        except (StateCorruptError, UnsafeStateError) as exc:
             self._recovery.set_aside(exc)
             return
         self._table.merge_under(loaded.entries)

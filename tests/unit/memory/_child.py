@@ -4,6 +4,8 @@ increment <path> <threads> <n>: each thread does n read-modify-write increments 
 save_loop <path>: saves forever, each save a new generation with a self-consistent payload.
 read_loop <path> <seconds>: loads whenever the token changes; exits 1 on any inconsistency.
 show <path> <key>: opens the file (no load() call) and prints repr(value) and the format version.
+set <path> <key> <int>: opens the file, sets key to the integer, saves.
+delete <path> <key>: opens the file, deletes key, saves.
 """
 
 from __future__ import annotations
@@ -70,6 +72,16 @@ def show(path: str, key: str) -> None:
     sm.close()
 
 
+def edit(path: str, key: str, value: int | None) -> None:
+    sm = StateManager(path)
+    if value is None:
+        assert sm.delete(key), f"{key!r} not in {path}"
+    else:
+        sm.set(key, value)
+    sm.save()
+    sm.close()
+
+
 if __name__ == "__main__":
     mode, target = sys.argv[1], sys.argv[2]
     if mode == "increment":
@@ -80,3 +92,7 @@ if __name__ == "__main__":
         read_loop(target, float(sys.argv[3]))
     elif mode == "show":
         show(target, sys.argv[3])
+    elif mode == "set":
+        edit(target, sys.argv[3], int(sys.argv[4]))
+    elif mode == "delete":
+        edit(target, sys.argv[3], None)

@@ -120,6 +120,7 @@ class StateManager:
         self._version = StateVersion(self._cfg.version, 0, self._cfg.compression, None, 0)
         self._last_save_mono = self._clock.monotonic()
         self._last_backup_mono: float | None = None
+        self._temp_files_checked = False
         self._counts = dict.fromkeys(("saves", "loads", "transactions"), 0)
         self._timings = {"save": 0.0, "load": 0.0}
         if load:
@@ -303,6 +304,9 @@ class StateManager:
         )
         packed = final.pack()
         try:
+            if not self._temp_files_checked:  # once per manager: a killed writer's leftovers
+                _files.remove_stale_temp_files(self._path)
+                self._temp_files_checked = True
             _files.atomic_write(
                 self._path,
                 packed,

@@ -232,3 +232,4 @@ def test_sigkill_during_save_always_leaves_a_loadable_file(state_path: Path) -> 
         sm.close()
     assert last >= 1
     assert not list(state_path.parent.glob("*.corrupt.*"))
+    assert len(list(state_path.parent.glob(".state.pkl.*.tmp"))) <= 1  # only the last killed writer's

@@ -23,7 +23,6 @@ unsaved changes), ``MemoryMaintenance`` (the memory budget, age cleanup, compres
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import random
 import threading
@@ -50,8 +49,6 @@ from trading.memory._unpickler import type_key
 from trading.memory.config import StateConfig
 
 __all__ = ["StateManager"]
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _BUILTIN_MIGRATIONS: dict[int, Migration] = {0: dict}  # legacy plain dict -> version 1: same content

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -38,10 +37,10 @@ from trading.errors import ConfigError, StateCorruptError, StateError, UnsafeSta
 from trading.memory import _files
 from trading.memory._entries import Entry, build_payload, pickle_value
 from trading.memory._format import MAGIC, Header, encode, parse_header
-from trading.memory._lock import ProcessLock
+from trading.memory._lock import StateLock
 from trading.memory._maintenance import MemoryMaintenance
 from trading.memory._memory import MemoryProbe, MemoryUsage, system_memory
-from trading.memory._reader import Loaded, Migration, disk_token, materialize, read_state_file
+from trading.memory._reader import Loaded, Migration, StateReader, disk_token, materialize
 from trading.memory._recovery import StateRecovery
 from trading.memory._table import EntryTable
 from trading.memory._types import StateStats, StateVersion
@@ -98,12 +97,16 @@ class StateManager:
             raise StateError(f"state path {self._path} is a directory, expected a file", path=self._path)
         self._clock = clock or LiveClock()
         self._extra = frozenset(type_key(t) for t in allowed_types)
-        self._migrations = {**_BUILTIN_MIGRATIONS, **(migrations or {})}
-        self._rlock = threading.RLock()
-        self._plock = ProcessLock(
+        self._reader = StateReader(
+            version=self._cfg.version,
+            migrations={**_BUILTIN_MIGRATIONS, **(migrations or {})},
+            extra=self._extra,
+            clock=self._clock,
+        )
+        self._lock = StateLock(
             self._path.with_name(self._path.name + ".lock"), timeout=self._cfg.lock_timeout
         )
-        self._lock_depth = 0
+        self._rlock = self._lock.thread
         self._table = EntryTable()
         self._maintenance = MemoryMaintenance(
             self._table,
@@ -112,7 +115,8 @@ class StateManager:
             probe=memory_probe or system_memory,
             path=self._path,
         )
-        self._recovery = StateRecovery(self._path, read=self._read, lock=self._process_lock)
+        # the parts get the reader's and the lock's methods, never the manager's: no reference cycle
+        self._recovery = StateRecovery(self._path, read=self._reader.read, lock=self._lock.held)
         self._synced_token: bytes | None = None
         self._version = StateVersion(self._cfg.version, 0, self._cfg.compression, None, 0)
         self._last_save_mono = self._clock.monotonic()
@@ -242,7 +246,7 @@ class StateManager:
         with self._rlock:
             start = time.perf_counter()
             try:
-                loaded = self._read(self._path)
+                loaded = self._reader.read(self._path)
             except FileNotFoundError:
                 recovered = self._recovery.recover(None)
                 if recovered is None:
@@ -264,7 +268,7 @@ class StateManager:
             start = time.perf_counter()
             self._maintenance.enforce_budget()
             header, body = self._encode()
-            with self._process_lock():
+            with self._lock.held():
                 on_disk = disk_token(self._path)
                 if on_disk not in (None, self._synced_token):
                     self._refresh_locked()
@@ -335,7 +339,7 @@ class StateManager:
         the result is saved. If the body raises, the in-memory state is rolled back and
         nothing is written.
         """
-        with self._rlock, self._process_lock():
+        with self._rlock, self._lock.held():
             if disk_token(self._path) not in (None, self._synced_token):
                 self._refresh_locked()
             before = self._table.checkpoint()
@@ -352,29 +356,6 @@ class StateManager:
         with self.transaction() as state:
             return fn(state)
 
-    @contextlib.contextmanager
-    def _process_lock(self) -> Iterator[None]:
-        """The cross-process lock, re-entrant within this manager (taken under the thread lock)."""
-        with self._rlock:
-            if self._lock_depth == 0:
-                self._plock.acquire()
-            self._lock_depth += 1
-            try:
-                yield
-            finally:
-                self._lock_depth -= 1
-                if self._lock_depth == 0:
-                    self._plock.release()
-
-    def _read(self, path: Path) -> Loaded:
-        return read_state_file(
-            path,
-            version=self._cfg.version,
-            migrations=self._migrations,
-            extra=self._extra,
-            now=self._clock.timestamp(),
-        )
-
     def _adopt(self, loaded: Loaded) -> None:
         self._synced_token = loaded.token
         h = loaded.header
@@ -388,7 +369,7 @@ class StateManager:
     def _refresh_locked(self) -> None:
         """Merge a file another process saved: its entries, then this manager's pending changes."""
         try:
-            loaded = self._read(self._path)
+            loaded = self._reader.read(self._path)
         except FileNotFoundError:
             return
         except (StateCorruptError, UnsafeStateError) as exc:
@@ -405,7 +386,7 @@ class StateManager:
 
     def get_stats(self) -> StateStats:
         with self._rlock:
-            lock = self._plock
+            lock = self._lock.process
             return StateStats(
                 entries=len(self._table),
                 state_bytes=self._table.size_bytes(),
@@ -425,7 +406,7 @@ class StateManager:
     statistics = get_stats
 
     def close(self) -> None:
-        self._plock.close()
+        self._lock.close()
 
     def __enter__(self) -> StateManager:
         return self

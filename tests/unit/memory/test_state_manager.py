@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import subprocess
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -167,6 +169,24 @@ def test_state_manager_stats_and_repr_show_state(manager: StateManager) -> None:
     assert stats.saves == 2 and stats.transactions == 1 and stats.entries == 1
     assert stats.generation == 2 and stats.lock_acquired >= 2
     assert "entries=1" in repr(manager) and "generation=2" in repr(manager)
+
+
+def test_state_manager_is_freed_by_refcount_without_the_cycle_collector(state_path: Path) -> None:
+    with StateManager(state_path) as seed:
+        seed.set("big", np.zeros(100_000))
+    sm = StateManager(state_path)
+    sm.update_with(lambda s: s.set("n", 1))
+    sm.close()
+    ref = weakref.ref(sm)
+
+    gc.disable()
+    try:
+        del sm
+        freed = ref() is None
+    finally:
+        gc.enable()
+
+    assert freed  # no reference cycle through its parts: the file's bytes go at once
 
 
 def test_state_manager_threads_increment_without_losing_updates(manager: StateManager) -> None:

@@ -310,7 +310,8 @@ def _build_locked(
     feed = _build_feed(config, clock, config_path, broker)
     if isinstance(feed, CsvReplayFeed):
         closers.append(feed.close)
-    state = StateManager(state_dir.state_file, clock=clock)
+    # not read here: _previous_snapshot loads it and forgives an unreadable file
+    state = StateManager(state_dir.state_file, clock=clock, load=False)
     closers.append(state.close)
     activity = ActivityLog(db, clock=clock)
     activity.start()

@@ -14,6 +14,7 @@ abandoned (the waiter releases the lock as soon as it gets it). Each wait is rec
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import logging
@@ -22,11 +23,12 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 from trading.errors import StateError, StateLockTimeout
 
-__all__ = ["ProcessLock"]
+__all__ = ["ProcessLock", "StateLock"]
 
 logger = logging.getLogger(__name__)
 
@@ -133,3 +135,35 @@ class ProcessLock:
 
     def __repr__(self) -> str:
         return f"ProcessLock({str(self.path)!r}, acquired={self.acquired}, contended={self.contended})"
+
+
+class StateLock:
+    """The two locks of one state store: a thread ``RLock``, and under it the ``ProcessLock``.
+
+    ``thread`` serialises the owner's threads; ``held()`` takes the cross-process lock too,
+    re-entrantly (a nested ``held()``, e.g. a save inside a transaction, only counts).
+    """
+
+    def __init__(self, path: Path, *, timeout: float) -> None:
+        self.thread = threading.RLock()
+        self.process = ProcessLock(path, timeout=timeout)
+        self._depth = 0
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self.thread:
+            if self._depth == 0:
+                self.process.acquire()
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.process.release()
+
+    def close(self) -> None:
+        self.process.close()
+
+    def __repr__(self) -> str:
+        return f"StateLock({self.process!r}, depth={self._depth})"

@@ -1,42 +1,47 @@
-"""Memory maintenance of the ``StateManager``: budget enforcement, age cleanup, compression.
+"""Memory maintenance of a state table: budget enforcement, age cleanup, compression.
 
 Each entry carries its last-write time and its pickled size. Above ``max_memory_mb`` the
 oldest entries go first; when the system has less than ``low_memory_mb`` available the
 target drops to ``aggressive_fraction`` of the budget. Both log what they removed.
+
+``MemoryMaintenance`` works on the ``EntryTable`` it is given and owns only its own
+state (the cached system-memory probe and the eviction count); its owner serialises
+calls.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 import zstandard
 
 from trading.clock import Clock
-from trading.memory._entries import COMPRESSED, MISSING, Entry
+from trading.memory._entries import COMPRESSED, MISSING
 from trading.memory._memory import MemoryProbe, MemoryUsage, SystemMemory, select_evictions, usage
+from trading.memory._table import EntryTable
 from trading.memory.config import StateConfig
 
 __all__ = ["MemoryMaintenance"]
 
-logger = logging.getLogger("trading.memory.state_manager")
+logger = logging.getLogger(__name__)
 
 _PROBE_INTERVAL_S = 1.0
 
 
 class MemoryMaintenance:
-    """Mixed into ``StateManager``; uses its entries, locks, clock and config."""
+    """Keeps one ``EntryTable`` inside its memory budget; removals become pending deletes."""
 
-    _path: Path
-    _cfg: StateConfig
-    _clock: Clock
-    _probe: MemoryProbe
-    _rlock: threading.RLock
-    _entries: dict[str, Entry]
-    _pending: dict[str, Entry | None]
-    _counts: dict[str, int]
-    _system: tuple[float, SystemMemory] | None
+    def __init__(
+        self, table: EntryTable, *, config: StateConfig, clock: Clock, probe: MemoryProbe, path: Path
+    ) -> None:
+        self._table = table
+        self._cfg = config
+        self._clock = clock
+        self._probe = probe
+        self._path = path  # for log lines only
+        self._system: tuple[float, SystemMemory] | None = None
+        self.evicted = 0
 
     def _system_memory(self) -> SystemMemory:
         now = self._clock.monotonic()
@@ -44,17 +49,16 @@ class MemoryMaintenance:
             self._system = (now, self._probe())
         return self._system[1]
 
-    def _enforce_memory(self) -> None:
+    def enforce_budget(self) -> int:
+        """Remove the oldest entries until the table fits its budget; return how many went."""
         limit = int(self._cfg.max_memory_mb * 1e6)
         low = self._system_memory().available_bytes < self._cfg.low_memory_mb * 1e6
         target = int(limit * self._cfg.aggressive_fraction) if low else limit
-        victims = select_evictions(self._entries, target)
+        victims = select_evictions(self._table.entries, target)
         if not victims:
-            return
-        for key in victims:
-            del self._entries[key]
-            self._pending[key] = None
-        self._counts["evicted"] += len(victims)
+            return 0
+        self._table.remove_all(victims)
+        self.evicted += len(victims)
         logger.warning(
             "state %s over its %s budget (%.1f MB%s): removed %d oldest entries: %s",
             self._path,
@@ -64,19 +68,16 @@ class MemoryMaintenance:
             len(victims),
             ", ".join(victims),
         )
+        return len(victims)
 
-    def get_memory_usage(self) -> MemoryUsage:
-        with self._rlock:
-            return usage(self._entries, max_bytes=int(self._cfg.max_memory_mb * 1e6), probe=self._probe)
+    def usage(self) -> MemoryUsage:
+        return usage(self._table.entries, max_bytes=int(self._cfg.max_memory_mb * 1e6), probe=self._probe)
 
-    def cleanup_old_data(self, max_age_hours: float = 24) -> int:
+    def remove_older_than(self, max_age_hours: float) -> int:
         """Remove entries last written more than ``max_age_hours`` ago; return how many."""
         cutoff = self._clock.timestamp() - max_age_hours * 3600
-        with self._rlock:
-            old = [k for k, e in self._entries.items() if e.written_at < cutoff]
-            for key in old:
-                del self._entries[key]
-                self._pending[key] = None
+        old = [k for k, e in self._table.entries.items() if e.written_at < cutoff]
+        self._table.remove_all(old)
         if old:
             logger.info(
                 "removed %d state entries older than %s h from %s: %s",
@@ -87,16 +88,19 @@ class MemoryMaintenance:
             )
         return len(old)
 
-    def compress_state(self, older_than_s: float = 3600.0) -> int:
+    def compress_older_than(self, older_than_s: float) -> int:
         """Hold entries untouched for ``older_than_s`` as zstd-compressed bytes; return how many."""
         cutoff = self._clock.timestamp() - older_than_s
         compressor = zstandard.ZstdCompressor(level=3)
         done = 0
-        with self._rlock:
-            for entry in self._entries.values():
-                if entry.written_at <= cutoff and not entry.flags & COMPRESSED:
-                    entry.blob = compressor.compress(entry.blob)
-                    entry.flags |= COMPRESSED
-                    entry.value = MISSING
-                    done += 1
+        for entry in self._table.entries.values():
+            if entry.written_at <= cutoff and not entry.flags & COMPRESSED:
+                entry.blob = compressor.compress(entry.blob)
+                entry.flags |= COMPRESSED
+                entry.value = MISSING
+                done += 1
         return done
+
+    def __repr__(self) -> str:
+        budget = self._cfg.max_memory_mb
+        return f"MemoryMaintenance({str(self._path)!r}, budget={budget} MB, evicted={self.evicted})"

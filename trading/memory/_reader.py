@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trading.clock import Clock
 from trading.errors import StateCorruptError, StateError, StateVersionError, UnsafeStateError
 from trading.memory._entries import Entry, parse_payload, pickle_value
 from trading.memory._format import HEADER_SIZE, MAGIC, Header, check_payload, decompress, parse_header
 from trading.memory._unpickler import restricted_loads
 
-__all__ = ["Loaded", "Migration", "disk_token", "read_state_file"]
+__all__ = ["Loaded", "Migration", "StateReader", "disk_token", "read_state_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,35 @@ def read_state_file(
         version=file_version,
         mtime=st.st_mtime,
     )
+
+
+class StateReader:
+    """``read_state_file`` with one store's settings: format version, migrations, admitted types."""
+
+    def __init__(
+        self,
+        *,
+        version: int,
+        migrations: Mapping[int, Migration],
+        extra: frozenset[tuple[str, str]],
+        clock: Clock,
+    ) -> None:
+        self._version = version
+        self._migrations = migrations
+        self._extra = extra
+        self._clock = clock
+
+    def read(self, path: Path) -> Loaded:
+        return read_state_file(
+            path,
+            version=self._version,
+            migrations=self._migrations,
+            extra=self._extra,
+            now=self._clock.timestamp(),
+        )
+
+    def __repr__(self) -> str:
+        return f"StateReader(version={self._version}, migrations={sorted(self._migrations)})"
 
 
 def materialize(entry: Entry, key: str, extra: frozenset[tuple[str, str]], path: Path) -> Any:

@@ -13,13 +13,14 @@ __all__ = ["StateStats", "StateVersion"]
 class StateVersion:
     """Which file the manager last loaded or saved.
 
-    ``format_version`` is the header's version (0 for a legacy headerless pickle);
-    ``generation`` grows by one on every save of the file.
+    ``version`` is the file's format version, from its header (0 for a legacy headerless
+    pickle; before any load or save, the version this manager writes); ``generation``
+    grows by one on every save of the file.
     """
 
     CURRENT_VERSION: ClassVar[int] = 1
 
-    format_version: int
+    version: int
     generation: int
     codec: str
     written_at: datetime | None
@@ -27,10 +28,10 @@ class StateVersion:
 
     @classmethod
     def from_ns(
-        cls, format_version: int, generation: int, codec: str, written_ns: int, write_id: int
+        cls, version: int, generation: int, codec: str, written_ns: int, write_id: int
     ) -> StateVersion:
         written = datetime.fromtimestamp(written_ns / 1e9, tz=UTC) if written_ns else None
-        return cls(format_version, generation, codec, written, write_id)
+        return cls(version, generation, codec, written, write_id)
 
 
 @dataclass(frozen=True, slots=True)

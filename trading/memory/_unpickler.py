@@ -27,11 +27,89 @@ from trading.errors import UnsafeStateError
 __all__ = ["ALLOWED_GLOBALS", "RestrictedUnpickler", "restricted_loads", "type_key"]
 
 _BUILTINS = frozenset(
-    {
-        "dict", "list", "tuple", "set", "frozenset", "bytes", "bytearray", "str", "int",
-        "float", "complex", "bool", "slice", "range", "Ellipsis", "NotImplemented",
-    }
-)  # fmt: skip
+    (
+        "dict",
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "bytes",
+        "bytearray",
+        "str",
+        "int",
+        "float",
+        "complex",
+        "bool",
+        "slice",
+        "range",
+        "Ellipsis",
+        "NotImplemented",
+    )
+)
+_PANDAS_TYPES = (
+    "DataFrame",
+    "Series",
+    "Index",
+    "RangeIndex",
+    "DatetimeIndex",
+    "TimedeltaIndex",
+    "PeriodIndex",
+    "CategoricalIndex",
+    "IntervalIndex",
+    "MultiIndex",
+    "Categorical",
+    "CategoricalDtype",
+    "DatetimeTZDtype",
+    "PeriodDtype",
+    "IntervalDtype",
+    "StringDtype",
+    "BooleanDtype",
+    "Float32Dtype",
+    "Float64Dtype",
+    "Int8Dtype",
+    "Int16Dtype",
+    "Int32Dtype",
+    "Int64Dtype",
+    "UInt8Dtype",
+    "UInt16Dtype",
+    "UInt32Dtype",
+    "UInt64Dtype",
+    "ArrowDtype",
+    "Timestamp",
+    "Timedelta",
+    "Period",
+    "Interval",
+    "NA",
+    "NaT",
+)
+_PANDAS_ARRAYS = (
+    "ArrowStringArray",
+    "ArrowExtensionArray",
+    "BooleanArray",
+    "DatetimeArray",
+    "FloatingArray",
+    "IntegerArray",
+    "IntervalArray",
+    "NumpyExtensionArray",
+    "PeriodArray",
+    "StringArray",
+    "TimedeltaArray",
+)
+_PANDAS_PYARROW_HELPERS = {
+    ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"),
+    ("pandas._libs.internals", "_unpickle_block"),
+    ("pandas._libs.tslibs.nattype", "_nat_unpickle"),
+    ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
+    ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
+    ("pandas.core.indexes.base", "_new_Index"),
+    ("pandas.core.indexes.datetimes", "_new_DatetimeIndex"),
+    ("pandas.core.indexes.period", "_new_PeriodIndex"),
+    ("pandas.core.internals.managers", "BlockManager"),
+    ("pandas.core.internals.managers", "SingleBlockManager"),
+    ("pyarrow.lib", "_restore_array"),
+    ("pyarrow.lib", "py_buffer"),
+    ("pyarrow.lib", "type_for_alias"),
+}
 
 ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     {("builtins", name) for name in _BUILTINS}
@@ -43,46 +121,15 @@ ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     | {("collections", n) for n in ("OrderedDict", "deque", "defaultdict", "Counter")}
     | {("numpy", n) for n in ("dtype", "ndarray")}
     | {
-        (mod, n)
-        for mod in ("numpy.core.multiarray", "numpy._core.multiarray")
+        (m, n)
+        for m in ("numpy.core.multiarray", "numpy._core.multiarray")
         for n in ("_reconstruct", "scalar")
     }
-    | {(mod, "_frombuffer") for mod in ("numpy.core.numeric", "numpy._core.numeric")}
-    | {
-        ("pandas", n)
-        for n in (
-            "DataFrame", "Series", "Index", "RangeIndex", "DatetimeIndex", "TimedeltaIndex",
-            "PeriodIndex", "CategoricalIndex", "IntervalIndex", "MultiIndex", "Categorical",
-            "CategoricalDtype", "DatetimeTZDtype", "PeriodDtype", "IntervalDtype", "StringDtype",
-            "BooleanDtype", "Float32Dtype", "Float64Dtype", "Int8Dtype", "Int16Dtype", "Int32Dtype",
-            "Int64Dtype", "UInt8Dtype", "UInt16Dtype", "UInt32Dtype", "UInt64Dtype", "ArrowDtype",
-            "Timestamp", "Timedelta", "Period", "Interval", "NA", "NaT",
-        )
-    }
-    | {
-        ("pandas.arrays", n)
-        for n in (
-            "ArrowStringArray", "ArrowExtensionArray", "BooleanArray", "DatetimeArray", "FloatingArray",
-            "IntegerArray", "IntervalArray", "NumpyExtensionArray", "PeriodArray", "StringArray",
-            "TimedeltaArray",
-        )
-    }
-    | {
-        ("pandas._libs.arrays", "__pyx_unpickle_NDArrayBacked"),
-        ("pandas._libs.internals", "_unpickle_block"),
-        ("pandas._libs.tslibs.nattype", "_nat_unpickle"),
-        ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
-        ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
-        ("pandas.core.indexes.base", "_new_Index"),
-        ("pandas.core.indexes.datetimes", "_new_DatetimeIndex"),
-        ("pandas.core.indexes.period", "_new_PeriodIndex"),
-        ("pandas.core.internals.managers", "BlockManager"),
-        ("pandas.core.internals.managers", "SingleBlockManager"),
-        ("pyarrow.lib", "_restore_array"),
-        ("pyarrow.lib", "py_buffer"),
-        ("pyarrow.lib", "type_for_alias"),
-    }
-)  # fmt: skip
+    | {(m, "_frombuffer") for m in ("numpy.core.numeric", "numpy._core.numeric")}
+    | {("pandas", n) for n in _PANDAS_TYPES}
+    | {("pandas.arrays", n) for n in _PANDAS_ARRAYS}
+    | _PANDAS_PYARROW_HELPERS
+)
 
 
 def type_key(cls: type) -> tuple[str, str]:

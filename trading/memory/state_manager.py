@@ -2,23 +2,29 @@
 
 It knows nothing of trading. One process (the desk) writes, others (the dashboard) read:
 
+* ``StateManager(path)`` reads an existing file at once (like ``shelve.open``): a second
+  process that opens the file sees its content; ``load()`` reads it again later. A missing
+  file is an empty state; a bad (corrupt or unsafe) one goes through recovery;
 * values are pickled when ``set`` (like ``shelve``): the stored value is the value as of
   ``set``; mutate a value in place and ``set`` it again to store the change;
 * ``save()`` frames, compresses and writes crash-safely (see ``_files``), under a
   cross-process lock; if another process saved since this one last synced, its file is
-  merged first (keys this manager changed win), so no writer clobbers another's keys;
+  merged first (keys this manager changed or removed win), so no writer clobbers another's
+  keys and no removed key comes back;
 * ``transaction()`` / ``update_with()`` are atomic cross-process read-modify-writes;
 * ``version_token()`` reads 48 header bytes: a reader polls it and ``load()``\\ s only
   when it changed. Readers never need the lock, and never see a half-written file.
+
+The manager holds its parts, each owning its own state: the ``EntryTable`` (entries and
+unsaved changes), ``MemoryMaintenance`` (the memory budget, age cleanup, compression),
+``StateRecovery`` (backups and bad files) and the ``ProcessLock``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -27,29 +33,32 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from trading.clock import Clock, LiveClock
-from trading.errors import ConfigError, StateCorruptError, StateError
+from trading.errors import ConfigError, StateCorruptError, StateError, UnsafeStateError
 from trading.memory import _files
 from trading.memory._entries import Entry, build_payload, pickle_value
 from trading.memory._format import MAGIC, Header, encode, parse_header
-from trading.memory._lock import ProcessLock
+from trading.memory._lock import StateLock
 from trading.memory._maintenance import MemoryMaintenance
-from trading.memory._memory import MemoryProbe, system_memory
-from trading.memory._reader import Loaded, Migration, disk_token, materialize, read_state_file
+from trading.memory._memory import MemoryProbe, MemoryUsage, system_memory
+from trading.memory._reader import Loaded, Migration, StateReader, disk_token, materialize
 from trading.memory._recovery import StateRecovery
+from trading.memory._table import EntryTable
 from trading.memory._types import StateStats, StateVersion
 from trading.memory._unpickler import type_key
 from trading.memory.config import StateConfig
 
 __all__ = ["StateManager"]
 
-logger = logging.getLogger(__name__)
-
 T = TypeVar("T")
 _BUILTIN_MIGRATIONS: dict[int, Migration] = {0: dict}  # legacy plain dict -> version 1: same content
 
 
-class StateManager(MemoryMaintenance, StateRecovery):
-    """A dict-like state store backed by one file; see the module docstring."""
+class StateManager:
+    """A dict-like state store backed by one file; see the module docstring.
+
+    ``load=False`` skips reading the file at construction, for a caller that calls
+    ``load()`` itself to apply its own policy to an unreadable file.
+    """
 
     def __init__(
         self,
@@ -63,6 +72,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
         allowed_types: tuple[type, ...] = (),
         migrations: Mapping[int, Migration] | None = None,
         memory_probe: MemoryProbe | None = None,
+        load: bool = True,
         **settings: Any,
     ) -> None:
         self._path = Path(path).absolute()
@@ -86,24 +96,40 @@ class StateManager(MemoryMaintenance, StateRecovery):
         if self._path.is_dir():
             raise StateError(f"state path {self._path} is a directory, expected a file", path=self._path)
         self._clock = clock or LiveClock()
-        self._probe = memory_probe or system_memory
         self._extra = frozenset(type_key(t) for t in allowed_types)
-        self._migrations = {**_BUILTIN_MIGRATIONS, **(migrations or {})}
-        self._rlock = threading.RLock()
-        self._plock = ProcessLock(
+        self._reader = StateReader(
+            version=self._cfg.version,
+            migrations={**_BUILTIN_MIGRATIONS, **(migrations or {})},
+            extra=self._extra,
+            clock=self._clock,
+        )
+        self._lock = StateLock(
             self._path.with_name(self._path.name + ".lock"), timeout=self._cfg.lock_timeout
         )
-        self._lock_depth = 0
-        self._entries: dict[str, Entry] = {}
-        self._pending: dict[str, Entry | None] = {}
-        self._cleared = False
+        self._rlock = self._lock.thread
+        self._table = EntryTable()
+        self._maintenance = MemoryMaintenance(
+            self._table,
+            config=self._cfg,
+            clock=self._clock,
+            probe=memory_probe or system_memory,
+            path=self._path,
+        )
+        # the parts get the reader's and the lock's methods, never the manager's: no reference cycle
+        self._recovery = StateRecovery(self._path, read=self._reader.read, lock=self._lock.held)
         self._synced_token: bytes | None = None
         self._version = StateVersion(self._cfg.version, 0, self._cfg.compression, None, 0)
         self._last_save_mono = self._clock.monotonic()
         self._last_backup_mono: float | None = None
-        self._system = None
-        self._counts = dict.fromkeys(("saves", "loads", "transactions", "recoveries", "evicted"), 0)
+        self._temp_files_checked = False
+        self._counts = dict.fromkeys(("saves", "loads", "transactions"), 0)
         self._timings = {"save": 0.0, "load": 0.0}
+        if load:
+            try:
+                self.load()
+            except BaseException:
+                self.close()
+                raise
 
     # --- dict-like access ---------------------------------------------------------
 
@@ -113,7 +139,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
 
     def get(self, key: str, default: Any = None) -> Any:
         with self._rlock:
-            entry = self._entries.get(key)
+            entry = self._table.entries.get(key)
             if entry is None:
                 return default
             return materialize(entry, key, self._extra, self._path)
@@ -121,7 +147,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
     def set(self, key: str, value: Any) -> None:
         entry = self._new_entry(key, value)
         with self._rlock:
-            self._install(key, entry)
+            self._table.put(key, entry)
         self._maybe_autosave()
 
     def update(self, mapping: Mapping[str, Any]) -> None:
@@ -129,45 +155,41 @@ class StateManager(MemoryMaintenance, StateRecovery):
         prepared = {key: self._new_entry(key, value) for key, value in mapping.items()}
         with self._rlock:
             for key, entry in prepared.items():
-                self._install(key, entry)
+                self._table.put(key, entry)
         self._maybe_autosave()
 
     def delete(self, key: str) -> bool:
-        """Remove ``key``; return whether it was there."""
+        """Remove ``key``; return whether it was there. The removal survives a merging save."""
         with self._rlock:
-            removed = self._entries.pop(key, None) is not None
-            if removed:
-                self._pending[key] = None
+            removed = self._table.remove(key)
         if removed:
             self._maybe_autosave()
         return removed
 
     def clear(self) -> None:
         with self._rlock:
-            self._entries.clear()
-            self._pending.clear()
-            self._cleared = True
+            self._table.clear()
         self._maybe_autosave()
 
     def keys(self) -> list[str]:
         with self._rlock:
-            return list(self._entries)
+            return list(self._table.entries)
 
     def items(self) -> list[tuple[str, Any]]:
         with self._rlock:
-            return [(k, materialize(e, k, self._extra, self._path)) for k, e in self._entries.items()]
+            return [(k, materialize(e, k, self._extra, self._path)) for k, e in self._table.entries.items()]
 
     def __contains__(self, key: object) -> bool:
-        return key in self._entries
+        return key in self._table.entries
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._table)
 
     def __getitem__(self, key: str) -> Any:
         with self._rlock:
-            if key not in self._entries:
+            if key not in self._table.entries:
                 raise KeyError(key)
-            return materialize(self._entries[key], key, self._extra, self._path)
+            return materialize(self._table.entries[key], key, self._extra, self._path)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.set(key, value)
@@ -185,14 +207,26 @@ class StateManager(MemoryMaintenance, StateRecovery):
             blob=pickle_value(key, value, self._path), written_at=self._clock.timestamp(), value=value
         )
 
-    def _install(self, key: str, entry: Entry) -> None:
-        self._entries[key] = entry
-        self._pending[key] = entry
-
     def _maybe_autosave(self) -> None:
         interval = self._cfg.autosave
         if interval is not None and self._clock.monotonic() - self._last_save_mono >= interval:
             self.save()
+
+    # --- memory maintenance -------------------------------------------------------
+
+    def get_memory_usage(self) -> MemoryUsage:
+        with self._rlock:
+            return self._maintenance.usage()
+
+    def cleanup_old_data(self, max_age_hours: float = 24) -> int:
+        """Remove entries last written more than ``max_age_hours`` ago; return how many."""
+        with self._rlock:
+            return self._maintenance.remove_older_than(max_age_hours)
+
+    def compress_state(self, older_than_s: float = 3600.0) -> int:
+        """Hold entries untouched for ``older_than_s`` as zstd-compressed bytes; return how many."""
+        with self._rlock:
+            return self._maintenance.compress_older_than(older_than_s)
 
     # --- persistence ------------------------------------------------------------------
 
@@ -203,26 +237,26 @@ class StateManager(MemoryMaintenance, StateRecovery):
     def load(self) -> bool:
         """Replace the in-memory state with the file's (unsaved changes are dropped).
 
-        Returns False when there is no file and no backup. A corrupt file is replaced by the
-        newest good backup (WARNING, the bad file is moved aside); a newer-version file raises
-        ``StateVersionError`` and is left untouched.
+        Returns False when there is no file and no backup (the in-memory state is kept). A
+        bad file (corrupt, or unsafe: naming a callable outside the allow-list) is replaced
+        by the newest good backup (WARNING naming both, the bad file is moved aside); without
+        a good backup its error is raised and the file left in place. A newer-version file
+        raises ``StateVersionError`` and is left untouched.
         """
         with self._rlock:
             start = time.perf_counter()
             try:
-                loaded = self._read(self._path)
+                loaded = self._reader.read(self._path)
             except FileNotFoundError:
-                recovered = self._recover(None)
+                recovered = self._recovery.recover(None)
                 if recovered is None:
                     return False
                 loaded = recovered
-            except StateCorruptError as exc:
-                recovered = self._recover(exc)
-                assert recovered is not None  # _recover raises rather than return None for a corrupt file
+            except (StateCorruptError, UnsafeStateError) as exc:
+                recovered = self._recovery.recover(exc)
+                assert recovered is not None  # recover() raises rather than return None for a bad file
                 loaded = recovered
-            self._entries = dict(loaded.entries)
-            self._pending.clear()
-            self._cleared = False
+            self._table.replace(loaded.entries)
             self._adopt(loaded)
             self._counts["loads"] += 1
             self._timings["load"] = time.perf_counter() - start
@@ -232,9 +266,9 @@ class StateManager(MemoryMaintenance, StateRecovery):
         """Write the state crash-safely (merging another writer's newer file first)."""
         with self._rlock:
             start = time.perf_counter()
-            self._enforce_memory()
+            self._maintenance.enforce_budget()
             header, body = self._encode()
-            with self._process_lock():
+            with self._lock.held():
                 on_disk = disk_token(self._path)
                 if on_disk not in (None, self._synced_token):
                     self._refresh_locked()
@@ -246,7 +280,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
 
     def _encode(self) -> tuple[Header, bytes | memoryview]:
         return encode(
-            b"".join(build_payload(self._entries)),
+            b"".join(build_payload(self._table.entries)),
             codec=self._cfg.compression,
             version=self._cfg.version,
             generation=0,
@@ -271,6 +305,9 @@ class StateManager(MemoryMaintenance, StateRecovery):
         )
         packed = final.pack()
         try:
+            if not self._temp_files_checked:  # once per manager: a killed writer's leftovers
+                _files.remove_stale_temp_files(self._path)
+                self._temp_files_checked = True
             _files.atomic_write(
                 self._path,
                 packed,
@@ -287,8 +324,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
                 path=self._path,
             ) from exc
         self._synced_token = packed
-        self._pending.clear()
-        self._cleared = False
+        self._table.mark_saved()
         self._version = StateVersion.from_ns(
             final.version, generation, final.codec, final.written_ns, final.write_id
         )
@@ -303,14 +339,14 @@ class StateManager(MemoryMaintenance, StateRecovery):
         the result is saved. If the body raises, the in-memory state is rolled back and
         nothing is written.
         """
-        with self._rlock, self._process_lock():
+        with self._rlock, self._lock.held():
             if disk_token(self._path) not in (None, self._synced_token):
                 self._refresh_locked()
-            before = (dict(self._entries), dict(self._pending), self._cleared)
+            before = self._table.checkpoint()
             try:
                 yield self
             except BaseException:
-                self._entries, self._pending, self._cleared = before
+                self._table.rollback(before)
                 raise
             self._counts["transactions"] += 1
             self.save()
@@ -320,28 +356,6 @@ class StateManager(MemoryMaintenance, StateRecovery):
         with self.transaction() as state:
             return fn(state)
 
-    @contextlib.contextmanager
-    def _process_lock(self) -> Iterator[None]:
-        with self._rlock:
-            if self._lock_depth == 0:
-                self._plock.acquire()
-            self._lock_depth += 1
-            try:
-                yield
-            finally:
-                self._lock_depth -= 1
-                if self._lock_depth == 0:
-                    self._plock.release()
-
-    def _read(self, path: Path) -> Loaded:
-        return read_state_file(
-            path,
-            version=self._cfg.version,
-            migrations=self._migrations,
-            extra=self._extra,
-            now=self._clock.timestamp(),
-        )
-
     def _adopt(self, loaded: Loaded) -> None:
         self._synced_token = loaded.token
         h = loaded.header
@@ -350,48 +364,36 @@ class StateManager(MemoryMaintenance, StateRecovery):
         else:
             self._version = StateVersion.from_ns(h.version, h.generation, h.codec, h.written_ns, h.write_id)
         if loaded.version < self._cfg.version:
-            # migrated in memory: every entry must reach disk on the next save
-            self._pending.update(self._entries)
+            self._table.mark_all_pending()  # migrated in memory: every entry must reach disk
 
     def _refresh_locked(self) -> None:
         """Merge a file another process saved: its entries, then this manager's pending changes."""
         try:
-            loaded = self._read(self._path)
+            loaded = self._reader.read(self._path)
         except FileNotFoundError:
             return
-        except StateCorruptError as exc:
-            moved = _files.quarantine(self._path)
-            logger.warning(
-                "state file %s is corrupt (%s); moved it to %s, keeping the in-memory state",
-                self._path,
-                exc,
-                moved,
-            )
+        except (StateCorruptError, UnsafeStateError) as exc:
+            self._recovery.set_aside(exc)
             return
-        merged = {} if self._cleared else dict(loaded.entries)
-        for key, entry in self._pending.items():
-            if entry is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = entry
-        self._entries = merged
-        pending, cleared = self._pending, self._cleared
+        self._table.merge_under(loaded.entries)
         self._adopt(loaded)
-        self._pending, self._cleared = pending, cleared
 
     # --- observability and lifecycle ------------------------------------------------
 
     def get_version(self) -> StateVersion:
+        """The format version (``.version``), generation, codec and write of the file last synced."""
         return self._version
 
     def get_stats(self) -> StateStats:
         with self._rlock:
-            lock = self._plock
+            lock = self._lock.process
             return StateStats(
-                entries=len(self._entries),
-                state_bytes=sum(e.size for e in self._entries.values()),
+                entries=len(self._table),
+                state_bytes=self._table.size_bytes(),
                 generation=self._version.generation,
                 **self._counts,
+                recoveries=self._recovery.recoveries,
+                evicted=self._maintenance.evicted,
                 last_save_ms=self._timings["save"] * 1e3,
                 last_load_ms=self._timings["load"] * 1e3,
                 lock_acquired=lock.acquired,
@@ -404,7 +406,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
     statistics = get_stats
 
     def close(self) -> None:
-        self._plock.close()
+        self._lock.close()
 
     def __enter__(self) -> StateManager:
         return self
@@ -418,6 +420,7 @@ class StateManager(MemoryMaintenance, StateRecovery):
 
     def __repr__(self) -> str:
         return (
-            f"StateManager({str(self._path)!r}, entries={len(self._entries)}, pending={len(self._pending)}, "
-            f"generation={self._version.generation}, codec={self._cfg.compression!r})"
+            f"StateManager({str(self._path)!r}, entries={len(self._table)}, "
+            f"pending={len(self._table.pending)}, generation={self._version.generation}, "
+            f"codec={self._cfg.compression!r})"
         )

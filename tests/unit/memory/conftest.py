@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +29,33 @@ def manager(state_path: Path, clock: TestClock) -> Iterator[StateManager]:
     sm = StateManager(state_path, clock=clock)
     yield sm
     sm.close()
+
+
+_CHILD = str(Path(__file__).with_name("_child.py"))
+_ROOT = str(Path(__file__).resolve().parents[3])
+
+Spawn = Callable[..., subprocess.Popen[str]]
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    """Start ``_child.py <mode> <args>`` with piped stdin/stdout; children still alive at teardown are killed."""
+    children: list[subprocess.Popen[str]] = []
+
+    def _spawn(*args: str) -> subprocess.Popen[str]:
+        env = {**os.environ, "PYTHONPATH": _ROOT}
+        child = subprocess.Popen(
+            [sys.executable, _CHILD, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        children.append(child)
+        return child
+
+    yield _spawn
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+        child.communicate()

@@ -46,13 +46,13 @@ def test_format_legacy_plain_pickle_loads_and_is_upgraded_on_save(
     state_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     state_path.write_bytes(pickle.dumps({"positions": {"ES": 2}, "n": 3}, protocol=4))
-    sm = StateManager(state_path)
 
     with caplog.at_level(logging.INFO, logger="trading.memory"):
-        assert sm.load() is True
+        sm = StateManager(state_path)  # reads the file at construction
 
     assert sm.get("positions") == {"ES": 2} and sm.get("n") == 3
-    assert sm.get_version().format_version == 0
+    assert sm.get_version().version == 0
+    assert sm.load() is True  # and again on demand
     assert "migrated state file" in caplog.text and "from version 0 to 1" in caplog.text
     sm.save()
     assert state_path.read_bytes().startswith(MAGIC)
@@ -69,13 +69,12 @@ def test_format_registered_migration_upgrades_older_file_on_load(state_path: Pat
         old.set("pos", {"ES": 2})
 
     new = StateManager(state_path, version=2, migrations={1: _v1_to_v2})
-    new.load()
 
     assert new.get("positions") == {"ES": {"qty": 2}}
     assert "pos" not in new
-    assert new.get_version().format_version == 1  # as found on disk; the upgrade lands on save
+    assert new.get_version().version == 1  # as found on disk; the upgrade lands on save
     new.save()
-    assert new.get_version().format_version == 2
+    assert new.get_version().version == 2
     new.close()
 
 
@@ -83,18 +82,22 @@ def test_format_missing_migration_raises_version_error(state_path: Path) -> None
     with StateManager(state_path) as old:
         old.set("a", 1)
 
-    new = StateManager(state_path, version=3, migrations={1: _v1_to_v2})
+    with pytest.raises(StateVersionError, match=r"no migration registered from version 2 to 3"):
+        StateManager(state_path, version=3, migrations={1: _v1_to_v2})
+    new = StateManager(state_path, version=3, migrations={1: _v1_to_v2}, load=False)
     with pytest.raises(StateVersionError, match=r"no migration registered from version 2 to 3"):
         new.load()
     new.close()
 
 
 def test_format_newer_file_is_refused_and_left_untouched(state_path: Path) -> None:
+    old = StateManager(state_path)  # opened before the newer writer wrote: empty
     with StateManager(state_path, version=2, migrations={1: _v1_to_v2}) as newer:
         newer.set("a", 1)
     saved = state_path.read_bytes()
 
-    old = StateManager(state_path)
+    with pytest.raises(StateVersionError, match=r"format version 2, newer than this code's 1"):
+        StateManager(state_path)
     with pytest.raises(StateVersionError, match=r"format version 2, newer than this code's 1"):
         old.load()
     old.set("b", 2)
@@ -111,7 +114,6 @@ def test_format_any_codec_file_loads_whatever_current_setting(state_path: Path, 
         writer.set("text", "abc" * 1000)
 
     reader = StateManager(state_path, compression="gzip" if codec != "gzip" else "none")
-    reader.load()
 
     assert reader.get("text") == "abc" * 1000
     assert reader.get_version().codec == codec

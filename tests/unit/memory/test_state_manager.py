@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import subprocess
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,7 +50,7 @@ def test_state_manager_save_then_load_round_trips_values(state_path: Path) -> No
     assert reader.get("n") == 7
     np.testing.assert_array_equal(reader.get("arr"), values["arr"])
     assert reader.get("nested") == values["nested"]
-    assert reader.get_version().format_version == StateVersion.CURRENT_VERSION
+    assert reader.get_version().version == StateVersion.CURRENT_VERSION
     assert reader.get_version().generation == 1
     reader.close()
 
@@ -56,6 +58,66 @@ def test_state_manager_save_then_load_round_trips_values(state_path: Path) -> No
 def test_state_manager_load_without_file_returns_false(manager: StateManager) -> None:
     assert manager.load() is False
     assert manager.version_token() is None
+
+
+# --- opening a file: the original design's usage -----------------------------------------
+
+
+def test_state_manager_construction_reads_existing_file_without_load(state_path: Path) -> None:
+    with StateManager(state_path) as writer:
+        writer.set("positions", {"ES": 2})
+
+    sm = StateManager(state_path)
+
+    assert sm.get("positions") == {"ES": 2}
+    assert sm.get_version().version == StateVersion.CURRENT_VERSION
+    assert sm.get_version().generation == 1
+    assert sm.get_stats().loads == 1
+    sm.close()
+
+
+def test_state_manager_construction_without_file_is_empty(state_path: Path) -> None:
+    sm = StateManager(state_path)
+
+    assert sm.keys() == []
+    assert not state_path.exists()
+    assert sm.get_version().version == StateVersion.CURRENT_VERSION
+    assert sm.get_version().generation == 0
+    assert sm.get_stats().loads == 0
+    sm.close()
+
+
+def test_state_manager_load_after_construction_rereads_harmlessly(state_path: Path) -> None:
+    with StateManager(state_path) as writer:
+        writer.set("a", 1)
+    sm = StateManager(state_path)
+
+    assert sm.load() is True
+    assert sm.load() is True
+    sm.set("b", 2)
+    sm.save()
+
+    assert sm.get("a") == 1
+    assert sm.get_stats().loads == 3
+    assert sm.get_version().generation == 2
+    check = StateManager(state_path)
+    assert sorted(check.keys()) == ["a", "b"]
+    for m in (sm, check):
+        m.close()
+
+
+def test_state_manager_load_false_reads_nothing_until_load(state_path: Path) -> None:
+    with StateManager(state_path) as writer:
+        writer.set("a", 1)
+
+    sm = StateManager(state_path, load=False)
+    before = sm.keys()
+    loaded = sm.load()
+
+    assert before == []
+    assert loaded is True
+    assert sm.get("a") == 1
+    sm.close()
 
 
 def test_state_manager_set_pickles_at_set_time(manager: StateManager, state_path: Path) -> None:
@@ -107,6 +169,24 @@ def test_state_manager_stats_and_repr_show_state(manager: StateManager) -> None:
     assert stats.saves == 2 and stats.transactions == 1 and stats.entries == 1
     assert stats.generation == 2 and stats.lock_acquired >= 2
     assert "entries=1" in repr(manager) and "generation=2" in repr(manager)
+
+
+def test_state_manager_is_freed_by_refcount_without_the_cycle_collector(state_path: Path) -> None:
+    with StateManager(state_path) as seed:
+        seed.set("big", np.zeros(100_000))
+    sm = StateManager(state_path)
+    sm.update_with(lambda s: s.set("n", 1))
+    sm.close()
+    ref = weakref.ref(sm)
+
+    gc.disable()
+    try:
+        del sm
+        freed = ref() is None
+    finally:
+        gc.enable()
+
+    assert freed  # no reference cycle through its parts: the file's bytes go at once
 
 
 def test_state_manager_threads_increment_without_losing_updates(manager: StateManager) -> None:
@@ -237,7 +317,9 @@ def test_state_manager_reader_in_read_only_directory_loads(tmp_path: Path) -> No
 def test_state_manager_foreign_file_is_refused_and_left_alone(state_path: Path) -> None:
     state_path.write_text("symbol,price\nES,5000\n")
 
-    sm = StateManager(state_path)
+    with pytest.raises(StateCorruptError, match=r"state.pkl is not a state file: it starts with b'symbol,p'"):
+        StateManager(state_path)
+    sm = StateManager(state_path, load=False)
     with pytest.raises(StateCorruptError, match=r"state.pkl is not a state file: it starts with b'symbol,p'"):
         sm.load()
     sm.close()

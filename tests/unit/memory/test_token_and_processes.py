@@ -1,4 +1,5 @@
-"""Change detection, cross-process read-modify-write, readers vs writers, SIGKILL during save."""
+"""Change detection, deletes across managers and processes, cross-process read-modify-write,
+readers vs writers, SIGKILL during save."""
 
 from __future__ import annotations
 
@@ -84,6 +85,104 @@ def test_two_writers_merge_their_keys(state_path: Path) -> None:
         sm.close()
 
 
+def _run(*args: str) -> None:
+    child = _spawn(*args)
+    out, _ = child.communicate(timeout=60)
+    assert child.returncode == 0, out
+
+
+def _keys_on_disk(path: Path) -> list[str]:
+    check = StateManager(path)
+    keys = sorted(check.keys())
+    check.close()
+    return keys
+
+
+def test_delete_then_save_then_reload_key_stays_gone(state_path: Path) -> None:
+    with StateManager(state_path) as sm:
+        sm.update({"a": 1, "b": 2})
+    sm = StateManager(state_path)
+
+    sm.delete("a")
+    sm.save()
+
+    assert _keys_on_disk(state_path) == ["b"]
+    sm.close()
+
+
+def test_two_managers_delete_survives_save_merging_the_others_newer_file(state_path: Path) -> None:
+    with StateManager(state_path) as seed:
+        seed.update({"a": 1, "b": 2})
+    deleter, other = StateManager(state_path), StateManager(state_path)
+    other.set("c", 3)
+    other.save()  # a newer file that still holds "a"
+
+    deleter.delete("a")
+    deleter.save()  # merges other's file first
+
+    assert deleter.keys() == ["b", "c"]
+    assert _keys_on_disk(state_path) == ["b", "c"]
+    for sm in (deleter, other):
+        sm.close()
+
+
+def test_two_managers_clear_survives_save_merging_the_others_newer_file(state_path: Path) -> None:
+    with StateManager(state_path) as seed:
+        seed.update({"a": 1, "b": 2})
+    clearer, other = StateManager(state_path), StateManager(state_path)
+    other.set("c", 3)
+    other.save()
+
+    clearer.clear()
+    clearer.set("d", 4)
+    clearer.save()
+
+    assert _keys_on_disk(state_path) == ["d"]
+    for sm in (clearer, other):
+        sm.close()
+
+
+def test_processes_delete_survives_save_merging_another_process_newer_file(state_path: Path) -> None:
+    with StateManager(state_path) as seed:
+        seed.update({"a": 1, "b": 2})
+    sm = StateManager(state_path)
+    sm.delete("a")
+
+    _run("set", str(state_path), "c", "3")  # another process saves a newer file, "a" still in it
+    sm.save()
+
+    assert _keys_on_disk(state_path) == ["b", "c"]
+    sm.close()
+
+
+def test_processes_key_deleted_by_another_process_is_not_brought_back_by_a_save(state_path: Path) -> None:
+    with StateManager(state_path) as seed:
+        seed.update({"a": 1, "b": 2})
+    sm = StateManager(state_path)  # holds "a" in memory, unchanged
+    sm.set("b", 20)
+
+    _run("delete", str(state_path), "a")
+    sm.save()
+
+    assert _keys_on_disk(state_path) == ["b"]
+    assert sm.keys() == ["b"]
+    check = StateManager(state_path)
+    assert check.get("b") == 20
+    check.close()
+    sm.close()
+
+
+def test_process_opening_the_file_sees_its_content_without_load(state_path: Path) -> None:
+    with StateManager(state_path) as writer:
+        writer.set("greeting", "hello")
+
+    child = _spawn("show", str(state_path), "greeting")
+    out, _ = child.communicate(timeout=60)
+
+    assert child.returncode == 0
+    assert out.split() == ["'hello'", "1"]  # the value, and get_version().version
+
+
 @pytest.mark.slow
 def test_processes_two_by_four_threads_increment_without_loss(state_path: Path) -> None:
     per_thread = 150
@@ -133,3 +232,4 @@ def test_sigkill_during_save_always_leaves_a_loadable_file(state_path: Path) -> 
         sm.close()
     assert last >= 1
     assert not list(state_path.parent.glob("*.corrupt.*"))
+    assert len(list(state_path.parent.glob(".state.pkl.*.tmp"))) <= 1  # only the last killed writer's

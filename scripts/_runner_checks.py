@@ -25,6 +25,7 @@ __all__ = [
     "check_desk_files",
     "check_no_live_desk",
     "check_port",
+    "check_port_range",
     "write_streamlit_config",
 ]
 
@@ -46,13 +47,18 @@ REQUIRED_MODULES: dict[str, str] = {
 }
 
 
-def check_port(host: str, port: int) -> None:
-    """The port is in range and nothing listens on it."""
+def check_port_range(port: int) -> None:
+    """The port is an int in ``PORT_RANGE`` (cheap: checked before anything slower)."""
     lo, hi = PORT_RANGE
     if not isinstance(port, int) or isinstance(port, bool) or not lo <= port <= hi:
         raise ConfigError(
             f"invalid port {port!r}: allowed {lo}-{hi}", field="port", value=port, allowed=f"{lo}-{hi}"
         )
+
+
+def check_port(host: str, port: int) -> None:
+    """The port is in range and nothing listens on it."""
+    check_port_range(port)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         # SO_REUSEADDR as servers set it: only a listening socket makes the port busy, not TIME_WAIT.

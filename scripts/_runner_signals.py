@@ -40,9 +40,9 @@ def describe_sender(info: Any) -> str:
         return "from the kernel (a terminal's Ctrl-C)"
     if pid <= 0:
         return f"from an unknown sender (si_code {code})"
-    name = _program(pid)
-    role = " (the launcher's parent)" if pid == os.getppid() else ""
-    return f"from pid {pid} ({name}){role}" if name else f"from pid {pid}{role}"
+    about = [_program(pid), "the launcher's parent" if pid == os.getppid() else ""]
+    said = ", ".join(part for part in about if part)
+    return f"from pid {pid} ({said})" if said else f"from pid {pid}"
 
 
 def _program(pid: int) -> str:
@@ -77,7 +77,7 @@ class StopSignals:
             watcher._thread.start()
         else:
             for sig in _SIGNALS:
-                signal.signal(sig, lambda signum, _frame: watcher._on_signal(signal.Signals(signum), None))
+                signal.signal(sig, lambda signum, _frame: watcher.deliver(signal.Signals(signum), None))
         return watcher
 
     def on_stop(self, callback: Callable[[], None]) -> None:
@@ -91,9 +91,11 @@ class StopSignals:
     def _watch(self) -> None:
         while True:
             info = signal.sigwaitinfo(_SIGNALS)
-            self._on_signal(signal.Signals(info.si_signo), info)
+            self.deliver(signal.Signals(info.si_signo), info)
 
-    def _on_signal(self, sig: signal.Signals, info: Any) -> None:
+    def deliver(self, sig: signal.Signals, info: Any) -> None:
+        """One signal arrived (``info``: its ``struct_siginfo``, or None when unknown): the
+        first is logged and calls the callbacks, a repeat is logged at DEBUG only."""
         what = f"{sig.name} {describe_sender(info)}"
         with self._lock:
             first = self.received is None

@@ -28,14 +28,17 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scripts._arg_types import positive_seconds, state_path  # noqa: E402  (after the path set-up above)
-from trading.desk import Desk  # noqa: E402
 from trading.errors import TradingError  # noqa: E402
+
+if TYPE_CHECKING:
+    from trading.desk import Desk
 
 __all__ = ["DEFAULT_CONFIG", "check_desk", "held_logs", "main", "parse_args"]
 
@@ -173,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.check:
                 checked = check_desk(args.config, risk_config_path=args.risk_config, state_dir=args.state)
             else:
+                from trading.desk import Desk  # after the flags: a bad flag is refused at once
+
                 desk = Desk.from_files(args.config, state_dir=args.state, risk_config_path=args.risk_config)
     except TradingError as exc:
         print(f"run_executor.py: error: {exc}", file=sys.stderr)

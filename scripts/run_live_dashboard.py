@@ -56,6 +56,7 @@ from scripts._runner_checks import (  # noqa: E402
     check_desk_files,
     check_no_live_desk,
     check_port,
+    check_port_range,
     write_streamlit_config,
 )
 from scripts._runner_children import ChildProcess, HealthResult, heartbeat_health, streamlit_health  # noqa: E402
@@ -116,6 +117,7 @@ class DashboardRunner:
         directory (see ``_runner_record``), once the configs are known to be good.
         """
         cfg = self.config
+        check_port_range(cfg.port)
         check_dependencies(cfg.required_modules, python=cfg.python)
         check_app_file(cfg.app_path)
         if cfg.executor and not cfg.executor_script.is_file():

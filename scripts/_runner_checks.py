@@ -1,4 +1,4 @@
-"""Pre-flight checks for the dashboard launcher: port, dependencies, files, configs.
+"""Pre-flight checks for the dashboard launcher: port, dependencies, files, configs, state.
 
 Each check raises ``ConfigError`` with one line that names what is wrong, where, and
 what is allowed; nothing here starts a process.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import importlib.util
-import os
 import socket
 import sys
 import time
@@ -23,9 +22,10 @@ __all__ = [
     "REQUIRED_MODULES",
     "check_app_file",
     "check_dependencies",
-    "check_desk_config",
+    "check_desk_files",
     "check_no_live_desk",
     "check_port",
+    "check_port_range",
     "write_streamlit_config",
 ]
 
@@ -47,13 +47,18 @@ REQUIRED_MODULES: dict[str, str] = {
 }
 
 
-def check_port(host: str, port: int) -> None:
-    """The port is in range and nothing listens on it."""
+def check_port_range(port: int) -> None:
+    """The port is an int in ``PORT_RANGE`` (cheap: checked before anything slower)."""
     lo, hi = PORT_RANGE
     if not isinstance(port, int) or isinstance(port, bool) or not lo <= port <= hi:
         raise ConfigError(
             f"invalid port {port!r}: allowed {lo}-{hi}", field="port", value=port, allowed=f"{lo}-{hi}"
         )
+
+
+def check_port(host: str, port: int) -> None:
+    """The port is in range and nothing listens on it."""
+    check_port_range(port)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         # SO_REUSEADDR as servers set it: only a listening socket makes the port busy, not TIME_WAIT.
@@ -113,21 +118,16 @@ def check_app_file(path: Path) -> None:
         )
 
 
-def check_desk_config(path: Path, *, field: str = "config") -> None:
-    """The desk config exists and validates (against the desk's model when it is importable)."""
-    if not path.is_file():
-        raise ConfigError(f"--{field}: file not found: {path}", path=path, field=field, value=str(path))
-    if field == "config":
-        try:
-            from trading.desk.config import load_desk_config
-        except ImportError:  # the desk package is not part of this checkout: fall back to a YAML check
-            pass
-        else:
-            load_desk_config(path)
-            return
-    from trading._yaml import read_yaml_mapping
+def check_desk_files(
+    config: Path | None, *, risk_config: Path | None, state_dir: Path | None, lock: bool
+) -> None:
+    """What the desk validates at start, through the desk's own code (``run_executor.check_desk``):
+    the same ``TradingError``, so the same line, as the desk would print. Log lines the
+    loaders write meanwhile are held back, and dropped when a check fails."""
+    from scripts.run_executor import check_desk, held_logs  # imports the desk: after check_dependencies
 
-    read_yaml_mapping(path)
+    with held_logs():
+        check_desk(config, risk_config_path=risk_config, state_dir=state_dir, lock=lock)
 
 
 def check_no_live_desk(state_dir: Path, *, stale_after: float) -> None:
@@ -136,12 +136,8 @@ def check_no_live_desk(state_dir: Path, *, stale_after: float) -> None:
     if beat is None or time.time() - beat.ts > stale_after:
         return  # no readable or no fresh heartbeat: no live desk to collide with
     pid = beat.pid
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not _running(pid):
         return
-    except PermissionError:
-        pass  # alive, owned by someone else
     raise ConfigError(
         f"a desk (pid {pid}) is already running on {state_dir}: use --no-executor to attach to it, "
         "or --state for another directory",
@@ -149,6 +145,19 @@ def check_no_live_desk(state_dir: Path, *, stale_after: float) -> None:
         field="state",
         value=pid,
     )
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (a desk whose launcher died is reparented, and
+    stays a zombie until its new parent reaps it)."""
+    import psutil  # after check_dependencies
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True  # alive, owned by someone else
 
 
 def write_streamlit_config(run_dir: Path, *, host: str, port: int, debug: bool) -> Path:

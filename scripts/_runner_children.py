@@ -2,6 +2,8 @@
 
 Each child runs in its own session (process group), so stopping it reaches anything it
 spawned: SIGTERM to the group, then SIGKILL after a timeout. No child outlives ``stop``.
+A child given a ``deathsig`` also gets that signal from the kernel when the thread that
+started it ends, the launcher's death by SIGKILL included (``_runner_deathsig``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from scripts._runner_deathsig import ParentDeathSignal
 from trading.state_dir import Heartbeat
 
 __all__ = ["ChildProcess", "HealthResult", "heartbeat_health", "streamlit_health"]
@@ -66,9 +69,17 @@ class ChildProcess:
     """One supervised command: start, poll, stop (graceful, then forced)."""
 
     def __init__(
-        self, name: str, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        log_path: Path,
+        deathsig: signal.Signals | None = None,
     ) -> None:
         self.name = name
+        self.deathsig = deathsig
         self.argv = list(argv)
         self.cwd = cwd
         self.env = dict(env)
@@ -99,10 +110,22 @@ class ChildProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=None if self.deathsig is None else ParentDeathSignal(self.deathsig),
         )
         self.started_at = time.monotonic()
         logger.debug("started %s pid %s: %s", self.name, self.proc.pid, self.argv)
         return self.proc.pid
+
+    def last_output_line(self, *, limit: int = 4096) -> str:
+        """The last non-empty line the child wrote to its log ("" when there is none)."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - limit))
+                tail = log.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        lines = [line.strip() for line in tail.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
 
     def poll(self) -> int | None:
         """None while running, else the exit code (negative: killed by that signal)."""
@@ -150,4 +173,4 @@ class ChildProcess:
 
     def __repr__(self) -> str:
         running = self.proc is not None and self.poll() is None
-        return f"ChildProcess({self.name!r}, pid={self.pid}, running={running})"
+        return f"ChildProcess({self.name!r}, pid={self.pid}, running={running}, deathsig={self.deathsig})"

@@ -50,4 +50,6 @@ class RunnerStatus:
     restarts: dict[str, int]
     uptime: float  # seconds since start(), 0 when not running
     health: dict[str, HealthResult | None] = field(default_factory=dict)
-    failed: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()  # children that gave up (restart limit, or bad input)
+    problem: str = ""  # why the runner did not start or stopped on its own, in words
+    bad_input: tuple[str, ...] = ()  # children that exited with code 2 before ever being healthy

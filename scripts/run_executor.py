@@ -2,30 +2,49 @@
 """The desk process: the standalone strategy executor the dashboard watches.
 
     python scripts/run_executor.py [--config config/desk.yaml] [--risk-config PATH]
-                                   [--state data] [--log-level INFO]
+                                   [--state data] [--log-level INFO] [--duration SECONDS]
+    python scripts/run_executor.py --check [--config ...] [--risk-config ...] [--state ...]
 
-Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 2 for bad input (flags, config,
-CSV, state directory, a second desk on the same state directory), 1 for a crash.
+``--check`` validates what the desk validates at start, in the same order and through the
+same loaders, and builds nothing else: the desk config, the risk config it names (or
+``--risk-config``), the state directory (created when missing and proved writable, as the
+desk does), that no other desk holds it, and the CSV file when the feed replays one. It
+prints one line and exits 0, or prints the desk's own error line and exits 2. The
+launcher runs the same function (``check_desk``) in-process before it starts anything,
+so both scripts name a bad file or field with the same words.
+
+Exit codes: 0 after a clean stop (SIGINT/SIGTERM) or a passed check, 2 for bad input
+(flags, config, CSV, state directory, a second desk on the same state directory), 1 for
+a crash.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
-import logging.handlers
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from trading.desk import Desk  # noqa: E402  (after the path set-up above)
+from scripts._arg_types import positive_seconds, state_path  # noqa: E402  (after the path set-up above)
 from trading.errors import TradingError  # noqa: E402
 
+if TYPE_CHECKING:
+    from trading.desk import Desk
+
+__all__ = ["DEFAULT_CONFIG", "check_desk", "held_logs", "main", "parse_args"]
+
 logger = logging.getLogger("desk")
+
+DEFAULT_CONFIG = ROOT / "config" / "desk.yaml"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,11 +54,13 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _Parser(description="Run the paper-trading desk (strategies, risk engine, snapshots).")
-    parser.add_argument("--config", type=Path, default=ROOT / "config" / "desk.yaml", help="desk config YAML")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="desk config YAML")
     parser.add_argument(
         "--risk-config", type=Path, default=None, help="risk config YAML (default: from desk config)"
     )
-    parser.add_argument("--state", type=Path, default=ROOT / "data", help="state directory (default: data/)")
+    parser.add_argument(
+        "--state", type=state_path, default=ROOT / "data", help="state directory (default: data/)"
+    )
     parser.add_argument(
         "--log-level",
         default="INFO",
@@ -48,31 +69,92 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="log level (default INFO)",
     )
     parser.add_argument(
-        "--duration", type=float, default=None, help="stop after this many seconds (tests, demos)"
+        "--duration", type=positive_seconds, default=None, help="stop after this many seconds (tests, demos)"
     )
-    args = parser.parse_args(argv)
-    if args.duration is not None and args.duration <= 0:
-        parser.error(f"argument --duration: must be > 0, got {args.duration:g}")
-    return args
+    parser.add_argument(
+        "--check", action="store_true", help="validate the configs and the state directory, start nothing"
+    )
+    return parser.parse_args(argv)
 
 
-def _open_desk(args: argparse.Namespace, stream: logging.Handler) -> Desk:
-    """Build the desk with its start-up log held back: on bad input the one error line is
-    all the operator sees; on success the held lines are written out in order."""
-    held = logging.handlers.MemoryHandler(capacity=100_000, flushLevel=logging.CRITICAL + 1, target=stream)
+@contextlib.contextmanager
+def held_logs() -> Iterator[None]:
+    """Hold back every log record emitted inside the block: on an exception they are dropped
+    (the one error line is all the operator needs), otherwise written out in order."""
     root = logging.getLogger()
-    root.removeHandler(stream)
+    handlers = list(root.handlers)
+    held = _Held()
+    for handler in handlers:
+        root.removeHandler(handler)
     root.addHandler(held)
     try:
-        desk = Desk.from_files(args.config, state_dir=args.state, risk_config_path=args.risk_config)
-    except BaseException:
-        held.setTarget(None)  # type: ignore[arg-type]  (drop the held lines; the error says what matters)
-        raise
+        yield
     finally:
         root.removeHandler(held)
-        root.addHandler(stream)
-        held.close()  # flushes to the stream when the target is still set
-    return desk
+        for handler in handlers:
+            root.addHandler(handler)
+    for record in held.records:  # reached only without an exception
+        for handler in handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+
+
+class _Held(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def check_desk(
+    config_path: Path | None,
+    *,
+    risk_config_path: Path | None = None,
+    state_dir: Path | None = None,
+    lock: bool = True,
+) -> list[str]:
+    """Raise the ``TradingError`` the desk would raise at start for bad input; start nothing.
+
+    The order is the desk's (``Desk.__init__`` and ``build_parts``): desk config, risk
+    config, state directory, its lock, CSV feed. ``config_path`` None skips the desk config
+    (and the CSV); ``state_dir`` None skips the state directory, ``lock=False`` its lock.
+    Returns what was checked, for a one-line report.
+    """
+    from trading.broker import CsvReplayFeed
+    from trading.desk import load_desk_config
+    from trading.desk._builder import resolve_risk_path  # the desk's own rule for its risk file
+    from trading.desk._statedir import DeskLock  # the lock the desk takes
+    from trading.risk import load_risk_config
+    from trading.state_dir import StateDir
+
+    checked: list[str] = []
+    config = None
+    if config_path is not None:
+        config = load_desk_config(config_path)
+        checked.append(f"desk config {config_path}")
+    risk_path = risk_config_path
+    if risk_path is None and config is not None:
+        risk_path = resolve_risk_path(config, Path(config_path) if config_path else None)
+    if risk_path is not None:
+        load_risk_config(risk_path)
+        checked.append(f"risk config {risk_path}")
+    if state_dir is not None:
+        layout = StateDir(Path(state_dir).absolute())
+        layout.prepare()
+        if lock:
+            desk_lock = DeskLock(layout)
+            desk_lock.acquire()  # DeskAlreadyRunning when a desk holds it
+            desk_lock.release()
+        checked.append(f"state directory {layout.root}")
+    if config is not None and config.feed.kind == "csv" and config.feed.csv is not None:
+        csv_path = Path(config.feed.csv.path)
+        if not csv_path.is_absolute() and config_path is not None:
+            csv_path = Path(config_path).parent / csv_path
+        events = CsvReplayFeed(csv_path, speed=config.feed.csv.speed).validate()
+        checked.append(f"CSV feed {csv_path} ({events} events)")
+    return checked
 
 
 async def _main(args: argparse.Namespace, desk: Desk) -> int:
@@ -90,10 +172,19 @@ def main(argv: list[str] | None = None) -> int:
     stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=args.log_level, handlers=[stream])
     try:
-        desk = _open_desk(args, stream)
+        with held_logs():
+            if args.check:
+                checked = check_desk(args.config, risk_config_path=args.risk_config, state_dir=args.state)
+            else:
+                from trading.desk import Desk  # after the flags: a bad flag is refused at once
+
+                desk = Desk.from_files(args.config, state_dir=args.state, risk_config_path=args.risk_config)
     except TradingError as exc:
         print(f"run_executor.py: error: {exc}", file=sys.stderr)
         return 2
+    if args.check:
+        print(f"run_executor.py: ok: {', '.join(checked)}")
+        return 0
     return asyncio.run(_main(args, desk))
 
 

@@ -2,11 +2,24 @@
 
     python scripts/run_live_dashboard.py -p 8080 -r 30
 
-Checks the port, the dependencies, the app file and the configs first (any failure: exit
-code 2 and one line on stderr), starts the desk (unless ``--no-executor``) and Streamlit
-as child processes, waits until both are healthy, prints the URL, then supervises them:
-a child that exits or stays unhealthy is restarted with backoff, up to a limit.
-SIGINT/SIGTERM stop both (SIGTERM, then SIGKILL after a timeout).
+Checks everything first, before anything starts (any failure: exit code 2 and one line
+on stderr): dependencies, the app file, both config files and the state directory
+through the desk's own checks (``run_executor.check_desk``: the desk's very words), the
+port, and that no other desk runs on the state directory. It then starts the desk
+(unless ``--no-executor``) and Streamlit as child processes, waits until both are
+healthy, prints the URL, and supervises them: a child that exits or stays unhealthy is
+restarted with backoff, up to a limit, from its first second on.
+
+No orphans: the children get a parent-death signal (``_runner_deathsig``: SIGTERM for
+the desk, so it stops cleanly; SIGKILL for Streamlit, which has nothing to save), so
+SIGKILL of the launcher takes them down with it. One supervisor thread starts, restarts
+and stops them all, because that signal follows the thread that forked. The launcher
+records itself and its children in ``<state>/run/launcher.json``; a new launcher that
+finds children left by a dead one stops them and proceeds (``_runner_record``), while a
+desk started by hand, or by a launcher that still runs, is refused.
+
+SIGINT/SIGTERM stop both children (Streamlit first; SIGTERM, then SIGKILL after a
+timeout), logged once with the sender (``_runner_signals``).
 
 Programmatic use::
 
@@ -36,23 +49,32 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: make `trading` and `scrip
 
 from pydantic import ValidationError  # noqa: E402
 
+from scripts._arg_types import state_path  # noqa: E402
 from scripts._runner_checks import (  # noqa: E402
     check_app_file,
     check_dependencies,
-    check_desk_config,
+    check_desk_files,
     check_no_live_desk,
     check_port,
+    check_port_range,
     write_streamlit_config,
 )
 from scripts._runner_children import ChildProcess, HealthResult, heartbeat_health, streamlit_health  # noqa: E402
 from scripts._runner_config import RunnerConfig, RunnerStatus  # noqa: E402
+from scripts._runner_record import LauncherRecord, ProcessId, stop_left_behind  # noqa: E402
+from scripts._runner_signals import StopSignals  # noqa: E402
 from scripts._runner_supervisor import RestartPolicy, SupervisedChild  # noqa: E402
-from trading.errors import ConfigError  # noqa: E402
+from trading.errors import ConfigError, TradingError  # noqa: E402
 from trading.state_dir import StateDir  # noqa: E402
 
 __all__ = ["DashboardRunner", "RunnerConfig", "RunnerStatus", "main"]
 
 logger = logging.getLogger("scripts.run_live_dashboard")
+
+DEFAULT_DESK_CONFIG = REPO_ROOT / "config" / "desk.yaml"  # the desk's own default (run_executor.py)
+# The parent-death signal of each child: the desk stops cleanly on SIGTERM (final snapshot,
+# lock released); Streamlit has nothing to save and must free its port at once.
+DEATH_SIGNALS = {"desk": signal.SIGTERM, "streamlit": signal.SIGKILL}
 
 
 class DashboardRunner:
@@ -78,22 +100,26 @@ class DashboardRunner:
         self._children: dict[str, SupervisedChild] = {}
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
+        self._ready = threading.Event()
+        self._healthy_at_start = False
+        self._problem = ""
         self._thread: threading.Thread | None = None
         self._started_at: float | None = None
+        self._record: LauncherRecord | None = None
         self._atexit_registered = False
 
     # --- checks ------------------------------------------------------------------
 
     def check(self) -> None:
-        """Every pre-flight check; raises ``ConfigError`` with one clear line."""
+        """Every pre-flight check; raises ``TradingError`` (mostly ``ConfigError``) with one line.
+
+        Starts nothing. It does stop children that a dead launcher left running on the state
+        directory (see ``_runner_record``), once the configs are known to be good.
+        """
         cfg = self.config
-        check_port(cfg.host, cfg.port)
+        check_port_range(cfg.port)
         check_dependencies(cfg.required_modules, python=cfg.python)
         check_app_file(cfg.app_path)
-        if cfg.config is not None:
-            check_desk_config(cfg.config, field="config")
-        if cfg.risk_config is not None:
-            check_desk_config(cfg.risk_config, field="risk-config")
         if cfg.executor and not cfg.executor_script.is_file():
             raise ConfigError(
                 f"desk script not found: {cfg.executor_script} (use --no-executor to attach to a "
@@ -105,8 +131,23 @@ class DashboardRunner:
             raise ConfigError(
                 f"--state {self.state_dir} is not a directory", path=self.state_dir, field="state"
             )
+        desk_config = self._desk_config_path()
+        risk_config = cfg.risk_config.resolve() if cfg.risk_config is not None else None
+        # configs, CSV and a writable state directory (the launcher writes logs/ and run/ there too)
+        check_desk_files(desk_config, risk_config=risk_config, state_dir=self.state_dir, lock=False)
+        stop_left_behind(
+            self.layout, ("desk", "streamlit") if cfg.executor else ("streamlit",), timeout=cfg.stop_timeout
+        )
+        check_port(cfg.host, cfg.port)
         if cfg.executor:
             check_no_live_desk(self.state_dir, stale_after=cfg.stale_after)
+            check_desk_files(None, risk_config=None, state_dir=self.state_dir, lock=True)
+
+    def _desk_config_path(self) -> Path | None:
+        """The desk config the desk will load; in attach mode only one given with ``--config``."""
+        if self.config.config is not None:
+            return self.config.config.resolve()
+        return DEFAULT_DESK_CONFIG if self.config.executor else None
 
     # --- children ----------------------------------------------------------------
 
@@ -129,6 +170,7 @@ class DashboardRunner:
             unhealthy_after=cfg.unhealthy_after,
         )
         env = self._child_env()
+        on_started = self._record_child if cfg.executor else None
         children: dict[str, SupervisedChild] = {}
         if cfg.executor:
             argv = [
@@ -143,11 +185,19 @@ class DashboardRunner:
                 argv += ["--config", str(cfg.config.resolve())]
             if cfg.risk_config is not None:
                 argv += ["--risk-config", str(cfg.risk_config.resolve())]
-            desk = ChildProcess("desk", argv, cwd=REPO_ROOT, env=env, log_path=self.layout.log_file("desk"))
+            desk = ChildProcess(
+                "desk",
+                argv,
+                cwd=REPO_ROOT,
+                env=env,
+                log_path=self.layout.log_file("desk"),
+                deathsig=DEATH_SIGNALS["desk"],
+            )
             children["desk"] = SupervisedChild(
                 desk,
                 lambda: heartbeat_health(self.layout.heartbeat, stale_after=cfg.stale_after, pid=desk.pid),
                 policy,
+                on_started=on_started,
             )
         argv = [
             cfg.python,
@@ -169,10 +219,26 @@ class DashboardRunner:
             "debug" if cfg.debug else "info",
         ]
         streamlit = ChildProcess(
-            "streamlit", argv, cwd=self.run_dir, env=env, log_path=self.layout.log_file("streamlit")
+            "streamlit",
+            argv,
+            cwd=self.run_dir,
+            env=env,
+            log_path=self.layout.log_file("streamlit"),
+            deathsig=DEATH_SIGNALS["streamlit"],
         )
-        children["streamlit"] = SupervisedChild(streamlit, lambda: streamlit_health(self.url), policy)
+        children["streamlit"] = SupervisedChild(
+            streamlit, lambda: streamlit_health(self.url), policy, on_started=on_started
+        )
         return children
+
+    def _record_child(self, child: ChildProcess) -> None:
+        """Rewrite ``run/launcher.json`` after a child (re)started (supervisor thread)."""
+        record = self._record
+        pid = None if child.pid is None else ProcessId.of(child.pid)
+        if record is None or pid is None:
+            return
+        self._record = LauncherRecord(record.launcher, {**record.children, child.name: pid})
+        self._record.write(self.layout)
 
     def desk_health(self) -> HealthResult:
         """The desk's heartbeat, whether or not this runner started the desk."""
@@ -188,25 +254,39 @@ class DashboardRunner:
     def start(self, timeout: float | None = None) -> bool:
         """Check, start both children, wait until healthy, then supervise. True when healthy in time.
 
-        Raises ``ConfigError`` when a pre-flight check fails (nothing is started then).
+        Raises ``TradingError`` when a pre-flight check fails (nothing is started then).
+        False when a child gave up, was not healthy in time or a stop was requested first;
+        ``get_status().problem`` says which.
         """
         with self._lock:
             if self._thread is not None:
                 raise RuntimeError("DashboardRunner is already started")
             self.check()
-            self.state_dir.mkdir(parents=True, exist_ok=True)
+            if self._stop_event.is_set():
+                self._problem = "stopped before it was started"
+                return False
             write_streamlit_config(
                 self.run_dir, host=self.config.host, port=self.config.port, debug=self.config.debug
             )
-            self._stop_event.clear()
             self._children = self._build_children()
+            me = ProcessId.of(os.getpid())
+            self._record = LauncherRecord(me) if self.config.executor and me is not None else None
+            self._ready.clear()
+            self._healthy_at_start = False
+            self._problem = ""
             if not self._atexit_registered:
                 atexit.register(self.stop)
                 self._atexit_registered = True
             self._started_at = time.monotonic()
-            for child in self._children.values():
-                child.start()
-        if not self._wait_healthy(timeout or self.config.startup_timeout):
+            self._thread = threading.Thread(
+                target=self._own_children,
+                args=(timeout or self.config.startup_timeout,),
+                name="dashboard-supervisor",
+                daemon=True,
+            )
+            self._thread.start()
+        self._ready.wait()
+        if not self._healthy_at_start:
             self.stop()
             return False
         if not self.config.executor:
@@ -215,43 +295,89 @@ class DashboardRunner:
                 logger.warning(
                     "no live desk on %s (%s): the dashboard will say so", self.state_dir, beat.detail
                 )
-        self._thread = threading.Thread(target=self._supervise, name="dashboard-supervisor", daemon=True)
-        self._thread.start()
         logger.info("dashboard ready at %s (state %s)", self.url, self.state_dir)
         return True
 
+    def _own_children(self, timeout: float) -> None:
+        """The supervisor thread: starts, restarts and stops every child. A child's parent-death
+        signal follows the thread that forked it, so this thread ends only after they stopped."""
+        try:
+            now = time.monotonic()
+            with self._lock:
+                for child in self._children.values():
+                    child.start(now)
+            self._healthy_at_start = self._wait_healthy(timeout)
+            self._ready.set()
+            if self._healthy_at_start:
+                self._supervise()
+        except Exception as exc:  # reported through get_status(); the children are stopped below
+            logger.exception("the supervisor failed")
+            self._problem = f"the supervisor failed: {exc}"
+            self._stop_event.set()
+        finally:
+            self._ready.set()
+            self._stop_children()
+
     def _wait_healthy(self, timeout: float) -> bool:
+        """Supervise (restart policy included) until every child is healthy, one gives up,
+        the time is up or a stop is requested."""
         deadline = time.monotonic() + timeout
-        pending = dict(self._children)
-        while pending and time.monotonic() < deadline and not self._stop_event.is_set():
-            for name, child in list(pending.items()):
-                code = child.child.poll()
-                if code is not None:
-                    logger.error(
-                        "%s exited with code %s during start-up; see %s", name, code, child.child.log_path
-                    )
+        step = min(0.2, self.config.poll_interval)
+        while not self._stop_event.is_set():
+            now = time.monotonic()
+            with self._lock:
+                children = list(self._children.values())
+                for child in children:
+                    child.tick(now)
+                failed = [child.failure for child in children if child.failed]
+                if failed:
+                    self._problem = "; ".join(failed)
                     return False
-                result = child.check()
-                if result.ok:
-                    logger.info("%s healthy (pid %s)", name, child.child.pid)
-                    del pending[name]
-            if pending:
-                self._stop_event.wait(0.2)
-        for name, child in pending.items():
-            detail = child.last_health.detail if child.last_health else "never checked"
-            logger.error(
-                "%s not healthy within %.0f s: %s; see %s", name, timeout, detail, child.child.log_path
-            )
-        return not pending
+                if all(child.healthy for child in children):
+                    return True
+            if now >= deadline:
+                pending = [child for child in children if not child.healthy]
+                for child in pending:
+                    detail = child.last_health.detail if child.last_health else "never checked"
+                    logger.error(
+                        "%s not healthy within %.0f s: %s; see %s",
+                        child.name,
+                        timeout,
+                        detail,
+                        child.child.log_path,
+                    )
+                self._problem = ", ".join(c.name for c in pending) + f" not healthy within {timeout:.0f} s"
+                return False
+            self._stop_event.wait(step)
+        self._problem = "stopped before it was ready"
+        return False
 
     def _supervise(self) -> None:
         while not self._stop_event.wait(self.config.poll_interval):
             with self._lock:
                 for child in self._children.values():
                     child.tick(time.monotonic())
-                if any(child.failed for child in self._children.values()):
+                failed = [child.failure for child in self._children.values() if child.failed]
+                if failed:
+                    self._problem = "; ".join(failed)
                     self._stop_event.set()
         logger.debug("supervisor stopped")
+
+    def _stop_children(self) -> None:
+        """Streamlit first, then the desk: SIGTERM, then SIGKILL after ``stop_timeout``."""
+        with self._lock:
+            for name in ("streamlit", "desk"):
+                child = self._children.get(name)
+                if child is not None and child.child.proc is not None:
+                    code = child.child.stop(timeout=self.config.stop_timeout)
+                    logger.info("%s stopped (exit code %s)", name, code)
+            if self._record is not None:
+                self._record.remove(self.layout)
+                self._record = None
+
+    def request_stop(self) -> None:
+        """Ask the runner to stop (thread- and signal-safe); ``wait()`` returns, ``stop()`` finishes."""
+        self._stop_event.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the runner stops (signal, ``stop()`` or a child past its restart limit)."""
@@ -262,14 +388,12 @@ class DashboardRunner:
         self._stop_event.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=self.config.poll_interval + 5.0)
+            thread.join(timeout=2 * self.config.stop_timeout + 15.0)
+            if thread.is_alive():
+                logger.error("the supervisor did not finish stopping the children")
         with self._lock:
-            for name in ("streamlit", "desk"):
-                child = self._children.get(name)
-                if child is not None and child.child.proc is not None:
-                    code = child.child.stop(timeout=self.config.stop_timeout)
-                    logger.info("%s stopped (exit code %s)", name, code)
             self._started_at = None
+        self._stop_event.clear()  # a later start() may run again
 
     def get_status(self) -> RunnerStatus:
         with self._lock:
@@ -283,6 +407,8 @@ class DashboardRunner:
                 uptime=0.0 if self._started_at is None else time.monotonic() - self._started_at,
                 health={name: c.last_health for name, c in children.items()},
                 failed=tuple(name for name, c in children.items() if c.failed),
+                problem=self._problem,
+                bad_input=tuple(name for name, c in children.items() if c.gave_up_on_bad_input),
             )
 
     statistics = get_status
@@ -314,7 +440,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="debug logging for the launcher and both children")
     p.add_argument("--config", type=Path, help="desk config (default: the desk's own, config/desk.yaml)")
     p.add_argument("--risk-config", type=Path, help="risk config passed to the desk")
-    p.add_argument("--state", type=Path, default=REPO_ROOT / "data", help="state directory (default data/)")
+    p.add_argument(
+        "--state", type=state_path, default=REPO_ROOT / "data", help="state directory (default data/)"
+    )
     p.add_argument("--no-executor", action="store_true", help="attach to a desk already running on --state")
     p.add_argument("--app", type=Path, default=REPO_ROOT / "dashboard" / "app.py", help=argparse.SUPPRESS)
     p.add_argument("--restart-limit", type=int, default=5, help="consecutive restarts before giving up")
@@ -327,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    signals = StopSignals.install()  # before any thread starts: all of them inherit the block
     prog = "run_live_dashboard.py"
     try:
         runner = DashboardRunner(
@@ -341,39 +470,31 @@ def main(argv: list[str] | None = None) -> int:
             app_path=args.app,
             restart_limit=args.restart_limit,
         )
-        runner.check()
     except ConfigError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        logger.info("received %s: stopping", signal.Signals(signum).name)
-        runner._stop_event.set()
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    signals.on_stop(runner.request_stop)
     try:
-        if not runner.start():
-            print(
-                f"{prog}: error: the dashboard did not become healthy; logs in {runner.layout.logs}",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"Dashboard: {runner.url}  (state {runner.state_dir}; Ctrl-C stops)", flush=True)
-        while not runner.wait(1.0):
-            pass
-        failed = runner.get_status().failed
-    except ConfigError as exc:  # the port was taken between the check and the start
+        started = runner.start()  # the pre-flight checks first: nothing starts when one fails
+        if started:
+            print(f"Dashboard: {runner.url}  (state {runner.state_dir}; Ctrl-C stops)", flush=True)
+            while not runner.wait(1.0):
+                pass
+        status = runner.get_status()
+    except TradingError as exc:  # a pre-flight check (or the port taken between check and start)
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     finally:
         runner.stop()
-    if failed:
+    if signals.received is not None and not status.failed:
+        return 0  # stopped by SIGINT/SIGTERM (logged once by StopSignals), during start-up too
+    if status.failed or not started:
         print(
-            f"{prog}: error: {', '.join(failed)} kept failing; gave up (logs in {runner.layout.logs})",
+            f"{prog}: error: {status.problem or 'the dashboard did not become healthy'}; "
+            f"logs in {runner.layout.logs}",
             file=sys.stderr,
         )
-        return 1
+        return 2 if status.bad_input else 1
     return 0
 
 

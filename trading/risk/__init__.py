@@ -17,6 +17,7 @@ from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, Webh
 from trading.risk.pnl import DayPnL, PnLStatistics, PnLTracker, SymbolPnL
 from trading.risk.reset import ResetScheduler, ResetStatistics
 from trading.risk.rules import RULES, Rule, RuleConfig, RuleContext
+from trading.risk.sweep import RiskSweep
 from trading.risk.timers import TimerManager, TimerStatistics
 from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation
 
@@ -47,6 +48,7 @@ __all__ = [
     "RiskEngine",
     "RiskManager",
     "RiskStatistics",
+    "RiskSweep",
     "Rule",
     "RuleConfig",
     "RuleContext",

@@ -94,7 +94,7 @@ class Enforcer:
         self.actions = 0
         self.suppressed = 0
         self.failures = 0
-        self.journal: deque[dict[str, Any]] = deque(maxlen=1000)  # recent actions, for the sweep's job record
+        self._journal: deque[dict[str, Any]] = deque(maxlen=1000)  # recent actions, for the sweep
 
     # --- entry point -------------------------------------------------------------
 
@@ -123,6 +123,12 @@ class Enforcer:
         outcome = f" -> {'; '.join(results)}" if results else ""
         self.alert(violation.severity, f"{reason}{outcome}", rule)
         return results
+
+    def actions_since(self, count: int) -> list[dict[str, Any]]:
+        """The actions recorded after the first ``count`` (``count`` read from ``actions`` before),
+        oldest first; at most the last 1000."""
+        taken = self.actions - count
+        return list(self._journal)[-taken:] if taken > 0 else []
 
     # --- actions -----------------------------------------------------------------
 
@@ -210,7 +216,7 @@ class Enforcer:
     ) -> str:
         now = self._clock.now()
         self.actions += 1
-        self.journal.append(
+        self._journal.append(
             {"ts": now.isoformat(), "action": action, "rule": rule, "symbol": symbol, "result": result}
         )
         if failed:

@@ -39,7 +39,6 @@ from trading.model import (
 )
 from trading.risk._building import build_rules, default_notifier, plain_values, rule_state
 from trading.risk._persist import export_risk_state, restore_risk_state
-from trading.risk._sweep import run_sweep
 from trading.risk.config import ConfigWatcher, RiskConfig, load_risk_config
 from trading.risk.enforcement import AuditStore, Enforcer
 from trading.risk.engine import RiskEngine
@@ -48,6 +47,7 @@ from trading.risk.notifier import Notifier
 from trading.risk.pnl import PnLTracker
 from trading.risk.reset import ResetScheduler
 from trading.risk.rules.base import RuleContext
+from trading.risk.sweep import RiskSweep
 from trading.risk.timers import TimerManager
 from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationStore
 
@@ -86,7 +86,6 @@ class RiskManager:
         config_path: str | Path | None = None,
     ) -> None:
         self._bus, self._broker, self._clock = bus, broker, clock
-        self.clock = clock
         self.config = cfg
         self.account = account
         self._violations = violations
@@ -116,9 +115,17 @@ class RiskManager:
             on_warning=self._on_warning,
         )
         self.engine.set_rules(build_rules(cfg, self._context(cfg), {}))
+        self._sweep = RiskSweep(
+            clock,
+            self.engine,
+            self.enforcer,
+            self.pnl,
+            account=account,
+            reload_if_changed=self.check_config_changed,
+        )
         self._started = False
         self._next_warning_check = clock.now()
-        self.reloads = self.reload_failures = self.sweeps = 0
+        self.reloads = self.reload_failures = 0
 
     def _context(self, cfg: RiskConfig) -> RuleContext:
         return RuleContext(
@@ -366,8 +373,11 @@ class RiskManager:
         return self.sweep()
 
     def sweep(self) -> dict[str, Any]:
-        self.sweeps += 1
-        return run_sweep(self)
+        return self._sweep.run()
+
+    @property
+    def sweeps(self) -> int:
+        return self._sweep.runs
 
     # --- observability -----------------------------------------------------------------------------
 
@@ -388,7 +398,7 @@ class RiskManager:
             lockouts=len(self._lockouts),
             reloads=self.reloads,
             reload_failures=self.reload_failures,
-            sweeps=self.sweeps,
+            sweeps=self._sweep.runs,
         )
 
     def __repr__(self) -> str:

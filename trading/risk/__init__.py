@@ -1,5 +1,6 @@
 """The risk engine: rules from validated YAML, trading states, pre-trade checks, enforcement, trackers."""
 
+from trading.risk.actions import REMEDY_TYPES, Action, Remedy
 from trading.risk.config import (
     AccountConfig,
     ConfigWatcher,
@@ -9,7 +10,7 @@ from trading.risk.config import (
     load_risk_config,
     parse_risk_config,
 )
-from trading.risk.enforcement import ACTIONS, EnforcementStatistics, Enforcer
+from trading.risk.enforcement import EnforcementStatistics, Enforcer
 from trading.risk.engine import STATE_TABLE, EngineStatistics, RiskEngine
 from trading.risk.lockouts import LockoutManager, LockoutStatistics
 from trading.risk.manager import RiskManager
@@ -19,13 +20,14 @@ from trading.risk.reset import ResetScheduler, ResetStatistics
 from trading.risk.rules import RULES, Rule, RuleConfig, RuleContext
 from trading.risk.sweep import RiskSweep
 from trading.risk.timers import TimerManager, TimerStatistics
-from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation
+from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationRecord
 
 __all__ = [
-    "ACTIONS",
+    "REMEDY_TYPES",
     "RULES",
     "STATE_TABLE",
     "AccountConfig",
+    "Action",
     "CompositeNotifier",
     "ConfigWatcher",
     "DayPnL",
@@ -41,6 +43,7 @@ __all__ = [
     "NotifierConfig",
     "PnLStatistics",
     "PnLTracker",
+    "Remedy",
     "ResetConfig",
     "ResetScheduler",
     "ResetStatistics",
@@ -57,6 +60,7 @@ __all__ = [
     "TimerManager",
     "TimerStatistics",
     "Violation",
+    "ViolationRecord",
     "WebhookNotifier",
     "WebhookStatistics",
     "load_risk_config",

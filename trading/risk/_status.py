@@ -28,7 +28,7 @@ def status_of(rule: Rule, warning_threshold: float) -> RuleStatus:
         kind=cfg.kind,
         enabled=cfg.enabled,
         mode=cfg.mode,
-        action=cfg.action,
+        action=cfg.action.value,
         value=m.value,
         limit=m.limit,
         used=used,
@@ -36,3 +36,4 @@ def status_of(rule: Rule, warning_threshold: float) -> RuleStatus:
         unit=m.unit,
         detail=m.detail,
     )
+

@@ -9,6 +9,7 @@ and two instances of one kind need distinct names and an explicit ``kind``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
@@ -102,6 +103,10 @@ class _TopLevel(BaseModel):
     rules: dict[str, Any] = Field(default_factory=dict)
 
 
+# pydantic shows a Literal of enum members as <Action.LOCK: 'lock'>; the file spells 'lock'.
+_ENUM_REPR = re.compile(r"<\w+\.\w+: ('[^']*')>")
+
+
 def _allowed(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -116,7 +121,8 @@ def _allowed(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     if kind in bounds:
         return bounds[kind].format(**ctx)
     if kind == "literal_error":
-        return f"one of {ctx.get('expected')}"
+        expected = _ENUM_REPR.sub(r"\1", str(ctx.get("expected")))
+        return f"one of {expected}"
     if kind == "extra_forbidden":
         return f"the known fields: {', '.join(sorted(model.model_fields))}"
     if kind == "missing":

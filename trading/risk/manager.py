@@ -37,8 +37,9 @@ from trading.model import (
     Severity,
     TradingState,
 )
-from trading.risk._building import build_rules, default_notifier, plain_values, rule_state
+from trading.risk._building import build_rules, default_notifier, rule_state
 from trading.risk._persist import export_risk_state, restore_risk_state
+from trading.risk.actions import Action
 from trading.risk.config import ConfigWatcher, RiskConfig, load_risk_config
 from trading.risk.enforcement import AuditStore, Enforcer
 from trading.risk.engine import RiskEngine
@@ -49,7 +50,15 @@ from trading.risk.reset import ResetScheduler
 from trading.risk.rules.base import RuleContext
 from trading.risk.sweep import RiskSweep
 from trading.risk.timers import TimerManager
-from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationStore
+from trading.risk.types import (
+    LimitWarning,
+    Lockout,
+    RiskStatistics,
+    RuleStatus,
+    Violation,
+    ViolationRecord,
+    ViolationStore,
+)
 
 __all__ = ["RiskManager", "ViolationStore"]
 
@@ -204,32 +213,33 @@ class RiskManager:
             self.engine.check_warnings(event.ts)
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
-        if not violation.shadow and violation.action != "deny":
+        if not violation.shadow and violation.action is not Action.DENY:  # a denial was the check's verdict
             self.enforcer.enforce(violation)
             self.engine.refresh_state()
+        record = violation.record()
         self._bus.publish(
             RuleViolated(
-                ts=violation.ts,
-                rule=violation.rule,
-                message=violation.message,
-                action=violation.action,
-                severity=violation.severity,
-                shadow=violation.shadow,
-                symbol=violation.symbol,
-                values=dict(violation.values),
+                ts=record.ts,
+                rule=record.rule,
+                message=record.message,
+                action=record.action,
+                severity=record.severity,
+                shadow=record.shadow,
+                symbol=record.symbol,
+                values=dict(record.values),
             )
         )
         if self._violations is not None:
             try:
                 self._violations.add(
-                    ts=violation.ts,
-                    rule=violation.rule,
-                    message=violation.message,
-                    action=violation.action,
-                    severity=violation.severity.value,
-                    shadow=violation.shadow,
-                    symbol=violation.symbol,
-                    values=plain_values(violation.values),
+                    ts=record.ts,
+                    rule=record.rule,
+                    message=record.message,
+                    action=record.action,
+                    severity=record.severity.value,
+                    shadow=record.shadow,
+                    symbol=record.symbol,
+                    values=record.plain_values(),
                     event=repr(event) if event is not None else "risk sweep",
                 )
             except Exception:  # recording must not undo enforcement, which has already happened
@@ -262,7 +272,7 @@ class RiskManager:
     def lockouts(self) -> list[Lockout]:
         return self._lockouts.all()
 
-    def recent_violations(self, limit: int = 50) -> list[Violation]:
+    def recent_violations(self, limit: int = 50) -> list[ViolationRecord]:
         """Newest first, from memory (the database's recent rows are loaded once at start)."""
         recent = self.engine.recent
         return [recent[-1 - i] for i in range(min(limit, len(recent)))]
@@ -273,7 +283,7 @@ class RiskManager:
             return
         rows = self._violations.recent(self.engine.recent.maxlen or 500)
         self.engine.recent.extendleft(
-            Violation(
+            ViolationRecord(
                 ts=row["ts"],
                 rule=row["rule"],
                 message=row["message"],

@@ -2,7 +2,6 @@
 
 from trading.risk.actions import REMEDY_TYPES, Action, Remedy
 from trading.risk.config import (
-    AccountConfig,
     ConfigWatcher,
     NotifierConfig,
     ResetConfig,
@@ -26,7 +25,6 @@ __all__ = [
     "REMEDY_TYPES",
     "RULES",
     "STATE_TABLE",
-    "AccountConfig",
     "Action",
     "CompositeNotifier",
     "ConfigWatcher",

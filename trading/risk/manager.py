@@ -4,6 +4,9 @@
 rules), installs ``engine.check`` as the broker's pre-trade check and restores persisted
 lockouts. Violations are enforced first (closing orders go out before any disk I/O), then
 recorded with the event that caused them and published as ``RuleViolated``.
+
+The account's starting balance (the trailing drawdown's start) comes from the broker,
+``broker.account().starting_balance``: the desk owns the account, not the risk config.
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ class RiskManager:
             sink=self._on_violation,
             on_warning=self._on_warning,
         )
-        self.engine.set_rules(build_rules(cfg, self._context(cfg), {}))
+        self.engine.set_rules(build_rules(cfg, self._context(), {}))
         self._sweep = RiskSweep(
             clock,
             self.engine,
@@ -136,13 +139,13 @@ class RiskManager:
         self._next_warning_check = clock.now()
         self.reloads = self.reload_failures = 0
 
-    def _context(self, cfg: RiskConfig) -> RuleContext:
+    def _context(self) -> RuleContext:
         return RuleContext(
             clock=self._clock,
             pnl=self.pnl,
             timers=self.timers,
             reset=self.reset,
-            starting_balance=cfg.account.starting_balance,
+            starting_balance=self._broker.account().starting_balance,
             open_orders=self._broker.open_orders,
         )
 
@@ -347,13 +350,13 @@ class RiskManager:
 
     def apply_config(self, cfg: RiskConfig) -> None:
         """Swap in a validated config; rules whose settings did not change keep their state."""
-        same_base = cfg.account == self.config.account and cfg.reset == self.config.reset
-        if cfg.reset != self.config.reset:
+        same_reset = cfg.reset == self.config.reset
+        if not same_reset:
             self.reset = self.engine.reset = ResetScheduler(
                 self._clock, at=cfg.reset.time, timezone=cfg.reset.timezone
             )
-        keep = self.engine.rules if same_base else {}
-        self.engine.set_rules(build_rules(cfg, self._context(cfg), keep))
+        keep = self.engine.rules if same_reset else {}
+        self.engine.set_rules(build_rules(cfg, self._context(), keep))
         self.engine.warning_threshold = cfg.warning_threshold
         self.config = cfg
         self.reloads += 1

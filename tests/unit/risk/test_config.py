@@ -17,7 +17,7 @@ def _write(tmp_path, text):
 
 def test_load_risk_config_shipped_file_is_valid():
     cfg = load_risk_config(REPO / "config" / "risk.yaml")
-    assert cfg.account.starting_balance == 100_000
+    assert "account" not in RiskConfig.model_fields  # the desk config owns the account
     assert isinstance(cfg.rules["daily_realized_loss"], DailyRealizedLossConfig)
     assert cfg.rules["session_hours"].mode == "shadow"
 
@@ -66,6 +66,27 @@ def test_load_risk_config_unknown_action_names_file_rule_field_value_and_allowed
 def test_load_risk_config_action_of_another_rule_is_refused(tmp_path):
     path = _write(tmp_path, "rules:\n  symbol_blocks: {symbols: [GME], action: cooldown}\n")
     with pytest.raises(ConfigError, match=r"bad value 'cooldown': allowed one of 'deny' or 'close_position'"):
+        load_risk_config(path)
+
+
+def test_load_risk_config_account_is_refused_pointing_to_desk_config(tmp_path):
+    path = _write(tmp_path, "account: {starting_balance: 100000}\nrules: {}\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"risk\.yaml: field 'account': .*starting balance in the desk config's "
+        r"account\.starting_balance \(desk\.yaml\)",
+    ) as info:
+        load_risk_config(path)
+    assert info.value.path == path and info.value.field == "account"
+
+
+def test_load_risk_config_sweep_interval_is_refused_pointing_to_desk_loop(tmp_path):
+    path = _write(tmp_path, "sweep_interval_s: 1.0\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"field 'sweep_interval_s': bad value 1\.0: allowed the known fields: notifier, reset, rules, "
+        r"warning_threshold; .*loop\.risk_sweep_interval .*\(desk\.yaml\)",
+    ):
         load_risk_config(path)
 
 

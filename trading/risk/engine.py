@@ -20,7 +20,7 @@ from trading.bus import EventBus
 from trading.clock import Clock
 from trading.errors import InvalidStateTransition
 from trading.model import Event, Order, Severity, TradingState, TradingStateChanged
-from trading.risk._status import NO_WARNING, status_of
+from trading.risk._status import NO_WARNING, error_status, status_of
 from trading.risk.actions import Deny
 from trading.risk.lockouts import LockoutManager
 from trading.risk.pnl import PnLTracker
@@ -333,12 +333,14 @@ class RiskEngine:
     # --- distance to limits ----------------------------------------------------------------
 
     def rule_status(self) -> list[RuleStatus]:
+        """Every rule's standing; a rule whose ``measure()`` raises is an "error" row with the message."""
         out: list[RuleStatus] = []
         for rule in self._rules.values():
             try:
                 out.append(status_of(rule, self.warning_threshold))
-            except Exception:
+            except Exception as exc:
                 self.rule_fault(rule, "measuring its limit")
+                out.append(error_status(rule, exc))
         return out
 
     def check_warnings(self, now: datetime | None = None) -> list[LimitWarning]:

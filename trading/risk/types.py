@@ -100,7 +100,8 @@ class RuleStatus:
     """How close the account is to one rule's limit (mirrors ``trading.snapshot.RuleView``).
 
     ``used`` is the fraction of the limit consumed: 0.0 nothing, 1.0 at the limit.
-    ``status`` is "ok", "warning" (at or past the warning threshold) or "breached".
+    ``status`` is "ok", "warning" (at or past the warning threshold), "breached", or "error"
+    when the rule's ``measure()`` raised (then ``detail`` holds the error and the numbers are 0).
     """
 
     rule: str

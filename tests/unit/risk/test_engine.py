@@ -98,3 +98,37 @@ def test_risk_components_statistics_count_what_happened(make_desk, clock):
     assert rm.reset.statistics().resets == 0
     assert rm.enforcer.statistics().actions == 1
     assert rm.statistics().violations == 1 and "violations=1" in repr(rm.engine)
+
+
+def test_risk_engine_rule_status_measure_error_becomes_error_row_with_message(make_desk, monkeypatch, caplog):
+    # Arrange: max_contracts' measure() is broken
+    desk = make_desk({"daily_realized_loss": {"limit": 1000}, "max_contracts": {"limit": 4}})
+    broken = desk.rm.engine.rules["max_contracts"]
+
+    def explode():
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(broken, "measure", explode)
+    # Act
+    with caplog.at_level(logging.ERROR, logger="trading.risk.engine"):
+        status = {s.rule: s for s in desk.rm.rule_status()}
+    # Assert: the rule is still listed, as an error with the message; the others as before
+    assert list(status) == ["daily_realized_loss", "max_contracts"]
+    row = status["max_contracts"]
+    assert (row.status, row.detail) == ("error", "measure failed: ZeroDivisionError: division by zero")
+    assert (row.kind, row.action, row.enabled, row.value, row.limit, row.used) == (
+        "max_contracts",
+        "reduce_to_limit",
+        True,
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert status["daily_realized_loss"].status == "ok"
+    assert broken.faults == 1 and "measuring its limit" in caplog.text
+
+
+def test_risk_engine_error_row_raises_no_limit_warning(make_desk, monkeypatch):
+    desk = make_desk({"max_contracts": {"limit": 4}})
+    monkeypatch.setattr(desk.rm.engine.rules["max_contracts"], "measure", lambda: 1 / 0)
+    assert desk.rm.engine.check_warnings() == []

@@ -172,6 +172,12 @@ def plain_remedy(action: Action) -> Remedy:
     return remedy
 
 
+# Each remedy type's parameters as recorded with a violation (the symbol has a column of its own).
+_RECORDED: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls) if f.name != "symbol") for cls in REMEDY_TYPES.values()
+}
+
+
 def remedy_parameters(remedy: Remedy) -> dict[str, Any]:
-    """The remedy's parameters for a violation's record (the symbol has a column of its own)."""
-    return {f.name: getattr(remedy, f.name) for f in fields(remedy) if f.name != "symbol"}
+    """The remedy's parameters for a violation's record: ``{"seconds": 120.0}`` for a cooldown."""
+    return {name: getattr(remedy, name) for name in _RECORDED[type(remedy)]}

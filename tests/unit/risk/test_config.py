@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 import pytest
 
@@ -95,7 +96,9 @@ def test_rule_configs_every_allowed_action_builds_its_rule(make_desk):
     shipped = load_risk_config(REPO / "config" / "risk.yaml")
     assert {rule.kind for rule in shipped.rules.values()} == set(RULES)
     for name, rule_cfg in shipped.rules.items():
-        allowed = type(rule_cfg).model_fields["action"].annotation.__args__
+        annotation = type(rule_cfg).model_fields["action"].annotation
+        assert get_origin(annotation) is Literal, f"{name}: action must be narrowed to a Literal of Action"
+        allowed = get_args(annotation)
         for action in allowed:
             # Act: a rule with this action, built by a started manager
             cfg = RiskConfig(rules={name: rule_cfg.model_copy(update={"action": action})})

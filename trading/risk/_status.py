@@ -28,7 +28,7 @@ def status_of(rule: Rule, warning_threshold: float) -> RuleStatus:
         kind=cfg.kind,
         enabled=cfg.enabled,
         mode=cfg.mode,
-        action=cfg.action.value,
+        action=str(cfg.action),
         value=m.value,
         limit=m.limit,
         used=used,

@@ -204,7 +204,7 @@ class RiskEngine:
             self.violations += 1
         self.recent.append(violation.record())
         logger.warning(
-            "risk violation %s: %s (action %s)", violation.rule, violation.message, violation.action.value
+            "risk violation %s: %s (action %s)", violation.rule, violation.message, violation.action
         )
         if self.sink is not None:
             self.sink(violation, event)

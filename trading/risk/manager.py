@@ -216,7 +216,8 @@ class RiskManager:
             self.engine.check_warnings(event.ts)
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
-        if not violation.shadow and violation.action is not Action.DENY:  # a denial was the check's verdict
+        # a denial was the pre-trade check's verdict: nothing to enforce on the account
+        if not violation.shadow and violation.remedy.action is not Action.DENY:
             self.enforcer.enforce(violation)
             self.engine.refresh_state()
         record = violation.record()

@@ -51,7 +51,7 @@ class Violation:
             ts=self.ts,
             rule=self.rule,
             message=self.message,
-            action=self.remedy.action.value,
+            action=str(self.remedy.action),  # plain text, as the database keeps it
             severity=self.severity,
             shadow=self.shadow,
             symbol=self.symbol,

@@ -202,12 +202,14 @@ class RiskEngine:
             self.shadow_violations += 1
         else:
             self.violations += 1
-        self.recent.append(violation.record())
         logger.warning(
             "risk violation %s: %s (action %s)", violation.rule, violation.message, violation.action
         )
-        if self.sink is not None:
-            self.sink(violation, event)
+        try:
+            if self.sink is not None:
+                self.sink(violation, event)  # enforcement first: its orders go out before the record
+        finally:
+            self.recent.append(violation.record())
 
     # --- pre-trade check ---------------------------------------------------------------
 

@@ -1,7 +1,10 @@
 import logging
 
+import pytest
+
 from trading.model import MarketDataUpdated, OrderSide, PositionChanged, TradingState, TradingStateChanged
 from trading.risk import STATE_TABLE
+from trading.risk.actions import Alert
 from trading.risk.rules import UnrealizedLoss
 
 
@@ -132,3 +135,19 @@ def test_risk_engine_error_row_raises_no_limit_warning(make_desk, monkeypatch):
     desk = make_desk({"max_contracts": {"limit": 4}})
     monkeypatch.setattr(desk.rm.engine.rules["max_contracts"], "measure", lambda: 1 / 0)
     assert desk.rm.engine.check_warnings() == []
+
+
+def test_risk_engine_violation_recorded_in_history_even_when_sink_fails(make_desk, clock):
+    desk = make_desk({"max_contracts": {"limit": 4}})
+    engine = desk.rm.engine
+    rule = engine.rules["max_contracts"]
+
+    def failing_sink(violation, event):
+        raise RuntimeError("sink down")
+
+    engine.sink = failing_sink
+    violation = rule.violation("by hand", remedy=Alert(), ts=clock.now(), contracts=5.0)
+    with pytest.raises(RuntimeError, match="sink down"):
+        engine.emit(violation, None)
+    [record] = desk.rm.recent_violations()
+    assert (record.rule, record.action, record.values) == ("max_contracts", "alert", {"contracts": 5.0})

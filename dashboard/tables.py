@@ -13,6 +13,7 @@ from trading.signals.jobs import JobRecord
 from trading.snapshot import LaneView, LockoutView, OrderView, PositionView, RuleView, Snapshot, StrategyView
 
 __all__ = [
+    "RULE_ERROR",
     "countdown",
     "format_duration",
     "job_actions",
@@ -23,6 +24,7 @@ __all__ = [
     "orders_frame",
     "positions_frame",
     "rows_frame",
+    "rule_errors",
     "rules_frame",
     "strategies_frame",
 ]
@@ -47,7 +49,11 @@ def orders_frame(orders: Iterable[OrderView]) -> pd.DataFrame:
     return _frame([asdict(o) for o in orders], _columns(OrderView))
 
 
+RULE_ERROR = "error"  # a rule whose measurement raised: its row has no numbers, the message in detail
+
+
 def rules_frame(rules: Iterable[RuleView]) -> pd.DataFrame:
+    """One row per rule; an error row (status "error") shows no numbers, only its message."""
     cols = [
         "rule",
         "kind",
@@ -61,16 +67,26 @@ def rules_frame(rules: Iterable[RuleView]) -> pd.DataFrame:
         "unit",
         "detail",
     ]
-    rows = [
-        {
-            **asdict(r),
-            "used_pct": round(r.used * 100.0, 1),
-            "distance": r.limit - r.value,
-            "mode": r.mode if r.enabled else "disabled",
-        }
-        for r in rules
-    ]
+    rows = [_rule_row(r) for r in rules]
     return _frame(rows, cols)
+
+
+def _rule_row(rule: RuleView) -> dict[str, Any]:
+    mode = rule.mode if rule.enabled else "disabled"
+    if rule.status == RULE_ERROR:
+        blank = {"value": None, "limit": None, "used_pct": None, "distance": None}
+        return {**asdict(rule), **blank, "mode": mode}
+    return {
+        **asdict(rule),
+        "used_pct": round(rule.used * 100.0, 1),
+        "distance": rule.limit - rule.value,
+        "mode": mode,
+    }
+
+
+def rule_errors(rules: Iterable[RuleView]) -> list[str]:
+    """Every rule whose measurement failed (status "error"), as "rule: message"."""
+    return [f"{r.rule}: {r.detail}" for r in rules if r.status == RULE_ERROR]
 
 
 def format_duration(seconds: float) -> str:

@@ -1,4 +1,5 @@
-"""Risk: every rule against its limit, lockouts with countdowns, violations, shadow-mode hits."""
+"""Risk: every rule against its limit (a rule that failed to measure as an error row), lockouts with
+countdowns, violations, shadow-mode hits."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ if ctx is not None:
     show_banner(ctx)
     snap = ctx.snapshot
     if snap is not None:
-        if snap.rules:
-            st.plotly_chart(charts.rule_usage_chart(snap.rules), key="rule_usage_chart")
+        measured = [r for r in snap.rules if r.status != tables.RULE_ERROR]
+        if measured:
+            st.plotly_chart(charts.rule_usage_chart(measured), key="rule_usage_chart")
         st.subheader(f"Rules ({len(snap.rules)})")
+        for failure in tables.rule_errors(snap.rules):
+            st.error(f"rule error: {failure}")
         st.dataframe(tables.rules_frame(snap.rules), hide_index=True, key="rules_table")
         st.subheader(f"Lockouts ({len(snap.lockouts)})")
         if snap.lockouts:

@@ -25,7 +25,6 @@ from trading.signals.strategy_executor import StrategyExecutor
 from trading.storage import AuditRepository, Database, JobRepository, LockoutRepository, ViolationRepository
 
 RISK_YAML = """
-account: {starting_balance: 100000}
 reset: {time: "17:00", timezone: America/Chicago}
 rules:
   daily_realized_loss: {limit: 1000, action: flatten_and_lock}

@@ -1,7 +1,7 @@
 """The risk engine: rules from validated YAML, trading states, pre-trade checks, enforcement, trackers."""
 
+from trading.risk.actions import REMEDY_TYPES, Action, Remedy
 from trading.risk.config import (
-    AccountConfig,
     ConfigWatcher,
     NotifierConfig,
     ResetConfig,
@@ -9,7 +9,7 @@ from trading.risk.config import (
     load_risk_config,
     parse_risk_config,
 )
-from trading.risk.enforcement import ACTIONS, EnforcementStatistics, Enforcer
+from trading.risk.enforcement import EnforcementStatistics, Enforcer
 from trading.risk.engine import STATE_TABLE, EngineStatistics, RiskEngine
 from trading.risk.lockouts import LockoutManager, LockoutStatistics
 from trading.risk.manager import RiskManager
@@ -17,14 +17,15 @@ from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, Webh
 from trading.risk.pnl import DayPnL, PnLStatistics, PnLTracker, SymbolPnL
 from trading.risk.reset import ResetScheduler, ResetStatistics
 from trading.risk.rules import RULES, Rule, RuleConfig, RuleContext
+from trading.risk.sweep import RiskSweep
 from trading.risk.timers import TimerManager, TimerStatistics
-from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation
+from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationRecord
 
 __all__ = [
-    "ACTIONS",
+    "REMEDY_TYPES",
     "RULES",
     "STATE_TABLE",
-    "AccountConfig",
+    "Action",
     "CompositeNotifier",
     "ConfigWatcher",
     "DayPnL",
@@ -40,6 +41,7 @@ __all__ = [
     "NotifierConfig",
     "PnLStatistics",
     "PnLTracker",
+    "Remedy",
     "ResetConfig",
     "ResetScheduler",
     "ResetStatistics",
@@ -47,6 +49,7 @@ __all__ = [
     "RiskEngine",
     "RiskManager",
     "RiskStatistics",
+    "RiskSweep",
     "Rule",
     "RuleConfig",
     "RuleContext",
@@ -55,6 +58,7 @@ __all__ = [
     "TimerManager",
     "TimerStatistics",
     "Violation",
+    "ViolationRecord",
     "WebhookNotifier",
     "WebhookStatistics",
     "load_risk_config",

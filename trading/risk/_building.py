@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from trading.model import Severity, TradingState
 from trading.risk.config import RiskConfig
 from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier
-from trading.risk.rules.base import ACTION_STATES, Rule, RuleContext
+from trading.risk.rules.base import Rule, RuleContext
 from trading.risk.rules.registry import build_rule
 
-__all__ = ["build_rules", "default_notifier", "plain_values", "rule_state"]
+__all__ = ["build_rules", "default_notifier", "rule_state"]
 
 
 def build_rules(cfg: RiskConfig, ctx: RuleContext, keep: dict[str, Rule]) -> list[Rule]:
@@ -24,11 +21,12 @@ def build_rules(cfg: RiskConfig, ctx: RuleContext, keep: dict[str, Rule]) -> lis
 
 
 def rule_state(cfg: RiskConfig, rule: str) -> TradingState:
-    """The state a persisted lockout of ``rule`` imposes; HALTED when the rule is unknown (safe side)."""
+    """The state a persisted lockout of ``rule`` imposes; HALTED when the rule is unknown or its
+    action takes no lockout (the safe side)."""
     found = cfg.rules.get(rule)
     if found is None:
         return TradingState.HALTED
-    return ACTION_STATES.get(found.action, TradingState.HALTED)
+    return found.action.lockout or TradingState.HALTED
 
 
 def default_notifier(cfg: RiskConfig, account: str) -> Notifier:
@@ -44,16 +42,3 @@ def default_notifier(cfg: RiskConfig, account: str) -> Notifier:
         account=account,
     )
     return CompositeNotifier([log, hook])
-
-
-def plain_values(values: dict[str, Any]) -> dict[str, Any]:
-    """JSON-safe copies of a violation's values (datetimes as text, non-finite floats as text)."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            out[key] = str(value)
-        elif isinstance(value, (str, int, float, bool)) or value is None:
-            out[key] = value
-        else:
-            out[key] = str(value)
-    return out

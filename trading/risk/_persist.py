@@ -33,8 +33,11 @@ def restore_risk_state(pnl: PnLTracker, engine: RiskEngine, state: Mapping[str, 
     Rule state is restored only with today's counters: windows and latches are daily.
     The trailing drawdown's high-water mark is the exception and always comes back."""
     if state.get("version") != STATE_VERSION:
-        logger.warning("risk state version %r is not %d: starting the day's counters at zero",
-                       state.get("version"), STATE_VERSION)  # fmt: skip
+        logger.warning(
+            "risk state version %r is not %d: starting the day's counters at zero",
+            state.get("version"),
+            STATE_VERSION,
+        )
         return False
     same_day = pnl.restore_state(state["pnl"])
     rules = engine.rules
@@ -46,6 +49,9 @@ def restore_risk_state(pnl: PnLTracker, engine: RiskEngine, state: Mapping[str, 
             rule.restore_state(saved if same_day else {"high_water": saved["high_water"]})
     logger.info(
         "risk state restored: day %s, daily net %.2f, %d rule states%s",
-        pnl.trading_day, pnl.daily_net, len(state.get("rules", {})), "" if same_day else " (new trading day)",
-    )  # fmt: skip
+        pnl.trading_day,
+        pnl.daily_net,
+        len(state.get("rules", {})),
+        "" if same_day else " (new trading day)",
+    )
     return same_day

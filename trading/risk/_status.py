@@ -5,7 +5,7 @@ from __future__ import annotations
 from trading.risk.rules.base import Rule
 from trading.risk.types import RuleStatus
 
-__all__ = ["NO_WARNING", "status_of"]
+__all__ = ["NO_WARNING", "error_status", "status_of"]
 
 # Rules whose "used" fraction is not a distance to a limit worth a warning.
 NO_WARNING = frozenset({"cooldown_after_loss", "session_hours", "symbol_blocks", "max_order_rate"})
@@ -28,11 +28,28 @@ def status_of(rule: Rule, warning_threshold: float) -> RuleStatus:
         kind=cfg.kind,
         enabled=cfg.enabled,
         mode=cfg.mode,
-        action=cfg.action,
+        action=str(cfg.action),
         value=m.value,
         limit=m.limit,
         used=used,
         status=status if cfg.enabled else "ok",
         unit=m.unit,
         detail=m.detail,
+    )
+
+
+def error_status(rule: Rule, error: Exception) -> RuleStatus:
+    """The row of a rule whose ``measure()`` raised ``error``: status "error", the message in ``detail``."""
+    cfg = rule.config
+    return RuleStatus(
+        rule=rule.name,
+        kind=cfg.kind,
+        enabled=cfg.enabled,
+        mode=cfg.mode,
+        action=cfg.action.value,
+        value=0.0,
+        limit=0.0,
+        used=0.0,
+        status="error",
+        detail=f"measure failed: {type(error).__name__}: {error}",
     )

@@ -4,11 +4,15 @@
 the bad value and what is allowed. Rules are a mapping of instance name -> settings; the
 instance's ``kind`` defaults to its name, so ``daily_realized_loss: {limit: 1000}`` works
 and two instances of one kind need distinct names and an explicit ``kind``.
+
+The account (its starting balance) is not a risk setting: the desk config owns it
+(desk.yaml ``account.starting_balance``) and the ``RiskManager`` reads it from the broker.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
@@ -32,7 +36,6 @@ from trading.risk.rules.registry import RULES
 from trading.risk.rules.session_hours import LocalTime
 
 __all__ = [
-    "AccountConfig",
     "ConfigWatcher",
     "NotifierConfig",
     "ResetConfig",
@@ -43,12 +46,6 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-
-
-class AccountConfig(BaseModel):
-    model_config = _FROZEN
-
-    starting_balance: PositiveFloat = 100_000.0
 
 
 class ResetConfig(BaseModel):
@@ -80,11 +77,9 @@ class NotifierConfig(BaseModel):
 class RiskConfig(BaseModel):
     model_config = _FROZEN
 
-    account: AccountConfig = AccountConfig()
     reset: ResetConfig = ResetConfig()
     notifier: NotifierConfig = NotifierConfig()
     warning_threshold: float = Field(default=0.8, gt=0, le=1)
-    sweep_interval_s: PositiveFloat = 1.0
     rules: dict[str, SerializeAsAny[RuleConfig]] = Field(default_factory=dict)
 
     def enabled_rules(self) -> dict[str, RuleConfig]:
@@ -94,12 +89,21 @@ class RiskConfig(BaseModel):
 class _TopLevel(BaseModel):
     model_config = _FROZEN
 
-    account: AccountConfig = AccountConfig()
     reset: ResetConfig = ResetConfig()
     notifier: NotifierConfig = NotifierConfig()
     warning_threshold: float = Field(default=0.8, gt=0, le=1)
-    sweep_interval_s: PositiveFloat = 1.0
     rules: dict[str, Any] = Field(default_factory=dict)
+
+
+# Top-level keys that live in the desk config now: the unknown-key error says where.
+_MOVED = {
+    "account": "the account is the desk's: set the starting balance in the desk config's "
+    "account.starting_balance (desk.yaml)",
+    "sweep_interval_s": "the risk sweep runs every loop.risk_sweep_interval seconds of the desk config "
+    "(desk.yaml)",
+}
+# pydantic shows a Literal of enum members as <Action.LOCK: 'lock'>; the file spells 'lock'.
+_ENUM_REPR = re.compile(r"<\w+\.\w+: ('[^']*')>")
 
 
 def _allowed(error: Mapping[str, Any], model: type[BaseModel]) -> str:
@@ -116,7 +120,8 @@ def _allowed(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     if kind in bounds:
         return bounds[kind].format(**ctx)
     if kind == "literal_error":
-        return f"one of {ctx.get('expected')}"
+        expected = _ENUM_REPR.sub(r"\1", str(ctx.get("expected")))
+        return f"one of {expected}"
     if kind == "extra_forbidden":
         return f"the known fields: {', '.join(sorted(model.model_fields))}"
     if kind == "missing":
@@ -136,6 +141,8 @@ def _raise_from(exc: ValidationError, path: str, model: type[BaseModel], rule: s
         field = str(error["loc"][-1])
     where = f"rule {rule!r}, " if rule else ""
     allowed = _allowed(error, model)
+    if error["type"] == "extra_forbidden" and rule is None and field in _MOVED:
+        allowed = f"{allowed}; {_MOVED[field]}"
     more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
     raise ConfigError(
         f"{path}: {where}field {field!r}: bad value {value!r}: allowed {allowed}{more}",
@@ -184,12 +191,7 @@ def parse_risk_config(data: Any, source: str = "<dict>") -> RiskConfig:
         except ValidationError as exc:
             _raise_from(exc, source, model, str(name))
     return RiskConfig(
-        account=top.account,
-        reset=top.reset,
-        notifier=top.notifier,
-        warning_threshold=top.warning_threshold,
-        sweep_interval_s=top.sweep_interval_s,
-        rules=rules,
+        reset=top.reset, notifier=top.notifier, warning_threshold=top.warning_threshold, rules=rules
     )
 
 

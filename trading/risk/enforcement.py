@@ -1,14 +1,16 @@
 """Enforcement: flatten, close one position, reduce to a limit, lock out, alert.
 
-Idempotent: while a flatten (or a close of one symbol) is in flight, the same action is not
-sent again; a flood of violating events therefore produces one flatten. Every action is
-audited (what, why, which rule, result) and published as ``EnforcementExecuted``.
+``Enforcer.enforce`` dispatches a violation's typed remedy through one table, one method per
+``Action``. Idempotent: while a flatten (or a close of one symbol) is in flight, the same
+action is not sent again; a flood of violating events therefore produces one flatten. Every
+action is audited (what, why, which rule, result) and published as ``EnforcementExecuted``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -17,40 +19,28 @@ from trading.broker.base import Broker
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.model import AlertRaised, EnforcementExecuted, Severity, TradingState
+from trading.risk.actions import (
+    Action,
+    Alert,
+    ClosePosition,
+    Cooldown,
+    Deny,
+    Flatten,
+    FlattenAndLock,
+    Lock,
+    ReduceToLimit,
+    lockout_state,
+)
 from trading.risk.lockouts import LockoutManager
 from trading.risk.notifier import Notifier
 from trading.risk.types import Violation
 
-__all__ = ["ACTIONS", "AuditStore", "EnforcementStatistics", "Enforcer"]
+__all__ = ["AuditStore", "EnforcementStatistics", "Enforcer"]
 
 logger = logging.getLogger(__name__)
 
-# Every enforcement action a rule may ask for, with what it means.
-ACTIONS: dict[str, str] = {
-    "alert": "raise an alert only",
-    "deny": "refuse orders in the pre-trade check (no action on the account)",
-    "close_position": "close the offending position",
-    "reduce_to_limit": "reduce the offending position by the excess",
-    "flatten": "cancel every open order, then close every position",
-    "flatten_and_lock": "flatten, then halt the account until the daily reset",
-    "lock": "no new entries until the daily reset (REDUCING)",
-    "cooldown": "no new entries for the rule's cooldown (REDUCING)",
-}
-
-_VERBS = {
-    "alert": "alerted",
-    "deny": "denied the order",
-    "close_position": "closed the position",
-    "reduce_to_limit": "reduced the position",
-    "flatten": "flattened",
-    "flatten_and_lock": "flattened and locked the account",
-    "lock": "stopped new entries",
-    "cooldown": "paused new entries",
-}
-
-
-def would_have(action: str) -> str:
-    return "would have " + _VERBS.get(action, action)
+# A handler carries out one kind of remedy for a violation; it returns one result per step taken.
+Handler = Callable[[Any, Violation], list[str]]
 
 
 class AuditStore(Protocol):
@@ -94,35 +84,69 @@ class Enforcer:
         self.actions = 0
         self.suppressed = 0
         self.failures = 0
-        self.journal: deque[dict[str, Any]] = deque(maxlen=1000)  # recent actions, for the sweep's job record
+        self._journal: deque[dict[str, Any]] = deque(maxlen=1000)  # recent actions, for the sweep
+        self.handlers: dict[Action, Handler] = {
+            Action.ALERT: self._alert_only,
+            Action.DENY: self._deny,
+            Action.CLOSE_POSITION: self._close_position,
+            Action.REDUCE_TO_LIMIT: self._reduce_to_limit,
+            Action.FLATTEN: self._flatten,
+            Action.FLATTEN_AND_LOCK: self._flatten_and_lock,
+            Action.LOCK: self._lock,
+            Action.COOLDOWN: self._cooldown,
+        }
 
     # --- entry point -------------------------------------------------------------
 
     def enforce(self, violation: Violation) -> list[str]:
-        """Carry out ``violation.action``; return the results (one per step taken)."""
-        action, rule, reason, symbol = violation.action, violation.rule, violation.message, violation.symbol
-        results: list[str] = []
+        """Carry out ``violation.remedy``; return the results (one per step taken)."""
+        remedy = violation.remedy
         suppressed_before = self.suppressed
-        if action == "flatten_and_lock":
-            results.append(self.flatten(rule, reason))  # first: closing orders go out before any I/O
-            results.append(self.lock("account", rule, reason, until=None, state=TradingState.HALTED))
-        elif action == "flatten":
-            results.append(self.flatten(rule, reason))
-        elif action == "lock":
-            results.append(self.lock("account", rule, reason, until=None, state=TradingState.REDUCING))
-        elif action == "cooldown":
-            until = violation.ts + timedelta(seconds=float(violation.values.get("seconds", 0.0)))
-            results.append(self.lock("account", rule, reason, until=until, state=TradingState.REDUCING))
-        elif action == "close_position" and symbol is not None:
-            results.append(self.close_position(symbol, rule, reason))
-        elif action == "reduce_to_limit" and symbol is not None:
-            results.append(self.reduce(symbol, float(violation.values.get("excess", 0.0)), rule, reason))
+        results = self.handlers[remedy.action](remedy, violation)
         if results and self.suppressed - suppressed_before == len(results):
-            logger.debug("%s by %s: already enforced, no new alert", action, rule)
+            logger.debug("%s by %s: already enforced, no new alert", remedy.action.value, violation.rule)
             return results
         outcome = f" -> {'; '.join(results)}" if results else ""
-        self.alert(violation.severity, f"{reason}{outcome}", rule)
+        self.alert(violation.severity, f"{violation.message}{outcome}", violation.rule)
         return results
+
+    def actions_since(self, count: int) -> list[dict[str, Any]]:
+        """The actions recorded after the first ``count`` (``count`` read from ``actions`` before),
+        oldest first; at most the last 1000."""
+        taken = self.actions - count
+        return list(self._journal)[-taken:] if taken > 0 else []
+
+    # --- one handler per action (the table in __init__) ----------------------------
+
+    def _alert_only(self, remedy: Alert, violation: Violation) -> list[str]:
+        return []
+
+    def _deny(self, remedy: Deny, violation: Violation) -> list[str]:
+        return []  # the pre-trade check refused the order; nothing to do on the account
+
+    def _close_position(self, remedy: ClosePosition, violation: Violation) -> list[str]:
+        return [self.close_position(remedy.symbol, violation.rule, violation.message)]
+
+    def _reduce_to_limit(self, remedy: ReduceToLimit, violation: Violation) -> list[str]:
+        return [self.reduce(remedy.symbol, remedy.excess, violation.rule, violation.message)]
+
+    def _flatten(self, remedy: Flatten, violation: Violation) -> list[str]:
+        return [self.flatten(violation.rule, violation.message)]
+
+    def _flatten_and_lock(self, remedy: FlattenAndLock, violation: Violation) -> list[str]:
+        rule, reason = violation.rule, violation.message
+        flattened = self.flatten(rule, reason)  # first: closing orders go out before any I/O
+        state = lockout_state(remedy.action)
+        return [flattened, self.lock("account", rule, reason, until=None, state=state)]
+
+    def _lock(self, remedy: Lock, violation: Violation) -> list[str]:
+        state = lockout_state(remedy.action)
+        return [self.lock("account", violation.rule, violation.message, until=None, state=state)]
+
+    def _cooldown(self, remedy: Cooldown, violation: Violation) -> list[str]:
+        until = violation.ts + timedelta(seconds=remedy.seconds)
+        state = lockout_state(remedy.action)
+        return [self.lock("account", violation.rule, violation.message, until=until, state=state)]
 
     # --- actions -----------------------------------------------------------------
 
@@ -132,12 +156,12 @@ class Enforcer:
         try:
             orders = self._broker.flatten_all(reason=f"{rule}: {reason}")
         except Exception as exc:  # the broker failing must be recorded, not crash the bus
-            return self._record("flatten", rule, reason, f"failed: {exc!r}", None, failed=True)
+            return self._record(Action.FLATTEN, rule, reason, f"failed: {exc!r}", None, failed=True)
         if orders:
             self._in_flight[("flatten", "*")] = self._clock.now()
         ids = ", ".join(o.order_id for o in orders)
         result = f"closing orders {ids}" if orders else "nothing to close; open orders cancelled"
-        return self._record("flatten", rule, reason, result, None)
+        return self._record(Action.FLATTEN, rule, reason, result, None)
 
     def close_position(self, symbol: str, rule: str, reason: str) -> str:
         if self._busy(("flatten", "*")) or self._busy(("close", symbol)):
@@ -145,11 +169,11 @@ class Enforcer:
         try:
             order = self._broker.close_position(symbol, reason=f"{rule}: {reason}")
         except Exception as exc:  # recorded as a failed action
-            return self._record("close_position", rule, reason, f"failed: {exc!r}", symbol, failed=True)
+            return self._record(Action.CLOSE_POSITION, rule, reason, f"failed: {exc!r}", symbol, failed=True)
         if order is not None:
             self._in_flight[("close", symbol)] = self._clock.now()
         result = f"closing order {order.order_id}" if order is not None else "no position to close"
-        return self._record("close_position", rule, reason, result, symbol)
+        return self._record(Action.CLOSE_POSITION, rule, reason, result, symbol)
 
     def reduce(self, symbol: str, quantity: float, rule: str, reason: str) -> str:
         if quantity <= 0:
@@ -159,11 +183,11 @@ class Enforcer:
         try:
             order = self._broker.reduce_position(symbol, quantity, reason=f"{rule}: {reason}")
         except Exception as exc:  # recorded as a failed action
-            return self._record("reduce_to_limit", rule, reason, f"failed: {exc!r}", symbol, failed=True)
+            return self._record(Action.REDUCE_TO_LIMIT, rule, reason, f"failed: {exc!r}", symbol, failed=True)
         if order is not None:
             self._in_flight[("reduce", symbol)] = self._clock.now()
         result = f"reducing order {order.order_id} for {quantity:g}" if order is not None else "no position"
-        return self._record("reduce_to_limit", rule, reason, result, symbol)
+        return self._record(Action.REDUCE_TO_LIMIT, rule, reason, result, symbol)
 
     def lock(self, scope: str, rule: str, reason: str, *, until: datetime | None, state: TradingState) -> str:
         if self._lockouts.covers(scope, until=until, state=state):
@@ -171,7 +195,7 @@ class Enforcer:
             return f"{scope} already locked"
         lock = self._lockouts.lock(scope, rule=rule, reason=reason, until=until, state=state)
         end = "the daily reset" if lock.until is None else lock.until.isoformat()
-        return self._record("lock", rule, reason, f"{scope} {lock.state.value} until {end}", None)
+        return self._record(Action.LOCK, rule, reason, f"{scope} {lock.state.value} until {end}", None)
 
     def alert(self, severity: Severity, message: str, rule: str = "") -> None:
         alert = AlertRaised(ts=self._clock.now(), severity=severity, message=message, rule=rule)
@@ -206,11 +230,12 @@ class Enforcer:
         return True
 
     def _record(
-        self, action: str, rule: str, reason: str, result: str, symbol: str | None, failed: bool = False
+        self, step: Action, rule: str, reason: str, result: str, symbol: str | None, failed: bool = False
     ) -> str:
         now = self._clock.now()
+        action = step.value
         self.actions += 1
-        self.journal.append(
+        self._journal.append(
             {"ts": now.isoformat(), "action": action, "rule": rule, "symbol": symbol, "result": result}
         )
         if failed:

@@ -20,14 +20,14 @@ from trading.bus import EventBus
 from trading.clock import Clock
 from trading.errors import InvalidStateTransition
 from trading.model import Event, Order, Severity, TradingState, TradingStateChanged
-from trading.risk._status import NO_WARNING, status_of
-from trading.risk.enforcement import would_have
+from trading.risk._status import NO_WARNING, error_status, status_of
+from trading.risk.actions import Deny
 from trading.risk.lockouts import LockoutManager
 from trading.risk.pnl import PnLTracker
 from trading.risk.reset import ResetScheduler
 from trading.risk.rules.base import Rule
 from trading.risk.timers import TimerManager
-from trading.risk.types import LimitWarning, RuleStatus, Violation
+from trading.risk.types import LimitWarning, RuleStatus, Violation, ViolationRecord
 
 __all__ = ["STATE_TABLE", "EngineStatistics", "RiskEngine"]
 
@@ -94,7 +94,7 @@ class RiskEngine:
         self._owners: dict[Handler, Rule] = {}
         self._split: dict[type, dict[str | None, tuple[Handler, ...]]] = {}
         self._warned: set[str] = set()
-        self.recent: deque[Violation] = deque(maxlen=500)
+        self.recent: deque[ViolationRecord] = deque(maxlen=500)
         self.events = self.checks = self.denials = 0
         self.violations = self.shadow_violations = self.faults = self.warnings = 0
         self.set_rules(rules)
@@ -197,17 +197,19 @@ class RiskEngine:
                 violation,
                 shadow=True,
                 severity=Severity.INFO,
-                message=f"{would_have(violation.action)} at {at}, {violation.message}",
+                message=f"{violation.action.would_have} at {at}, {violation.message}",
             )
             self.shadow_violations += 1
         else:
             self.violations += 1
-        self.recent.append(violation)
         logger.warning(
             "risk violation %s: %s (action %s)", violation.rule, violation.message, violation.action
         )
-        if self.sink is not None:
-            self.sink(violation, event)
+        try:
+            if self.sink is not None:
+                self.sink(violation, event)  # enforcement first: its orders go out before the record
+        finally:
+            self.recent.append(violation.record())
 
     # --- pre-trade check ---------------------------------------------------------------
 
@@ -235,7 +237,7 @@ class RiskEngine:
                     self.emit(
                         rule.violation(
                             f"{order.side.value} {order.quantity:g} {order.symbol}: {reason}",
-                            action="deny",
+                            remedy=Deny(),
                             symbol=order.symbol,
                             ts=now,
                         ),
@@ -333,12 +335,14 @@ class RiskEngine:
     # --- distance to limits ----------------------------------------------------------------
 
     def rule_status(self) -> list[RuleStatus]:
+        """Every rule's standing; a rule whose ``measure()`` raises is an "error" row with the message."""
         out: list[RuleStatus] = []
         for rule in self._rules.values():
             try:
                 out.append(status_of(rule, self.warning_threshold))
-            except Exception:
+            except Exception as exc:
                 self.rule_fault(rule, "measuring its limit")
+                out.append(error_status(rule, exc))
         return out
 
     def check_warnings(self, now: datetime | None = None) -> list[LimitWarning]:

@@ -4,6 +4,9 @@
 rules), installs ``engine.check`` as the broker's pre-trade check and restores persisted
 lockouts. Violations are enforced first (closing orders go out before any disk I/O), then
 recorded with the event that caused them and published as ``RuleViolated``.
+
+The account's starting balance (the trailing drawdown's start) comes from the broker,
+``broker.account().starting_balance``: the desk owns the account, not the risk config.
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ from trading.model import (
     Severity,
     TradingState,
 )
-from trading.risk._building import build_rules, default_notifier, plain_values, rule_state
+from trading.risk._building import build_rules, default_notifier, rule_state
 from trading.risk._persist import export_risk_state, restore_risk_state
-from trading.risk._sweep import run_sweep
+from trading.risk.actions import Action
 from trading.risk.config import ConfigWatcher, RiskConfig, load_risk_config
 from trading.risk.enforcement import AuditStore, Enforcer
 from trading.risk.engine import RiskEngine
@@ -48,8 +51,17 @@ from trading.risk.notifier import Notifier
 from trading.risk.pnl import PnLTracker
 from trading.risk.reset import ResetScheduler
 from trading.risk.rules.base import RuleContext
+from trading.risk.sweep import RiskSweep
 from trading.risk.timers import TimerManager
-from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationStore
+from trading.risk.types import (
+    LimitWarning,
+    Lockout,
+    RiskStatistics,
+    RuleStatus,
+    Violation,
+    ViolationRecord,
+    ViolationStore,
+)
 
 __all__ = ["RiskManager", "ViolationStore"]
 
@@ -86,7 +98,6 @@ class RiskManager:
         config_path: str | Path | None = None,
     ) -> None:
         self._bus, self._broker, self._clock = bus, broker, clock
-        self.clock = clock
         self.config = cfg
         self.account = account
         self._violations = violations
@@ -115,18 +126,26 @@ class RiskManager:
             sink=self._on_violation,
             on_warning=self._on_warning,
         )
-        self.engine.set_rules(build_rules(cfg, self._context(cfg), {}))
+        self.engine.set_rules(build_rules(cfg, self._context(), {}))
+        self._sweep = RiskSweep(
+            clock,
+            self.engine,
+            self.enforcer,
+            self.pnl,
+            account=account,
+            reload_if_changed=self.check_config_changed,
+        )
         self._started = False
         self._next_warning_check = clock.now()
-        self.reloads = self.reload_failures = self.sweeps = 0
+        self.reloads = self.reload_failures = 0
 
-    def _context(self, cfg: RiskConfig) -> RuleContext:
+    def _context(self) -> RuleContext:
         return RuleContext(
             clock=self._clock,
             pnl=self.pnl,
             timers=self.timers,
             reset=self.reset,
-            starting_balance=cfg.account.starting_balance,
+            starting_balance=self._broker.account().starting_balance,
             open_orders=self._broker.open_orders,
         )
 
@@ -197,32 +216,34 @@ class RiskManager:
             self.engine.check_warnings(event.ts)
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
-        if not violation.shadow and violation.action != "deny":
+        # a denial was the pre-trade check's verdict: nothing to enforce on the account
+        if not violation.shadow and violation.remedy.action is not Action.DENY:
             self.enforcer.enforce(violation)
             self.engine.refresh_state()
+        record = violation.record()
         self._bus.publish(
             RuleViolated(
-                ts=violation.ts,
-                rule=violation.rule,
-                message=violation.message,
-                action=violation.action,
-                severity=violation.severity,
-                shadow=violation.shadow,
-                symbol=violation.symbol,
-                values=dict(violation.values),
+                ts=record.ts,
+                rule=record.rule,
+                message=record.message,
+                action=record.action,
+                severity=record.severity,
+                shadow=record.shadow,
+                symbol=record.symbol,
+                values=dict(record.values),
             )
         )
         if self._violations is not None:
             try:
                 self._violations.add(
-                    ts=violation.ts,
-                    rule=violation.rule,
-                    message=violation.message,
-                    action=violation.action,
-                    severity=violation.severity.value,
-                    shadow=violation.shadow,
-                    symbol=violation.symbol,
-                    values=plain_values(violation.values),
+                    ts=record.ts,
+                    rule=record.rule,
+                    message=record.message,
+                    action=record.action,
+                    severity=record.severity.value,
+                    shadow=record.shadow,
+                    symbol=record.symbol,
+                    values=record.plain_values(),
                     event=repr(event) if event is not None else "risk sweep",
                 )
             except Exception:  # recording must not undo enforcement, which has already happened
@@ -255,7 +276,7 @@ class RiskManager:
     def lockouts(self) -> list[Lockout]:
         return self._lockouts.all()
 
-    def recent_violations(self, limit: int = 50) -> list[Violation]:
+    def recent_violations(self, limit: int = 50) -> list[ViolationRecord]:
         """Newest first, from memory (the database's recent rows are loaded once at start)."""
         recent = self.engine.recent
         return [recent[-1 - i] for i in range(min(limit, len(recent)))]
@@ -266,7 +287,7 @@ class RiskManager:
             return
         rows = self._violations.recent(self.engine.recent.maxlen or 500)
         self.engine.recent.extendleft(
-            Violation(
+            ViolationRecord(
                 ts=row["ts"],
                 rule=row["rule"],
                 message=row["message"],
@@ -330,13 +351,13 @@ class RiskManager:
 
     def apply_config(self, cfg: RiskConfig) -> None:
         """Swap in a validated config; rules whose settings did not change keep their state."""
-        same_base = cfg.account == self.config.account and cfg.reset == self.config.reset
-        if cfg.reset != self.config.reset:
+        same_reset = cfg.reset == self.config.reset
+        if not same_reset:
             self.reset = self.engine.reset = ResetScheduler(
                 self._clock, at=cfg.reset.time, timezone=cfg.reset.timezone
             )
-        keep = self.engine.rules if same_base else {}
-        self.engine.set_rules(build_rules(cfg, self._context(cfg), keep))
+        keep = self.engine.rules if same_reset else {}
+        self.engine.set_rules(build_rules(cfg, self._context(), keep))
         self.engine.warning_threshold = cfg.warning_threshold
         self.config = cfg
         self.reloads += 1
@@ -366,8 +387,11 @@ class RiskManager:
         return self.sweep()
 
     def sweep(self) -> dict[str, Any]:
-        self.sweeps += 1
-        return run_sweep(self)
+        return self._sweep.run()
+
+    @property
+    def sweeps(self) -> int:
+        return self._sweep.runs
 
     # --- observability -----------------------------------------------------------------------------
 
@@ -388,7 +412,7 @@ class RiskManager:
             lockouts=len(self._lockouts),
             reloads=self.reloads,
             reload_failures=self.reload_failures,
-            sweeps=self.sweeps,
+            sweeps=self._sweep.runs,
         )
 
     def __repr__(self) -> str:

@@ -245,11 +245,13 @@ class PnLTracker:
         saved_day = date.fromisoformat(state["trading_day"])
         if saved_day != self.trading_day:
             if saved_day < self.trading_day:
-                self._history.setdefault(
+                finished = DayPnL(
                     saved_day,
-                    DayPnL(saved_day, float(state["daily_realized"]), float(state["daily_commissions"]),
-                           int(state["daily_closed_trades"])),
-                )  # fmt: skip
+                    float(state["daily_realized"]),
+                    float(state["daily_commissions"]),
+                    int(state["daily_closed_trades"]),
+                )
+                self._history.setdefault(saved_day, finished)
             return False
         self.daily_realized = float(state["daily_realized"])
         self.daily_commissions = float(state["daily_commissions"])

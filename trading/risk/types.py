@@ -2,32 +2,87 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from trading.model import Severity, TradingState
+from trading.risk.actions import Action, Remedy, remedy_parameters
 
-__all__ = ["LimitWarning", "Lockout", "RiskStatistics", "RuleStatus", "Violation", "ViolationStore"]
+__all__ = [
+    "LimitWarning",
+    "Lockout",
+    "RiskStatistics",
+    "RuleStatus",
+    "Violation",
+    "ViolationRecord",
+    "ViolationStore",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Violation:
     """A rule's finding that a limit was broken: a value, never an exception.
 
-    ``action`` is what enforcement should do (``flatten_and_lock``, ``close_position``...);
-    ``values`` holds the numbers that broke the limit. ``shadow`` is set by the engine for
-    rules in shadow mode: then the violation is recorded and nothing is done.
+    ``remedy`` is what enforcement should do, with its parameters as typed fields
+    (``Cooldown(seconds=120.0)``, ``ClosePosition(symbol="ES")``); ``action`` is its ``Action``.
+    ``values`` holds the numbers that broke the limit, for the record: enforcement never reads
+    them. ``shadow`` is set by the engine for rules in shadow mode: then the violation is
+    recorded and nothing is done.
     """
 
     ts: datetime
     rule: str
     message: str
-    action: str
+    remedy: Remedy
     severity: Severity = Severity.CRITICAL
     shadow: bool = False
     symbol: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def action(self) -> Action:
+        return self.remedy.action
+
+    def record(self) -> ViolationRecord:
+        """What is published, stored and shown: the values with the remedy's parameters."""
+        return ViolationRecord(
+            ts=self.ts,
+            rule=self.rule,
+            message=self.message,
+            action=str(self.remedy.action),  # plain text, as the database keeps it
+            severity=self.severity,
+            shadow=self.shadow,
+            symbol=self.symbol,
+            values={**self.values, **remedy_parameters(self.remedy)},
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ViolationRecord:
+    """A violation as history: plain values (the action as text), as the database keeps it."""
+
+    ts: datetime
+    rule: str
+    message: str
+    action: str
+    severity: Severity
+    shadow: bool
+    symbol: str | None
+    values: dict[str, Any]
+
+    def plain_values(self) -> dict[str, Any]:
+        """JSON-safe copies of ``values`` (datetimes as text, non-finite floats as text)."""
+        out: dict[str, Any] = {}
+        for key, value in self.values.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                out[key] = str(value)
+            elif isinstance(value, (str, int, float, bool)) or value is None:
+                out[key] = value
+            else:
+                out[key] = str(value)
+        return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,7 +100,8 @@ class RuleStatus:
     """How close the account is to one rule's limit (mirrors ``trading.snapshot.RuleView``).
 
     ``used`` is the fraction of the limit consumed: 0.0 nothing, 1.0 at the limit.
-    ``status`` is "ok", "warning" (at or past the warning threshold) or "breached".
+    ``status`` is "ok", "warning" (at or past the warning threshold), "breached", or "error"
+    when the rule's ``measure()`` raised (then ``detail`` holds the error and the numbers are 0).
     """
 
     rule: str

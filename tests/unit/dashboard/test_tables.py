@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
+
 from dashboard import tables
 from trading.signals.jobs import JobRecord
-from trading.snapshot import LockoutView
+from trading.snapshot import LockoutView, RuleView
 
 from .conftest import build_snapshot
 
@@ -85,3 +87,39 @@ def test_rows_frame_flattens_nested_values() -> None:
     frame = tables.rows_frame([{"id": 1, "args": {"symbol": "ESZ6"}}])
 
     assert frame.loc[0, "args"] == "{'symbol': 'ESZ6'}"
+
+
+def _error_row() -> RuleView:
+    return RuleView(
+        rule="max_contracts",
+        kind="max_contracts",
+        enabled=True,
+        mode="enforce",
+        action="reduce_to_limit",
+        value=0.0,
+        limit=0.0,
+        used=0.0,
+        status="error",
+        detail="measure failed: ZeroDivisionError: division by zero",
+    )
+
+
+def test_rules_frame_error_row_shows_message_and_no_numbers() -> None:
+    snap = build_snapshot(NOW)
+
+    frame = tables.rules_frame((*snap.rules, _error_row()))
+
+    row = frame.set_index("rule").loc["max_contracts"]
+    assert row["status"] == "error"
+    assert row["detail"] == "measure failed: ZeroDivisionError: division by zero"
+    assert all(pd.isna(row[c]) for c in ("value", "limit", "used_pct", "distance"))
+    assert frame.set_index("rule").loc["daily_loss", "used_pct"] == 41.0
+
+
+def test_rule_errors_lists_failed_rules_with_message() -> None:
+    snap = build_snapshot(NOW)
+
+    assert tables.rule_errors(snap.rules) == []
+    assert tables.rule_errors((*snap.rules, _error_row())) == [
+        "max_contracts: measure failed: ZeroDivisionError: division by zero"
+    ]

@@ -1,10 +1,11 @@
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 import pytest
 
 from trading.errors import ConfigError
-from trading.risk import load_risk_config, parse_risk_config
-from trading.risk.rules import DailyRealizedLossConfig, SessionHoursConfig
+from trading.risk import RULES, Action, RiskConfig, load_risk_config, parse_risk_config
+from trading.risk.rules import CooldownAfterLossConfig, DailyRealizedLossConfig, SessionHoursConfig
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -17,7 +18,7 @@ def _write(tmp_path, text):
 
 def test_load_risk_config_shipped_file_is_valid():
     cfg = load_risk_config(REPO / "config" / "risk.yaml")
-    assert cfg.account.starting_balance == 100_000
+    assert "account" not in RiskConfig.model_fields  # the desk config owns the account
     assert isinstance(cfg.rules["daily_realized_loss"], DailyRealizedLossConfig)
     assert cfg.rules["session_hours"].mode == "shadow"
 
@@ -41,6 +42,74 @@ def test_load_risk_config_bad_action_lists_allowed_actions(tmp_path):
         match=r"field 'action': bad value 'nuke': allowed one of 'flatten_and_lock', 'flatten', 'lock' or 'alert'",
     ):
         load_risk_config(path)
+
+
+def test_load_risk_config_actions_are_action_members():
+    cfg = load_risk_config(REPO / "config" / "risk.yaml")
+    assert cfg.rules["daily_realized_loss"].action is Action.FLATTEN_AND_LOCK
+    assert cfg.rules["trade_frequency_limit"].action is Action.COOLDOWN
+    assert {type(rule.action) for rule in cfg.rules.values()} == {Action}
+
+
+def test_load_risk_config_unknown_action_names_file_rule_field_value_and_allowed_list(tmp_path):
+    path = _write(tmp_path, "rules:\n  cooldown_after_loss: {minutes: 2, action: nap}\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"risk\.yaml: rule 'cooldown_after_loss', field 'action': bad value 'nap': "
+        r"allowed one of 'cooldown' or 'alert'$",
+    ) as info:
+        load_risk_config(path)
+    error = info.value
+    assert (error.path, error.field, error.value) == (path, "cooldown_after_loss.action", "nap")
+    assert error.allowed == "one of 'cooldown' or 'alert'"
+
+
+def test_load_risk_config_action_of_another_rule_is_refused(tmp_path):
+    path = _write(tmp_path, "rules:\n  symbol_blocks: {symbols: [GME], action: cooldown}\n")
+    with pytest.raises(ConfigError, match=r"bad value 'cooldown': allowed one of 'deny' or 'close_position'"):
+        load_risk_config(path)
+
+
+def test_load_risk_config_account_is_refused_pointing_to_desk_config(tmp_path):
+    path = _write(tmp_path, "account: {starting_balance: 100000}\nrules: {}\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"risk\.yaml: field 'account': .*starting balance in the desk config's "
+        r"account\.starting_balance \(desk\.yaml\)",
+    ) as info:
+        load_risk_config(path)
+    assert info.value.path == path and info.value.field == "account"
+
+
+def test_load_risk_config_sweep_interval_is_refused_pointing_to_desk_loop(tmp_path):
+    path = _write(tmp_path, "sweep_interval_s: 1.0\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"field 'sweep_interval_s': bad value 1\.0: allowed the known fields: notifier, reset, rules, "
+        r"warning_threshold; .*loop\.risk_sweep_interval .*\(desk\.yaml\)",
+    ):
+        load_risk_config(path)
+
+
+def test_rule_configs_every_allowed_action_builds_its_rule(make_desk):
+    # Arrange: the shipped file has every rule kind; each allowed action of each rule is built
+    shipped = load_risk_config(REPO / "config" / "risk.yaml")
+    assert {rule.kind for rule in shipped.rules.values()} == set(RULES)
+    for name, rule_cfg in shipped.rules.items():
+        annotation = type(rule_cfg).model_fields["action"].annotation
+        assert get_origin(annotation) is Literal, f"{name}: action must be narrowed to a Literal of Action"
+        allowed = get_args(annotation)
+        for action in allowed:
+            # Act: a rule with this action, built by a started manager
+            cfg = RiskConfig(rules={name: rule_cfg.model_copy(update={"action": action})})
+            rule = make_desk(cfg).rm.engine.rules[name]
+            # Assert
+            assert rule.config.action is action
+
+
+def test_rule_config_action_is_typed_not_text():
+    cfg = CooldownAfterLossConfig.model_validate({"minutes": 1, "action": "alert"})
+    assert cfg.action is Action.ALERT and cfg.model_dump(mode="json")["action"] == "alert"
 
 
 def test_load_risk_config_unknown_field_lists_known_fields(tmp_path):

@@ -50,3 +50,16 @@ def test_enforcer_close_released_when_position_closes(make_desk):
     desk.trade("ES", OrderSide.BUY, 1, 4997.0)
     desk.tick("ES", 4994.0)  # a new position, a new breach: closed again
     assert [e.action for e in desk.of(EnforcementExecuted)] == ["close_position", "close_position"]
+
+
+def test_enforcer_actions_since_returns_only_the_newer_actions(make_desk):
+    desk = make_desk({"unrealized_loss": {"limit": 100}})
+    enforcer = desk.rm.enforcer
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+    before = enforcer.actions
+    assert enforcer.actions_since(before) == []
+    desk.tick("ES", 4997.0)  # -150: closed
+    [action] = enforcer.actions_since(before)
+    assert (action["action"], action["rule"], action["symbol"]) == ("close_position", "unrealized_loss", "ES")
+    assert action["result"].startswith("closing order ")

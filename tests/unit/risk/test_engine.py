@@ -1,7 +1,10 @@
 import logging
 
+import pytest
+
 from trading.model import MarketDataUpdated, OrderSide, PositionChanged, TradingState, TradingStateChanged
 from trading.risk import STATE_TABLE
+from trading.risk.actions import Alert
 from trading.risk.rules import UnrealizedLoss
 
 
@@ -98,3 +101,53 @@ def test_risk_components_statistics_count_what_happened(make_desk, clock):
     assert rm.reset.statistics().resets == 0
     assert rm.enforcer.statistics().actions == 1
     assert rm.statistics().violations == 1 and "violations=1" in repr(rm.engine)
+
+
+def test_risk_engine_rule_status_measure_error_becomes_error_row_with_message(make_desk, monkeypatch, caplog):
+    # Arrange: max_contracts' measure() is broken
+    desk = make_desk({"daily_realized_loss": {"limit": 1000}, "max_contracts": {"limit": 4}})
+    broken = desk.rm.engine.rules["max_contracts"]
+
+    def explode():
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(broken, "measure", explode)
+    # Act
+    with caplog.at_level(logging.ERROR, logger="trading.risk.engine"):
+        status = {s.rule: s for s in desk.rm.rule_status()}
+    # Assert: the rule is still listed, as an error with the message; the others as before
+    assert list(status) == ["daily_realized_loss", "max_contracts"]
+    row = status["max_contracts"]
+    assert (row.status, row.detail) == ("error", "measure failed: ZeroDivisionError: division by zero")
+    assert (row.kind, row.action, row.enabled, row.value, row.limit, row.used) == (
+        "max_contracts",
+        "reduce_to_limit",
+        True,
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert status["daily_realized_loss"].status == "ok"
+    assert broken.faults == 1 and "measuring its limit" in caplog.text
+
+
+def test_risk_engine_error_row_raises_no_limit_warning(make_desk, monkeypatch):
+    desk = make_desk({"max_contracts": {"limit": 4}})
+    monkeypatch.setattr(desk.rm.engine.rules["max_contracts"], "measure", lambda: 1 / 0)
+    assert desk.rm.engine.check_warnings() == []
+
+
+def test_risk_engine_violation_recorded_in_history_even_when_sink_fails(make_desk, clock):
+    desk = make_desk({"max_contracts": {"limit": 4}})
+    engine = desk.rm.engine
+    rule = engine.rules["max_contracts"]
+
+    def failing_sink(violation, event):
+        raise RuntimeError("sink down")
+
+    engine.sink = failing_sink
+    violation = rule.violation("by hand", remedy=Alert(), ts=clock.now(), contracts=5.0)
+    with pytest.raises(RuntimeError, match="sink down"):
+        engine.emit(violation, None)
+    [record] = desk.rm.recent_violations()
+    assert (record.rule, record.action, record.values) == ("max_contracts", "alert", {"contracts": 5.0})

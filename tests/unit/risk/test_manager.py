@@ -1,12 +1,21 @@
 import logging
 from datetime import UTC, datetime
 
-from trading.model import AlertRaised, OrderDenied, OrderSide, OrderStatus, RuleViolated, TradingState
+from trading.broker import PaperBroker
+from trading.model import (
+    AlertRaised,
+    MarketDataUpdated,
+    OrderDenied,
+    OrderSide,
+    OrderStatus,
+    RuleViolated,
+    TradingState,
+)
 from trading.risk import RiskManager, parse_risk_config
 from trading.risk._building import rule_state
 from trading.storage import AuditRepository, ViolationRepository
 
-from .conftest import repositories
+from .conftest import INSTRUMENTS, repositories
 
 LOSS = {"daily_realized_loss": {"limit": 500}}
 
@@ -185,3 +194,21 @@ def test_rule_state_unknown_rule_restores_as_halted():
     cfg = parse_risk_config({"rules": {"cooldown_after_loss": {"minutes": 1}}})
     assert rule_state(cfg, "cooldown_after_loss") is TradingState.REDUCING
     assert rule_state(cfg, "removed_rule") is TradingState.HALTED
+
+
+def test_risk_manager_starting_balance_comes_from_the_broker(bus, clock):
+    # Arrange: a 50,000 account (desk.yaml account.starting_balance); nothing in the risk config
+    broker = PaperBroker(bus, clock, INSTRUMENTS, starting_balance=50_000.0)
+    cfg = parse_risk_config({"rules": {"trailing_drawdown": {"max_drawdown": 2_000}}})
+    rm = RiskManager(bus, broker, clock, cfg)
+    rm.start()
+    try:
+        # Act: a first tick (a 100,000 floor would halt a 50,000 account here)
+        clock.advance(1)
+        broker.on_market_data(MarketDataUpdated(ts=clock.now(), symbol="ES", price=5000.0))
+        # Assert
+        [status] = rm.rule_status()
+        assert status.detail == "floor 48,000.00, high-water 50,000.00"
+        assert rm.state is TradingState.ACTIVE and rm.recent_violations() == []
+    finally:
+        rm.stop()

@@ -1,6 +1,6 @@
 """Risk rules: one file a rule, registered by kind in ``RULES``."""
 
-from trading.risk.rules.base import ACTION_STATES, Measure, Rule, RuleConfig, RuleContext
+from trading.risk.rules.base import Measure, Rule, RuleConfig, RuleContext
 from trading.risk.rules.cooldown_after_loss import CooldownAfterLoss, CooldownAfterLossConfig
 from trading.risk.rules.daily_realized_loss import DailyRealizedLoss, DailyRealizedLossConfig
 from trading.risk.rules.daily_realized_profit_target import (
@@ -23,7 +23,6 @@ from trading.risk.rules.unrealized_loss import UnrealizedLoss, UnrealizedLossCon
 from trading.risk.rules.unrealized_profit import UnrealizedProfit, UnrealizedProfitConfig
 
 __all__ = [
-    "ACTION_STATES",
     "RULES",
     "CooldownAfterLoss",
     "CooldownAfterLossConfig",

@@ -16,33 +16,28 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from trading.clock import Clock
-from trading.model import Event, Order, Severity, TradingState
+from trading.model import Event, Order, Severity
+from trading.risk.actions import Action, Remedy
 from trading.risk.pnl import PnLTracker
 from trading.risk.reset import ResetScheduler
 from trading.risk.timers import TimerManager
 from trading.risk.types import Violation
 
-__all__ = ["ACTION_STATES", "Measure", "Rule", "RuleConfig", "RuleContext"]
+__all__ = ["Measure", "Rule", "RuleConfig", "RuleContext"]
 
 Mode = Literal["enforce", "shadow"]
 
-# The trading state an action's lockout imposes.
-ACTION_STATES: dict[str, TradingState] = {
-    "flatten_and_lock": TradingState.HALTED,
-    "lock": TradingState.REDUCING,
-    "cooldown": TradingState.REDUCING,
-}
-
 
 class RuleConfig(BaseModel):
-    """Fields every rule has. Subclasses narrow ``action`` to what the rule can do."""
+    """Fields every rule has. Subclasses narrow ``action`` to what the rule can do (a ``Literal``
+    of ``Action`` members: any other value is refused at load, with the allowed list)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: str
     enabled: bool = True
     mode: Mode = "enforce"
-    action: str = "alert"
+    action: Action = Action.ALERT
     warning_threshold: float | None = Field(default=None, gt=0, le=1)
     description: str = ""
 
@@ -121,25 +116,27 @@ class Rule:
         self,
         message: str,
         *,
-        action: str | None = None,
+        remedy: Remedy,
         symbol: str | None = None,
         severity: Severity = Severity.CRITICAL,
         ts: datetime | None = None,
         **values: Any,
     ) -> Violation:
+        """A finding of this rule; ``values`` are the numbers recorded with it."""
         self.fired += 1
         return Violation(
             ts=ts or self.ctx.clock.now(),
             rule=self.name,
             message=message,
-            action=action or self.config.action,
+            remedy=remedy,
             severity=severity,
             symbol=symbol,
             values=values,
         )
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r}, mode={self.config.mode}, action={self.config.action})"
+        cfg = self.config
+        return f"{type(self).__name__}({self.name!r}, mode={cfg.mode}, action={cfg.action.value})"
 
 
 def money(value: float) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, PositiveFloat
 
 from trading.model import Event, PositionChanged, PositionClosed, PositionEvent, Severity
+from trading.risk.actions import Action, Cooldown, plain_remedy
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
 
@@ -18,7 +19,7 @@ class CooldownAfterLossConfig(RuleConfig):
     kind: Literal["cooldown_after_loss"] = "cooldown_after_loss"
     minutes: PositiveFloat
     min_loss: float = Field(default=0.0, ge=0, description="only losses larger than this start a cooldown")
-    action: Literal["cooldown", "alert"] = "cooldown"
+    action: Literal[Action.COOLDOWN, Action.ALERT] = Action.COOLDOWN
 
 
 class CooldownAfterLoss(Rule):
@@ -33,6 +34,8 @@ class CooldownAfterLoss(Rule):
         self._seconds = self.config.minutes * 60.0
         self._threshold = -self.config.min_loss
         self._key = f"cooldown:{self.name}"
+        action = self.config.action
+        self._remedy = Cooldown(seconds=self._seconds) if action is Action.COOLDOWN else plain_remedy(action)
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {PositionChanged: self.on_position, PositionClosed: self.on_position}
@@ -46,11 +49,11 @@ class CooldownAfterLoss(Rule):
         self.ctx.timers.start(self._key, self._seconds, f"loss {money(result)} on {event.symbol}")
         return self.violation(
             f"losing trade {money(result)} on {event.symbol}: no new entries for {self.config.minutes:g} min",
+            remedy=self._remedy,
             ts=event.ts,
             symbol=event.symbol,
             severity=Severity.WARNING,
             loss=result,
-            seconds=self._seconds,
         )
 
     def measure(self) -> Measure:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from trading.model import Event, PositionChanged, PositionClosed, PositionEvent
+from trading.risk.actions import Action, plain_remedy
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
 
@@ -19,7 +20,9 @@ class DailyRealizedLossConfig(RuleConfig):
     kind: Literal["daily_realized_loss"] = "daily_realized_loss"
     limit: float = Field(gt=0, description="loss in account currency, positive: 1000 means -1,000.00")
     include_commissions: bool = True
-    action: Literal["flatten_and_lock", "flatten", "lock", "alert"] = "flatten_and_lock"
+    action: Literal[Action.FLATTEN_AND_LOCK, Action.FLATTEN, Action.LOCK, Action.ALERT] = (
+        Action.FLATTEN_AND_LOCK
+    )
 
 
 class DailyRealizedLoss(Rule):
@@ -32,6 +35,7 @@ class DailyRealizedLoss(Rule):
         self._limit = self.config.limit
         self._net = self.config.include_commissions
         self._tripped = False
+        self._remedy = plain_remedy(self.config.action)
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {PositionChanged: self.on_position, PositionClosed: self.on_position}
@@ -57,6 +61,7 @@ class DailyRealizedLoss(Rule):
         self._tripped = True
         return self.violation(
             f"daily realized loss {money(-loss)} <= {money(-self._limit)}",
+            remedy=self._remedy,
             ts=ts,
             symbol=symbol,
             daily_realized=-loss,

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from trading.model import Event, PositionChanged, PositionClosed, PositionEvent, Severity
+from trading.risk.actions import Action, plain_remedy
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
 
@@ -19,7 +20,7 @@ class DailyRealizedProfitTargetConfig(RuleConfig):
     kind: Literal["daily_realized_profit_target"] = "daily_realized_profit_target"
     target: float = Field(gt=0, description="realized profit in account currency")
     include_commissions: bool = True
-    action: Literal["lock", "flatten_and_lock", "alert"] = "lock"
+    action: Literal[Action.LOCK, Action.FLATTEN_AND_LOCK, Action.ALERT] = Action.LOCK
 
 
 class DailyRealizedProfitTarget(Rule):
@@ -31,6 +32,7 @@ class DailyRealizedProfitTarget(Rule):
         super().__init__(*args)
         self._target = self.config.target
         self._reached = False
+        self._remedy = plain_remedy(self.config.action)
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {PositionChanged: self.on_position, PositionClosed: self.on_position}
@@ -54,6 +56,7 @@ class DailyRealizedProfitTarget(Rule):
         profit = self._profit()
         return self.violation(
             f"daily profit target reached: realized {money(profit)} >= {money(self._target)}",
+            remedy=self._remedy,
             ts=ts,
             severity=Severity.INFO,
             daily_realized=profit,

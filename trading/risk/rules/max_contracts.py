@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from trading.model import Event, Order, OrderRole, PositionChanged, PositionEvent, PositionOpened
+from trading.risk.actions import Action, ReduceToLimit, Remedy, plain_remedy
 from trading.risk.pnl import SymbolPnL
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
@@ -20,7 +21,7 @@ class MaxContractsConfig(RuleConfig):
     kind: Literal["max_contracts"] = "max_contracts"
     limit: float = Field(gt=0, description="contracts (absolute), the symbols below together")
     symbols: tuple[str, ...] = Field(default=(), description="symbols counted; empty: every symbol")
-    action: Literal["reduce_to_limit", "flatten", "alert"] = "reduce_to_limit"
+    action: Literal[Action.REDUCE_TO_LIMIT, Action.FLATTEN, Action.ALERT] = Action.REDUCE_TO_LIMIT
 
 
 def working_entry_quantity(orders: Any, symbol: str, sign: float) -> float:
@@ -51,6 +52,9 @@ class MaxContracts(Rule):
         self._limit = self.config.limit
         self._symbols = self.symbols = frozenset(self.config.symbols)
         self._fired = False
+        action = self.config.action
+        self._reduce = action is Action.REDUCE_TO_LIMIT
+        self._remedy: Remedy | None = None if self._reduce else plain_remedy(action)
 
     def _counted(self) -> list[SymbolPnL]:
         return [s for s in self.pnl.open_positions() if not self._symbols or s.symbol in self._symbols]
@@ -78,15 +82,16 @@ class MaxContracts(Rule):
         if self._fired:
             return None
         self._fired = True
-        excess = total - self._limit
         largest = max(self._counted(), key=lambda s: abs(s.quantity))
+        excess = min(total - self._limit, abs(largest.quantity))
+        remedy = self._remedy or ReduceToLimit(symbol=largest.symbol, excess=excess)
         return self.violation(
             f"holding {total:g} contracts > max_contracts {self._limit:g}",
+            remedy=remedy,
             ts=event.ts,
             symbol=largest.symbol,
             contracts=total,
             limit=self._limit,
-            excess=min(excess, abs(largest.quantity)),
         )
 
     def measure(self) -> Measure:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, PositiveFloat
 
 from trading.model import Event, Order, PositionChanged, PositionClosed, PositionEvent, PositionOpened
+from trading.risk.actions import Action, ClosePosition, ReduceToLimit, Remedy, plain_remedy
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.rules.max_contracts import projected_quantity
 from trading.risk.types import Violation
@@ -20,7 +21,7 @@ class MaxContractsPerInstrumentConfig(RuleConfig):
     kind: Literal["max_contracts_per_instrument"] = "max_contracts_per_instrument"
     limit: float = Field(gt=0, description="contracts per symbol unless per_symbol says otherwise")
     per_symbol: dict[str, PositiveFloat] = Field(default_factory=dict)
-    action: Literal["reduce_to_limit", "close_position", "alert"] = "reduce_to_limit"
+    action: Literal[Action.REDUCE_TO_LIMIT, Action.CLOSE_POSITION, Action.ALERT] = Action.REDUCE_TO_LIMIT
 
 
 class MaxContractsPerInstrument(Rule):
@@ -32,6 +33,9 @@ class MaxContractsPerInstrument(Rule):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._fired: set[str] = set()
+        action = self.config.action
+        by_symbol = (Action.REDUCE_TO_LIMIT, Action.CLOSE_POSITION)
+        self._plain: Remedy | None = None if action in by_symbol else plain_remedy(action)
 
     def limit_for(self, symbol: str) -> float:
         return self.config.per_symbol.get(symbol, self.config.limit)
@@ -63,12 +67,19 @@ class MaxContractsPerInstrument(Rule):
         self._fired.add(event.symbol)
         return self.violation(
             f"holding {held:g} {event.symbol} > max_contracts_per_instrument {limit:g}",
+            remedy=self._remedy(event.symbol, held - limit),
             ts=event.ts,
             symbol=event.symbol,
             contracts=held,
             limit=limit,
-            excess=held - limit,
         )
+
+    def _remedy(self, symbol: str, excess: float) -> Remedy:
+        if self._plain is not None:
+            return self._plain
+        if self.config.action is Action.REDUCE_TO_LIMIT:
+            return ReduceToLimit(symbol=symbol, excess=excess)
+        return ClosePosition(symbol=symbol)
 
     def on_closed(self, event: PositionClosed) -> None:
         self._fired.discard(event.symbol)

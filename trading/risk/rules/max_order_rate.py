@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import PositiveFloat, PositiveInt
 
 from trading.model import Order
+from trading.risk.actions import Action
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 
 __all__ = ["MaxOrderRate", "MaxOrderRateConfig"]
@@ -19,7 +20,7 @@ class MaxOrderRateConfig(RuleConfig):
     kind: Literal["max_order_rate"] = "max_order_rate"
     max_orders: PositiveInt = 10
     interval_s: PositiveFloat = 1.0
-    action: Literal["deny"] = "deny"
+    action: Literal[Action.DENY] = Action.DENY
 
 
 class MaxOrderRate(Rule):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import PositiveFloat
 
 from trading.model import Event, MarketDataUpdated, OrderType, PositionClosed, PositionOpened
+from trading.risk.actions import Action, ClosePosition, Remedy, plain_remedy
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -20,7 +21,7 @@ _STOPS = (OrderType.STOP, OrderType.STOP_LIMIT)
 class NoStopLossGraceConfig(RuleConfig):
     kind: Literal["no_stop_loss_grace"] = "no_stop_loss_grace"
     grace_s: PositiveFloat = 30.0
-    action: Literal["close_position", "alert"] = "close_position"
+    action: Literal[Action.CLOSE_POSITION, Action.ALERT] = Action.CLOSE_POSITION
 
 
 class NoStopLossGrace(Rule):
@@ -35,6 +36,8 @@ class NoStopLossGrace(Rule):
         super().__init__(*args)
         self._prefix = f"grace:{self.name}:"
         self._next_due: datetime | None = None
+        action = self.config.action
+        self._plain: Remedy | None = None if action is Action.CLOSE_POSITION else plain_remedy(action)
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {
@@ -74,6 +77,7 @@ class NoStopLossGrace(Rule):
             found.append(
                 self.violation(
                     f"{symbol} position {quantity:g} has no stop loss after {self.config.grace_s:g}s",
+                    remedy=self._plain or ClosePosition(symbol=symbol),
                     ts=now,
                     symbol=symbol,
                     quantity=quantity,

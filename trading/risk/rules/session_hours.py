@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BeforeValidator, Field, field_validator
 
 from trading.model import Event, MarketDataUpdated, Order, Severity
+from trading.risk.actions import Action, Flatten
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -40,7 +41,7 @@ class SessionHoursConfig(RuleConfig):
     days: tuple[Weekday, ...] = Field(default=("mon", "tue", "wed", "thu", "fri"), min_length=1)
     holidays: tuple[date, ...] = ()
     flatten_at_close: bool = False
-    action: Literal["deny", "alert"] = "deny"
+    action: Literal[Action.DENY, Action.ALERT] = Action.DENY
 
     @field_validator("timezone")
     @classmethod
@@ -131,7 +132,7 @@ class SessionHours(Rule):
             self.violation(
                 f"session ended at {ended.astimezone(self._tz).strftime('%H:%M')} {self.config.timezone}: "
                 "flattening open positions",
-                action="flatten",
+                remedy=Flatten(),  # flatten_at_close: whatever the rule's action for orders
                 ts=now,
                 severity=Severity.WARNING,
                 open_positions=len(self.pnl.open_positions()),

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from trading.model import Event, Order, PositionOpened
+from trading.risk.actions import Action, Alert, ClosePosition
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -18,8 +19,9 @@ __all__ = ["SymbolBlocks", "SymbolBlocksConfig"]
 class SymbolBlocksConfig(RuleConfig):
     kind: Literal["symbol_blocks"] = "symbol_blocks"
     symbols: tuple[str, ...] = Field(min_length=1)
-    action: Literal["deny", "close_position"] = Field(
-        default="deny", description="deny: refuse orders; close_position: also close a position that appears"
+    action: Literal[Action.DENY, Action.CLOSE_POSITION] = Field(
+        default=Action.DENY,
+        description="deny: refuse orders; close_position: also close a position that appears",
     )
 
 
@@ -32,6 +34,7 @@ class SymbolBlocks(Rule):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._blocked = frozenset(self.config.symbols)
+        self._close = self.config.action is Action.CLOSE_POSITION
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {PositionOpened: self.on_opened}
@@ -46,7 +49,7 @@ class SymbolBlocks(Rule):
             return None
         return self.violation(
             f"position opened in blocked symbol {event.symbol}",
-            action="close_position" if self.config.action == "close_position" else "alert",
+            remedy=ClosePosition(symbol=event.symbol) if self._close else Alert(),
             ts=event.ts,
             symbol=event.symbol,
             quantity=event.quantity,

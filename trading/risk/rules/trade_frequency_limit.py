@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, model_validator
 
 from trading.model import Event, OrderFilled, OrderRole, Severity
+from trading.risk.actions import Action, Alert, Cooldown, Lock, Remedy
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -40,7 +41,7 @@ class TradeFrequencyLimitConfig(RuleConfig):
     per_minute: WindowLimit | None = None
     per_hour: WindowLimit | None = None
     per_session: SessionLimit | None = None
-    action: Literal["cooldown", "alert"] = "cooldown"
+    action: Literal[Action.COOLDOWN, Action.ALERT] = Action.COOLDOWN
 
     @model_validator(mode="after")
     def _one_window(self) -> TradeFrequencyLimitConfig:
@@ -60,6 +61,9 @@ class TradeFrequencyLimit(Rule):
         self._hour: deque[datetime] = deque()
         self.session_trades = 0
         self._session_fired = False
+        self._cooldown = self.config.action is Action.COOLDOWN
+        # the session window pauses entries until the reset: a lock where the windows cool down
+        self._session_remedy: Remedy = Lock() if self._cooldown else Alert()
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {OrderFilled: self.on_fill}
@@ -81,7 +85,7 @@ class TradeFrequencyLimit(Rule):
             found = self.violation(
                 f"{self.session_trades} trades this session, max {session.max_trades}: "
                 "no new entries until the daily reset",
-                action="lock" if cfg.action == "cooldown" else "alert",
+                remedy=self._session_remedy,
                 ts=ts,
                 severity=Severity.WARNING,
                 trades=self.session_trades,
@@ -117,12 +121,12 @@ class TradeFrequencyLimit(Rule):
         times.clear()  # the cooldown starts a fresh window
         return self.violation(
             f"{count} trades in the last {label}, max {limit.max_trades}: cooldown {limit.cooldown_s:g}s",
+            remedy=Cooldown(seconds=limit.cooldown_s) if self._cooldown else Alert(),
             ts=ts,
             severity=Severity.WARNING,
             trades=count,
             limit=limit.max_trades,
             window=label,
-            seconds=limit.cooldown_s,
         )
 
     def measure(self) -> Measure:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from trading.model import Event, MarketDataUpdated, PositionChanged, PositionClosed, PositionOpened
+from trading.risk.actions import Action, plain_remedy
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
 
@@ -22,7 +23,7 @@ class TrailingDrawdownConfig(RuleConfig):
         default=True, description="the floor stops rising once it reaches the starting balance"
     )
     include_unrealized: bool = True
-    action: Literal["flatten_and_lock", "flatten", "alert"] = "flatten_and_lock"
+    action: Literal[Action.FLATTEN_AND_LOCK, Action.FLATTEN, Action.ALERT] = Action.FLATTEN_AND_LOCK
 
 
 class TrailingDrawdown(Rule):
@@ -45,6 +46,7 @@ class TrailingDrawdown(Rule):
         self.floor = min(self.high_water - self._dd, self._cap)
         self._tripped = False
         self._unrealized = self.config.include_unrealized
+        self._remedy = plain_remedy(self.config.action)
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {
@@ -90,6 +92,7 @@ class TrailingDrawdown(Rule):
         return self.violation(
             f"equity {money(equity)} <= trailing floor {money(self.floor)} "
             f"(high-water {money(self.high_water)} - {money(self._dd)})",
+            remedy=self._remedy,
             ts=ts,
             equity=equity,
             floor=self.floor,

@@ -16,7 +16,9 @@ from trading.model import (
     PositionEvent,
     PositionOpened,
 )
+from trading.risk.actions import Action, ClosePosition, Remedy, plain_remedy
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
+from trading.risk.rules.open_pnl_watch import OpenPnLWatch
 from trading.risk.types import Violation
 
 __all__ = ["UnrealizedLoss", "UnrealizedLossConfig"]
@@ -26,7 +28,7 @@ class UnrealizedLossConfig(RuleConfig):
     kind: Literal["unrealized_loss"] = "unrealized_loss"
     limit: float = Field(gt=0, description="open loss per position, positive")
     symbols: tuple[str, ...] = Field(default=(), description="empty: every symbol")
-    action: Literal["close_position", "flatten", "alert"] = "close_position"
+    action: Literal[Action.CLOSE_POSITION, Action.FLATTEN, Action.ALERT] = Action.CLOSE_POSITION
 
 
 class UnrealizedLoss(Rule):
@@ -35,18 +37,16 @@ class UnrealizedLoss(Rule):
     kind = "unrealized_loss"
     config_type = UnrealizedLossConfig
     config: UnrealizedLossConfig
-    sign = -1.0  # loss: -unrealized
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self._limit = self._threshold()
-        self._symbols = self.symbols = frozenset(self.config.symbols)
-        self._trigger = -self._limit  # fire when unrealized <= trigger
-        self._fired: set[str] = set()
+        self._limit = self.config.limit
+        self.symbols = frozenset(self.config.symbols)
+        self._watch = OpenPnLWatch(self.pnl, threshold=self._limit, sign=-1.0, symbols=self.symbols)
+        self._trigger = -self._limit  # a tick can fire only when unrealized <= trigger
         self._symbol_table = self.pnl.symbols
-
-    def _threshold(self) -> float:
-        return self.config.limit
+        action = self.config.action
+        self._plain: Remedy | None = None if action is Action.CLOSE_POSITION else plain_remedy(action)
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {
@@ -66,24 +66,15 @@ class UnrealizedLoss(Rule):
         return self._evaluate(event.symbol, event.ts)
 
     def on_closed(self, event: PositionClosed) -> None:
-        self._fired.discard(event.symbol)
+        self._watch.closed(event.symbol)
 
     def _evaluate(self, symbol: str, ts: datetime) -> Violation | None:
-        if symbol in self._fired or (self._symbols and symbol not in self._symbols):
+        unrealized = self._watch.evaluate(symbol)
+        if unrealized is None:
             return None
-        entry = self._symbol_table.get(symbol)
-        if entry is None or entry.is_flat:
-            self._fired.discard(symbol)
-            return None
-        amount = self.sign * entry.unrealized
-        if amount < self._limit:
-            return None
-        self._fired.add(symbol)
-        return self._violation(symbol, ts, entry.unrealized)
-
-    def _violation(self, symbol: str, ts: datetime, unrealized: float) -> Violation:
         return self.violation(
             f"{symbol} unrealized loss {money(unrealized)} <= {money(-self._limit)}",
+            remedy=self._plain or ClosePosition(symbol=symbol),
             ts=ts,
             symbol=symbol,
             unrealized=unrealized,
@@ -91,16 +82,10 @@ class UnrealizedLoss(Rule):
         )
 
     def sweep(self, now: datetime) -> list[Violation]:
-        found = (self._evaluate(symbol, now) for symbol in list(self._symbol_table))
+        found = (self._evaluate(symbol, now) for symbol in self._watch.held())
         return [v for v in found if v is not None]
 
     def measure(self) -> Measure:
-        worst, where = 0.0, ""
-        for entry in self.pnl.open_positions():
-            if self._symbols and entry.symbol not in self._symbols:
-                continue
-            amount = self.sign * entry.unrealized
-            if amount > worst:
-                worst, where = amount, entry.symbol
-        detail = f"worst {where} {money(self.sign * worst)}" if where else "no open position"
-        return Measure(worst, self._limit, "$", detail, bool(self._fired))
+        worst, where = self._watch.worst()
+        detail = f"worst {where} {money(-worst)}" if where else "no open position"
+        return Measure(worst, self._limit, "$", detail, self._watch.latched)

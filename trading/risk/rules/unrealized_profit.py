@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from trading.model import MarketDataUpdated, Severity
-from trading.risk.rules.base import RuleConfig, money
-from trading.risk.rules.unrealized_loss import UnrealizedLoss
+from trading.model import (
+    Event,
+    MarketDataUpdated,
+    PositionChanged,
+    PositionClosed,
+    PositionEvent,
+    PositionOpened,
+    Severity,
+)
+from trading.risk.actions import Action, ClosePosition, Remedy, plain_remedy
+from trading.risk.rules.base import Measure, Rule, RuleConfig, money
+from trading.risk.rules.open_pnl_watch import OpenPnLWatch
 from trading.risk.types import Violation
 
 __all__ = ["UnrealizedProfit", "UnrealizedProfitConfig"]
@@ -19,32 +29,64 @@ class UnrealizedProfitConfig(RuleConfig):
     kind: Literal["unrealized_profit"] = "unrealized_profit"
     target: float = Field(gt=0, description="open profit per position")
     symbols: tuple[str, ...] = Field(default=(), description="empty: every symbol")
-    action: Literal["close_position", "alert"] = "close_position"
+    action: Literal[Action.CLOSE_POSITION, Action.ALERT] = Action.CLOSE_POSITION
 
 
-class UnrealizedProfit(UnrealizedLoss):
-    """The mirror of ``unrealized_loss``: same dispatch, the sign turned round."""
+class UnrealizedProfit(Rule):
+    """The mirror of ``unrealized_loss``: fires once per position; re-armed when it closes."""
 
     kind = "unrealized_profit"
-    config_type = UnrealizedProfitConfig  # type: ignore[assignment]  # narrowed config of the mirror rule
-    config: UnrealizedProfitConfig  # type: ignore[assignment]  # the narrowed config of this rule
-    sign = 1.0
+    config_type = UnrealizedProfitConfig
+    config: UnrealizedProfitConfig
 
-    def _threshold(self) -> float:
-        return self.config.target
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._target = self.config.target
+        self.symbols = frozenset(self.config.symbols)
+        self._watch = OpenPnLWatch(self.pnl, threshold=self._target, sign=1.0, symbols=self.symbols)
+        self._symbol_table = self.pnl.symbols
+        action = self.config.action
+        self._plain: Remedy | None = None if action is Action.CLOSE_POSITION else plain_remedy(action)
+
+    def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
+        return {
+            MarketDataUpdated: self.on_market,
+            PositionOpened: self.on_position,
+            PositionChanged: self.on_position,
+            PositionClosed: self.on_closed,
+        }
 
     def on_market(self, event: MarketDataUpdated) -> Violation | None:
         entry = self._symbol_table.get(event.symbol)
-        if entry is None or entry.unrealized < self._limit:
+        if entry is None or entry.unrealized < self._target:
             return None
         return self._evaluate(event.symbol, event.ts)
 
-    def _violation(self, symbol: str, ts: datetime, unrealized: float) -> Violation:
+    def on_position(self, event: PositionEvent) -> Violation | None:
+        return self._evaluate(event.symbol, event.ts)
+
+    def on_closed(self, event: PositionClosed) -> None:
+        self._watch.closed(event.symbol)
+
+    def _evaluate(self, symbol: str, ts: datetime) -> Violation | None:
+        unrealized = self._watch.evaluate(symbol)
+        if unrealized is None:
+            return None
         return self.violation(
-            f"{symbol} unrealized profit {money(unrealized)} >= {money(self._limit)}",
+            f"{symbol} unrealized profit {money(unrealized)} >= {money(self._target)}",
+            remedy=self._plain or ClosePosition(symbol=symbol),
             ts=ts,
             symbol=symbol,
             severity=Severity.INFO,
             unrealized=unrealized,
-            target=self._limit,
+            target=self._target,
         )
+
+    def sweep(self, now: datetime) -> list[Violation]:
+        found = (self._evaluate(symbol, now) for symbol in self._watch.held())
+        return [v for v in found if v is not None]
+
+    def measure(self) -> Measure:
+        worst, where = self._watch.worst()
+        detail = f"worst {where} {money(worst)}" if where else "no open position"
+        return Measure(worst, self._target, "$", detail, self._watch.latched)

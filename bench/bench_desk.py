@@ -71,8 +71,8 @@ async def _measure(desk: Desk, rounds: int) -> dict[str, list[float]]:
 
         snap = desk.snapshot()
         probe.take()
-        desk.parts.state.set(SNAPSHOT_KEY, snap)  # on the loop: the stall we avoid
-        desk.parts.state.save()
+        desk.parts.publisher.state.set(SNAPSHOT_KEY, snap)  # on the loop: the stall we avoid
+        desk.parts.publisher.state.save()
         await asyncio.sleep(0.002)
         out["inline"].append(probe.take())
 
@@ -89,10 +89,10 @@ async def run(points: int, rounds: int) -> dict[str, list[float]]:
         clock = TestClock(datetime(2026, 11, 24, 15, tzinfo=UTC))
         desk = Desk.from_files(ROOT / "config" / "desk.yaml", state_dir=tmp, clock=clock)
         await desk.run_simulated(60)
-        desk.parts.equity = SeriesBuffer(keep=points)
+        desk.snapshots.equity = SeriesBuffer(keep=points)
         start = clock.now().timestamp()
         for i in range(points):
-            desk.parts.equity.append(start + i, 100_000.0 + (i % 977))
+            desk.snapshots.equity.append(start + i, 100_000.0 + (i % 977))
         try:
             return await _measure(desk, rounds)
         finally:

@@ -121,10 +121,11 @@ def check_app_file(path: Path) -> None:
 def check_desk_files(
     config: Path | None, *, risk_config: Path | None, state_dir: Path | None, lock: bool
 ) -> None:
-    """What the desk validates at start, through the desk's own code (``run_executor.check_desk``):
+    """What the desk validates at start, through the desk's own code (``trading.desk.preflight.check_desk``):
     the same ``TradingError``, so the same line, as the desk would print. Log lines the
     loaders write meanwhile are held back, and dropped when a check fails."""
-    from scripts.run_executor import check_desk, held_logs  # imports the desk: after check_dependencies
+    from scripts.run_executor import held_logs
+    from trading.desk.preflight import check_desk  # imports the desk: after check_dependencies
 
     with held_logs():
         check_desk(config, risk_config_path=risk_config, state_dir=state_dir, lock=lock)

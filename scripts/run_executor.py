@@ -10,7 +10,7 @@ same loaders, and builds nothing else: the desk config, the risk config it names
 ``--risk-config``), the state directory (created when missing and proved writable, as the
 desk does), that no other desk holds it, and the CSV file when the feed replays one. It
 prints one line and exits 0, or prints the desk's own error line and exits 2. The
-launcher runs the same function (``check_desk``) in-process before it starts anything,
+launcher runs the same function (``trading.desk.preflight.check_desk``) in-process before it starts anything,
 so both scripts name a bad file or field with the same words.
 
 Exit codes: 0 after a clean stop (SIGINT/SIGTERM) or a passed check, 2 for bad input
@@ -40,7 +40,7 @@ from trading.errors import TradingError  # noqa: E402
 if TYPE_CHECKING:
     from trading.desk import Desk
 
-__all__ = ["DEFAULT_CONFIG", "check_desk", "held_logs", "main", "parse_args"]
+__all__ = ["DEFAULT_CONFIG", "held_logs", "main", "parse_args"]
 
 logger = logging.getLogger("desk")
 
@@ -108,55 +108,6 @@ class _Held(logging.Handler):
         self.records.append(record)
 
 
-def check_desk(
-    config_path: Path | None,
-    *,
-    risk_config_path: Path | None = None,
-    state_dir: Path | None = None,
-    lock: bool = True,
-) -> list[str]:
-    """Raise the ``TradingError`` the desk would raise at start for bad input; start nothing.
-
-    The order is the desk's (``Desk.__init__`` and ``build_parts``): desk config, risk
-    config, state directory, its lock, CSV feed. ``config_path`` None skips the desk config
-    (and the CSV); ``state_dir`` None skips the state directory, ``lock=False`` its lock.
-    Returns what was checked, for a one-line report.
-    """
-    from trading.broker import CsvReplayFeed
-    from trading.desk import load_desk_config
-    from trading.desk._builder import resolve_risk_path  # the desk's own rule for its risk file
-    from trading.desk._statedir import DeskLock  # the lock the desk takes
-    from trading.risk import load_risk_config
-    from trading.state_dir import StateDir
-
-    checked: list[str] = []
-    config = None
-    if config_path is not None:
-        config = load_desk_config(config_path)
-        checked.append(f"desk config {config_path}")
-    risk_path = risk_config_path
-    if risk_path is None and config is not None:
-        risk_path = resolve_risk_path(config, Path(config_path) if config_path else None)
-    if risk_path is not None:
-        load_risk_config(risk_path)
-        checked.append(f"risk config {risk_path}")
-    if state_dir is not None:
-        layout = StateDir(Path(state_dir).absolute())
-        layout.prepare()
-        if lock:
-            desk_lock = DeskLock(layout)
-            desk_lock.acquire()  # DeskAlreadyRunning when a desk holds it
-            desk_lock.release()
-        checked.append(f"state directory {layout.root}")
-    if config is not None and config.feed.kind == "csv" and config.feed.csv is not None:
-        csv_path = Path(config.feed.csv.path)
-        if not csv_path.is_absolute() and config_path is not None:
-            csv_path = Path(config_path).parent / csv_path
-        events = CsvReplayFeed(csv_path, speed=config.feed.csv.speed).validate()
-        checked.append(f"CSV feed {csv_path} ({events} events)")
-    return checked
-
-
 async def _main(args: argparse.Namespace, desk: Desk) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -174,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with held_logs():
             if args.check:
+                from trading.desk.preflight import check_desk  # after the flags, like the desk
+
                 checked = check_desk(args.config, risk_config_path=args.risk_config, state_dir=args.state)
             else:
                 from trading.desk import Desk  # after the flags: a bad flag is refused at once

@@ -4,7 +4,7 @@
 
 Checks everything first, before anything starts (any failure: exit code 2 and one line
 on stderr): dependencies, the app file, both config files and the state directory
-through the desk's own checks (``run_executor.check_desk``: the desk's very words), the
+through the desk's own checks (``trading.desk.preflight.check_desk``: the desk's very words), the
 port, and that no other desk runs on the state directory. It then starts the desk
 (unless ``--no-executor``) and Streamlit as child processes, waits until both are
 healthy, prints the URL, and supervises them: a child that exits or stays unhealthy is

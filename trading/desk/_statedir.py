@@ -1,4 +1,4 @@
-"""The desk's hold on its state directory: one desk at a time, and its heartbeat.
+"""The desk's hold on its state directory: one desk at a time.
 
 The directory's layout and the heartbeat format live in ``trading.state_dir`` (shared
 with the dashboard and the launcher); this module holds only what is the desk's own.
@@ -7,16 +7,13 @@ with the dashboard and the launcher); this module holds only what is the desk's 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from filelock import FileLock, Timeout
 
 from trading.errors import DeskAlreadyRunning
 from trading.state_dir import Heartbeat, StateDir
 
-__all__ = ["DeskLock", "read_heartbeat", "write_heartbeat"]
+__all__ = ["DeskLock"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +44,3 @@ class DeskLock:
     @property
     def is_locked(self) -> bool:
         return self._lock.is_locked
-
-
-def write_heartbeat(path: Path, *, pid: int, started_at: datetime, sim_time: datetime, state: str) -> None:
-    """The desk's heartbeat, stamped now and written atomically (``Heartbeat.write``)."""
-    Heartbeat.stamped(pid=pid, started_at=started_at, sim_time=sim_time, trading_state=state).write(path)
-
-
-def read_heartbeat(path: Path) -> dict[str, Any] | None:
-    """The last heartbeat as its JSON mapping, for the desk's start-up; None when missing or
-    malformed (``Heartbeat.read`` logs the latter). Kept while ``Desk`` reads a mapping:
-    new code uses ``Heartbeat.read``."""
-    beat = Heartbeat.read(path)
-    return None if beat is None else beat.to_json()

@@ -19,7 +19,6 @@ import contextlib
 import logging
 import os
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,14 +27,14 @@ from typing import Any
 from trading.broker import PaperBroker
 from trading.bus import EventBus
 from trading.clock import Clock, ScaledClock, TestClock
-from trading.desk._builder import DeskParts, build_parts, resolve_risk_path
-from trading.desk._snapshots import StrategyTally
-from trading.desk._statedir import read_heartbeat, write_heartbeat
+from trading.desk._builder import DeskParts, build_parts
 from trading.desk.config import DeskConfig, load_desk_config
-from trading.model import MarketDataUpdated, TradingState, Transaction, TransactionClosed, TransactionOpened
+from trading.desk.preflight import resolve_risk_path
+from trading.model import TradingState
+from trading.risk import load_risk_config
 from trading.signals.strategies import MarketView, Strategy
 from trading.snapshot import Snapshot
-from trading.state_dir import StateDir
+from trading.state_dir import Heartbeat, StateDir
 
 __all__ = ["Desk"]
 
@@ -61,10 +60,17 @@ class Desk:
         risk_path = (
             Path(risk_config_path) if risk_config_path else resolve_risk_path(config, self.config_path)
         )
+        risk_config = load_risk_config(risk_path)  # validated before the state directory is touched
         self.clock = clock or _default_clock(config, self.state_dir)
         self.bus = EventBus()
         self.parts: DeskParts = build_parts(
-            config, self.state_dir, self.bus, self.clock, risk_path, self.config_path
+            config,
+            state_dir=self.state_dir,
+            bus=self.bus,
+            clock=self.clock,
+            risk_config=risk_config,
+            risk_path=risk_path,
+            config_path=self.config_path,
         )
         p = self.parts
         self.broker: PaperBroker = p.broker
@@ -72,17 +78,11 @@ class Desk:
         self.trade_manager = p.trade_manager
         self.executor = p.executor
         self.strategies: tuple[Strategy, ...] = p.strategies
-        self.started_at = datetime.now(UTC)
-        self.tallies = {s.name: StrategyTally(s.name) for s in self.strategies}
-        self.transactions: deque[Transaction] = deque(maxlen=config.loop.recent_items)
+        self.snapshots = p.snapshots
         self._accepting = True
         self._stopped = False
         self._runner: asyncio.Task[None] | None = None
-        self.cycles = 0
         self.publishes = 0
-        self.bus.subscribe(TransactionOpened, self._on_transaction)
-        self.bus.subscribe(TransactionClosed, self._on_transaction)
-        self._recover_recent_transactions()
 
     @classmethod
     def from_files(
@@ -102,40 +102,20 @@ class Desk:
             clock=clock,
         )
 
-    # --- events --------------------------------------------------------------------
-
-    def _on_tick(self, tick: MarketDataUpdated) -> bool:
-        if isinstance(self.clock, TestClock) and tick.ts > self.clock.now():
-            self.clock.set_time(tick.ts)
-        self.broker.on_market_data(tick)
-        closed = self.parts.bars.on_market_data(tick)
-        if closed:
-            self.parts.sample_equity(tick.ts.timestamp())
-        return closed
-
-    def _on_transaction(self, event: TransactionOpened | TransactionClosed) -> None:
-        stored = self.parts.transactions_repo.get(event.transaction_id)
-        if stored is None:
-            return
-        self.transactions.appendleft(stored)
-        if isinstance(event, TransactionClosed) and stored.strategy in self.tallies:
-            self.tallies[stored.strategy].record_close(stored)
-
-    def _recover_recent_transactions(self) -> None:
-        for txn in reversed(self.parts.transactions_repo.recent(self.config.loop.recent_items)):
-            self.transactions.appendleft(txn)
-            if txn.strategy in self.tallies and txn.status.value == "CLOSED":
-                self.tallies[txn.strategy].record_close(txn)
-
     # --- one market step -------------------------------------------------------------
 
-    def pump(self) -> bool:
-        """Feed every due tick to the broker; True when a bar closed."""
-        closed = False
-        for tick in self.parts.due_ticks():
-            closed |= self._on_tick(tick)
-        self.cycles += 1
-        return closed
+    def pump(self, target: datetime | None = None) -> bool:
+        """Feed every tick due by ``target`` (default: now) to the broker; True when a bar closed."""
+        return self.parts.market.pump(target)
+
+    @property
+    def started_at(self) -> datetime:
+        return self.snapshots.started_at
+
+    @property
+    def cycles(self) -> int:
+        """Market steps taken so far."""
+        return self.parts.market.cycles
 
     def submit_strategy_passes(self) -> int:
         """One pass per strategy in the ``strategies`` lane. None while the account is not
@@ -161,7 +141,9 @@ class Desk:
         open_symbols = frozenset(t.symbol for t in self.trade_manager.active(strategy.name))
         # Exits are set around the price the TradeManager checks them against: the last price.
         last_prices = {s: p for s in strategy.symbols if (p := self.broker.last_price(s)) is not None}
-        market = MarketView(self.parts.bars.closes(), self.parts.instruments, open_symbols, last_prices)
+        market = MarketView(
+            self.parts.market.bars.closes(), self.parts.instruments, open_symbols, last_prices
+        )
         recommendations = strategy.evaluate(market)
         if not recommendations:
             return {"summary": "no signal"}
@@ -195,26 +177,25 @@ class Desk:
     # --- snapshots -----------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        return self.parts.snapshot_parts(self).build()
+        return self.snapshots.build()
 
     async def publish(self) -> Snapshot:
         """Build a snapshot on the loop, write it (and the account) on a worker thread."""
-        self.parts.record_lanes()
+        self.snapshots.record_lanes()
         snap = self.snapshot()
         account_state = self.broker.export_state()
         risk_state = self.risk.export_state()
-        await asyncio.to_thread(self.parts.write_state, snap, account_state, risk_state)
+        await asyncio.to_thread(self.parts.publisher.write, snap, account_state, risk_state)
         self.publishes += 1
         return snap
 
     def write_heartbeat(self) -> None:
-        write_heartbeat(
-            self.state_dir.heartbeat,
+        Heartbeat.stamped(
             pid=os.getpid(),
             started_at=self.started_at,
             sim_time=self.clock.now(),
-            state=self.risk.state.value,
-        )
+            trading_state=self.risk.state.value,
+        ).write(self.state_dir.heartbeat)
 
     # --- running ------------------------------------------------------------------
 
@@ -230,10 +211,10 @@ class Desk:
         last_publish = self.clock.now().timestamp()
         while self.clock.now().timestamp() < end:
             target = min(self.clock.now().timestamp() + step, end)
-            self.parts.target_time = datetime.fromtimestamp(target, UTC)
-            if self.pump():
+            until = datetime.fromtimestamp(target, UTC)
+            if self.pump(until):
                 self.submit_strategy_passes()
-            self.clock.set_time(self.parts.target_time)
+            self.clock.set_time(until)
             self.submit_risk_sweep()
             await self.executor.join()
             self.parts.commands.poll()
@@ -331,8 +312,7 @@ def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
     start = datetime.fromisoformat(config.clock.start) if config.clock.start else datetime.now(UTC)
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
-    beat = read_heartbeat(state_dir.heartbeat)
-    if beat and isinstance(beat.get("sim_time"), str):
-        with contextlib.suppress(ValueError):
-            start = max(start, datetime.fromisoformat(beat["sim_time"]))  # a restart never goes back in time
+    beat = Heartbeat.read(state_dir.heartbeat)
+    if beat is not None and beat.sim_time is not None:
+        start = max(start, beat.sim_time)  # a restart never goes back in time
     return ScaledClock(config.clock.speed, start=start)

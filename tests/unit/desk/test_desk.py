@@ -43,7 +43,7 @@ async def test_desk_ten_simulated_minutes_trades_publishes_and_a_rule_acts(make_
     published = reader.get(SNAPSHOT_KEY)
     assert isinstance(published, Snapshot)
     assert published.taken_at == desk.clock.now()
-    np.testing.assert_array_equal(published.equity_curve.values, desk.parts.equity.series().values)
+    np.testing.assert_array_equal(published.equity_curve.values, desk.snapshots.equity.series().values)
     reader.close()
     # every risk sweep and strategy pass is a job record in SQLite
     db = Database(desk.state_dir.database)

@@ -1,55 +1,258 @@
-"""Load a YAML file into a frozen pydantic model, turning every failure into a
-``ConfigError`` that names the file, the field, the bad value and what is allowed."""
+"""The one way config files are read: strict YAML into frozen pydantic models.
+
+A config file is a safety device, so the reader refuses anything that could silently change
+what it says, and turns every failure into a ``ConfigError`` naming the file, the line or
+field, the (shortened) value and what is allowed:
+
+- **Text only**: at most ``MAX_BYTES``, UTF-8, no NUL bytes (a binary file is refused).
+- **Duplicate keys** are refused, naming the key and both lines (PyYAML keeps the last one
+  without a word, which can replace a whole risk rule).
+- **Anchors and aliases** (``&a`` / ``*a``) are refused: a config needs neither, and nested
+  aliases expand exponentially (the "billion laughs" file).
+- **Nesting** deeper than ``MAX_DEPTH`` is refused before it can exhaust the stack.
+- **YAML 1.2 scalars**: only ``true``/``false`` are booleans (``yes``, ``on``, ``y`` stay text),
+  numbers are decimal (or ``0x``/``0o``), ``.inf`` and ``.nan`` are refused, ``17:00`` is text,
+  not a base-60 number, and dates stay text for the model to parse with a clear error.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from trading.errors import ConfigError
 
-__all__ = ["format_validation_error", "load_yaml_model", "read_yaml_mapping"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "format_validation_error",
+    "load_yaml_model",
+    "parse_yaml",
+    "read_yaml_mapping",
+    "shorten",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
+MAX_BYTES = 1 << 20  # 1 MiB: the shipped files are about 4 kB
+MAX_DEPTH = 32
+_SHORT = 60
 
-def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
+
+def shorten(value: Any, limit: int = _SHORT) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so an error line stays one line."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
+
+
+class _Refused(yaml.YAMLError):
+    """A construct the strict loader does not accept; carries the node's position."""
+
+    def __init__(self, message: str, node: Node | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = None if node is None else node.start_mark.line + 1
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core scalars, no aliases, bounded depth, unique keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(
+                f"alias *{event.anchor} at line {event.start_mark.line + 1}: YAML anchors and aliases "
+                "are not allowed in config files (write the value out)"
+            )
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise _Refused(
+                f"anchor &{event.anchor} at line {event.start_mark.line + 1}: YAML anchors and aliases "
+                "are not allowed in config files (write the value out)"
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(
+                    f"nesting deeper than {MAX_DEPTH} levels at line {event.start_mark.line + 1}: "
+                    "not a config file"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:
+                raise _Refused(f"line {line}: a mapping key must be text or a number", key_node) from None
+            if first != line:
+                raise _Refused(
+                    f"duplicate key {key!r} at lines {first} and {line}: YAML would keep only the "
+                    "second; remove one",
+                    key_node,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        value = super().construct_yaml_float(node)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _Refused(f"line {node.start_mark.line + 1}: {node.value!r} is not a finite number", node)
+        return value
+
+    def construct_undefined(self, node: Node) -> Any:
+        raise _Refused(f"line {node.start_mark.line + 1}: tag {node.tag!r} is not allowed", node)
+
+
+# YAML 1.2 core schema resolvers instead of PyYAML's YAML 1.1 ones.
+_StrictLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+0123456789."),
+    ),
+):
+    _StrictLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
+_StrictLoader.add_constructor(None, _StrictLoader.construct_undefined)
+for _tag in (
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:binary",
+    "tag:yaml.org,2002:set",
+    "tag:yaml.org,2002:omap",
+    "tag:yaml.org,2002:pairs",
+    "tag:yaml.org,2002:merge",
+):
+    _StrictLoader.yaml_constructors.pop(_tag, None)
+
+
+def _int_0o(loader: _StrictLoader, node: ScalarNode) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _int_0o)
+
+
+def parse_yaml(data: bytes, source: str | Path) -> Any:
+    """Parse ``data`` (the file's bytes) strictly; ``ConfigError`` naming ``source`` on any problem."""
+    where = str(source)
+    if len(data) > MAX_BYTES:
+        raise ConfigError(
+            f"{where}: {len(data):,} bytes is too large for a config file (at most {MAX_BYTES:,})",
+            path=source,
+        )
+    if b"\x00" in data:
+        raise ConfigError(f"{where}: not a text file (it contains NUL bytes)", path=source)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found", path=path) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}", path=path) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{where}: line {line}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})",
+            path=source,
+        ) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)
+    except _Refused as exc:
+        raise ConfigError(f"{where}: {exc.message}", path=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        at = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}:{where}: invalid YAML: {problem}", path=path) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
+        raise ConfigError(f"{where}:{at} invalid YAML: {problem}", path=source) from None
+    except RecursionError:  # pragma: no cover  (MAX_DEPTH stops nesting long before)
+        raise ConfigError(f"{where}: nesting too deep: not a config file", path=source) from None
+
+
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """Read ``path`` strictly; the top level must be a mapping (an empty file is ``{}``)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found", path=path) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file", path=path) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}", path=path) from None
+    parsed = parse_yaml(data, path)
+    if parsed is None:
+        parsed = {}
+    if not isinstance(parsed, dict):
         raise ConfigError(
-            f"{path}: the top level must be a mapping of settings, got {type(data).__name__}", path=path
+            f"{path}: the top level must be a mapping of settings, got {type(parsed).__name__}", path=path
         )
-    return data
+    return parsed
 
 
-def format_validation_error(path: Path, exc: ValidationError) -> ConfigError:
-    """The first error, in words: file, dotted field, bad value, what is allowed."""
-    err = exc.errors(include_url=False)[0]
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names the model accepts at ``loc`` (the location of an unknown key), best effort."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            current = None if field is None else field.annotation
+        else:
+            args = getattr(current, "__args__", ())
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            current = models[0] if len(models) == 1 else None
+            if current is not None and str(part) in current.model_fields:
+                current = current.model_fields[str(part)].annotation
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(current.model_fields)
+    return []
+
+
+def unknown_key_hint(key: str, known: list[str]) -> str:
+    """The hint for an unknown key: "did you mean 'limit'?" for a near miss, else the known keys."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"known: {', '.join(known)}" if known else "remove it or fix its spelling"
+
+
+def format_validation_error(
+    path: Path, exc: ValidationError, model: type[BaseModel] | None = None
+) -> ConfigError:
+    """One line: file, dotted field, shortened value, what is allowed. An unknown key is named
+    first (a misspelt required key also shows up as 'missing', which would hide the typo)."""
+    errors = exc.errors(include_url=False)
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    err = unknown[0] if unknown else errors[0]
     field = ".".join(str(p) for p in err["loc"]) or "<top level>"
     value = err.get("input")
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
-        message = f"{path}: unknown field {field!r} (not a setting this file accepts)"
-        allowed = "remove it or fix its spelling"
+        key = str(err["loc"][-1])
+        known = _fields_at(model, tuple(err["loc"])) if model is not None else []
+        allowed = unknown_key_hint(key, known)
+        message = f"{path}: unknown key {field!r} ({allowed})"
     elif kind == "value_error" or isinstance(value, (dict, list)):
         # A cross-field check: the input is a whole section, so say the rule, not the value.
         allowed = str(err["msg"]).removeprefix("Value error, ")
@@ -59,8 +262,9 @@ def format_validation_error(path: Path, exc: ValidationError) -> ConfigError:
         expected = ctx.get("expected")
         msg = str(err["msg"])
         allowed = f"allowed: {expected}" if expected else msg[:1].lower() + msg[1:]
-        message = f"{path}: field {field!r}: bad value {value!r} ({allowed})"
-    more = len(exc.errors()) - 1
+        shown = "(missing)" if kind == "missing" else shorten(value)
+        message = f"{path}: field {field!r}: bad value {shown} ({allowed})"
+    more = len(errors) - 1
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
     return ConfigError(message, path=path, field=field, value=value, allowed=allowed)
@@ -72,4 +276,4 @@ def load_yaml_model(path: str | Path, model: type[M], **context: Any) -> M:
     try:
         return model.model_validate(data, context=context or None)
     except ValidationError as exc:
-        raise format_validation_error(path, exc) from None
+        raise format_validation_error(path, exc, model) from None

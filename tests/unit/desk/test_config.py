@@ -15,7 +15,7 @@ def test_desk_config_shipped_file_is_valid():
 @pytest.mark.parametrize(
     ("override", "match"),
     [
-        ({"accout": {}}, r"unknown field 'accout'"),
+        ({"accout": {}}, r"unknown key 'accout' \(did you mean 'account'\?\)"),
         ({"clock": {"speed": -1}}, r"field 'clock.speed': bad value -1"),
         (
             {"feed": {"kind": "carrier-pigeon"}},

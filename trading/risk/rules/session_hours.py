@@ -27,6 +27,8 @@ def parse_local_time(value: Any) -> Any:
         if not 0 <= value < 24 * 60:
             raise ValueError("write the time quoted, as 'HH:MM'")
         return time(value // 60, value % 60)
+    if isinstance(value, str) and len(value) in (4, 7) and value[1] == ":":
+        return f"0{value}"  # '8:30' -> '08:30' (the strict loader keeps an unquoted 8:30 as text)
     return value
 
 

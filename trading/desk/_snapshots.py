@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from trading.model import Order, Position, Transaction
+from trading.risk import Headroom
 from trading.snapshot import (
+    HeadroomView,
     LaneView,
     LockoutView,
     OrderView,
     PositionView,
     RuleView,
+    SymbolHeadroomView,
     TransactionView,
     ViolationView,
 )
@@ -20,6 +24,7 @@ from trading.snapshot import (
 V = TypeVar("V")
 
 __all__ = [
+    "headroom_view",
     "lane_views",
     "lockout_views",
     "order_view",
@@ -33,17 +38,19 @@ __all__ = [
 def position_view(p: Position, strategies: Iterable[str] = ()) -> PositionView:
     return PositionView(
         symbol=p.symbol,
-        quantity=p.quantity,
-        avg_price=p.avg_price,
-        last_price=p.last_price,
-        unrealized_pnl=p.unrealized_pnl(),
-        realized_pnl=p.realized_pnl,
+        quantity=float(p.quantity),
+        avg_price=float(p.avg_price),
+        last_price=None if p.last_price is None else float(p.last_price),
+        unrealized_pnl=float(p.unrealized_pnl()),
+        realized_pnl=float(p.realized_pnl),
         strategies=tuple(sorted(set(strategies) | p.strategies)),
     )
 
 
 def _plain(value: Any) -> Any:
-    """Enums become their value so the snapshot holds only plain data."""
+    """Enums become their value and exact money a float, so the snapshot holds only plain data."""
+    if isinstance(value, Decimal):
+        return float(value)
     return getattr(value, "value", value)
 
 
@@ -76,3 +83,9 @@ def violation_views(violations: Iterable[Any]) -> tuple[ViolationView, ...]:
 def lane_views(stats: Any) -> tuple[LaneView, ...]:
     """``ExecutorStatistics`` to one ``LaneView`` per lane (``LaneStatistics`` has every field)."""
     return tuple(_view(LaneView, lane) for lane in stats.lanes)
+
+
+def headroom_view(headroom: Headroom) -> HeadroomView:
+    """The risk manager's ``Headroom`` (same field names) as a ``HeadroomView``."""
+    fields_ = {f.name: _plain(getattr(headroom, f.name)) for f in fields(HeadroomView) if f.name != "symbols"}
+    return HeadroomView(**fields_, symbols=tuple(_view(SymbolHeadroomView, s) for s in headroom.symbols))

@@ -12,6 +12,7 @@ The account's starting balance (the trailing drawdown's start) comes from the br
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from trading.risk.actions import Action
 from trading.risk.config import ConfigWatcher, RiskConfig, load_risk_config
 from trading.risk.enforcement import AuditStore, Enforcer
 from trading.risk.engine import RiskEngine
+from trading.risk.headroom import Headroom, measure_headroom
 from trading.risk.lockouts import LockoutManager, LockoutStore
 from trading.risk.notifier import Notifier
 from trading.risk.pnl import PnLTracker
@@ -275,6 +277,19 @@ class RiskManager:
 
     def lockouts(self) -> list[Lockout]:
         return self._lockouts.all()
+
+    def headroom(self, symbols: Iterable[str] = (), *, stops: Mapping[str, float] | None = None) -> Headroom:
+        """The room the enforced limits leave now, for ``symbols`` and every symbol held;
+        ``stops``: each symbol's typical stop distance in price (``trading.risk.headroom``)."""
+        broker = self._broker
+        return measure_headroom(
+            self.engine,
+            broker.instrument,
+            broker.open_orders,
+            now=self._clock.now(),
+            symbols=symbols,
+            stops=stops,
+        )
 
     def recent_violations(self, limit: int = 50) -> list[ViolationRecord]:
         """Newest first, from memory (the database's recent rows are loaded once at start)."""

@@ -11,11 +11,14 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.money import Tone
+from dashboard.rule_meaning import in_usage_chart, rule_tone
 from trading.snapshot import LaneView, RuleView, Series, StrategyView
 
 __all__ = [
     "AMBER",
     "GREEN",
+    "GREY",
     "RED",
     "daily_pnl_chart",
     "downsample",
@@ -25,6 +28,7 @@ __all__ = [
     "lane_history_chart",
     "rule_usage_chart",
     "strategy_pnl_chart",
+    "tone_color",
     "usage_color",
 ]
 
@@ -32,6 +36,8 @@ GREEN = "#2e7d32"
 AMBER = "#f9a825"
 RED = "#c62828"
 GREY = "#9e9e9e"
+BLUE = "#1565c0"
+_TONE_COLORS = {Tone.GOOD: GREEN, Tone.WARN: AMBER, Tone.BAD: RED, Tone.NEUTRAL: GREY, Tone.INFO: BLUE}
 
 _LAYOUT = {"margin": {"l": 40, "r": 20, "t": 40, "b": 30}, "height": 320, "template": "plotly_white"}
 _DATE_AXIS = {"type": "date"}  # x values are epoch milliseconds (UTC)
@@ -107,12 +113,18 @@ def usage_color(used: float, status: str = "ok", *, warn_at: float = 0.7, danger
     return GREEN
 
 
+def tone_color(tone: Tone) -> str:
+    return _TONE_COLORS[tone]
+
+
 def rule_usage_chart(rules: Iterable[RuleView]) -> go.Figure:
-    """One horizontal bar per rule: the share of its limit in use (100 % is the limit)."""
-    rules = [r for r in rules if r.enabled]
+    """One horizontal bar per limit rule (``rule_meaning.in_usage_chart``): the share of its limit
+    in use (100 % is the limit), coloured by meaning: an enforced limit green, amber, red; a
+    shadow-mode or profit rule grey."""
+    rules = [r for r in rules if in_usage_chart(r)]
     labels = [f"{r.rule} ({r.mode})" if r.mode == "shadow" else r.rule for r in rules]
     used = [round(r.used * 100.0, 1) for r in rules]
-    text = [f"{r.value:,.2f} / {r.limit:,.2f} {r.unit}".strip() for r in rules]
+    text = [_usage_text(r) for r in rules]
     fig = go.Figure(
         go.Bar(
             x=used,
@@ -120,7 +132,7 @@ def rule_usage_chart(rules: Iterable[RuleView]) -> go.Figure:
             orientation="h",
             text=text,
             textposition="auto",
-            marker_color=[usage_color(r.used, r.status) for r in rules],
+            marker_color=[tone_color(rule_tone(r)) for r in rules],
             name="used %",
         )
     )
@@ -133,6 +145,11 @@ def rule_usage_chart(rules: Iterable[RuleView]) -> go.Figure:
         **{**_LAYOUT, "height": max(200, 40 * len(rules) + 80)},
     )
     return fig
+
+
+def _usage_text(rule: RuleView) -> str:
+    """ "410 / 1,000 $", "29.27 / 60 s": rounded to the cent, no trailing zeros."""
+    return f"{round(rule.value, 2):,.10g} / {round(rule.limit, 2):,.10g} {rule.unit}".strip()
 
 
 def lane_depth_chart(lanes: Iterable[LaneView]) -> go.Figure:

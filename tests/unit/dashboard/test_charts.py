@@ -80,7 +80,8 @@ def test_rule_usage_chart_one_bar_per_enabled_rule_in_percent() -> None:
     bar = fig.data[0]
     assert list(bar.x) == [41.0, 80.0, 105.0, 60.0]
     assert list(bar.y) == ["daily_loss", "max_position", "trades_per_day", "drawdown_shadow (shadow)"]
-    assert list(bar.marker.color) == [charts.GREEN, charts.AMBER, charts.RED, charts.GREEN]
+    # a shadow-mode rule only records what it would do: neutral grey, whatever its use (issue 14)
+    assert list(bar.marker.color) == [charts.GREEN, charts.AMBER, charts.RED, charts.GREY]
 
 
 def test_lane_history_chart_one_line_per_lane() -> None:

@@ -40,7 +40,9 @@ def test_status_fresh_heartbeat_running(reader: DeskReader) -> None:
 def test_status_old_heartbeat_stale_with_last_seen(reader: DeskReader, clock: TestClock) -> None:
     beat = reader.heartbeat()
     assert beat is not None
-    clock.set_time(datetime.fromtimestamp(beat.ts, UTC) + timedelta(seconds=90))  # not the fixture's write time
+    clock.set_time(
+        datetime.fromtimestamp(beat.ts, UTC) + timedelta(seconds=90)
+    )  # not the fixture's write time
 
     status = reader.status()
 

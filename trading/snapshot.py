@@ -200,6 +200,7 @@ class HeadroomView:
     daily_loss_left: float | None
     drawdown_floor: float | None
     drawdown_distance: float | None  # equity above the floor
+    drawdown_max: float | None  # the distance at the high-water mark
     equity: float
     contracts_used: float
     contracts_limit: float | None

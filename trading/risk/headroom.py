@@ -87,6 +87,7 @@ class Headroom:
     daily_loss_left: float | None  # limit - used, floored at 0
     drawdown_floor: float | None
     drawdown_distance: float | None  # equity above the floor (negative: below it)
+    drawdown_max: float | None  # the distance at the high-water mark: the rule's full room
     equity: float
     contracts_used: float  # what max_contracts counts now (every open contract when it has no rule)
     contracts_limit: float | None
@@ -112,7 +113,7 @@ def measure_headroom(
     pnl = engine.pnl
     loss_limit, loss_used = _daily_loss(rules, pnl.daily_realized, pnl.daily_commissions)
     loss_left = None if loss_limit is None else max(0.0, loss_limit - loss_used)
-    floor, distance = _drawdown(rules, pnl.equity, pnl.cash)
+    floor, distance, full = _drawdown(rules, pnl.equity, pnl.cash)
     counted = _of(rules, MaxContracts)
     contracts_limit = min((r.config.limit for r in counted), default=None)
     if counted:
@@ -149,6 +150,7 @@ def measure_headroom(
         daily_loss_left=loss_left,
         drawdown_floor=floor,
         drawdown_distance=distance,
+        drawdown_max=full,
         equity=pnl.equity,
         contracts_used=used,
         contracts_limit=contracts_limit,
@@ -176,14 +178,17 @@ def _daily_loss(rules: list[Rule], realized: float, commissions: float) -> tuple
     return best
 
 
-def _drawdown(rules: list[Rule], equity: float, cash: float) -> tuple[float | None, float | None]:
-    """(floor, equity above it) of the trailing drawdown rule closest to its floor."""
-    found: tuple[float | None, float | None] = (None, None)
+def _drawdown(
+    rules: list[Rule], equity: float, cash: float
+) -> tuple[float | None, float | None, float | None]:
+    """(floor, equity above it, room at the high-water mark) of the trailing drawdown rule
+    closest to its floor."""
+    found: tuple[float | None, float | None, float | None] = (None, None, None)
     for rule in _of(rules, TrailingDrawdown):
         counted = equity if rule.config.include_unrealized else cash
         distance = counted - rule.floor
         if found[1] is None or distance < found[1]:
-            found = (rule.floor, distance)
+            found = (rule.floor, distance, rule.high_water - rule.floor)
     return found
 
 

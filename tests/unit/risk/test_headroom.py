@@ -30,7 +30,7 @@ def test_headroom_flat_account_full_room_and_count_limits(make_desk: Callable[..
     room = desk.rm.headroom(["ES", "NQ"])
 
     assert (room.daily_loss_limit, room.daily_loss_used, room.daily_loss_left) == (1000.0, 0.0, 1000.0)
-    assert (room.drawdown_floor, room.drawdown_distance) == (97_000.0, 3000.0)
+    assert (room.drawdown_floor, room.drawdown_distance, room.drawdown_max) == (97_000.0, 3000.0, 3000.0)
     assert (room.contracts_used, room.contracts_limit) == (0.0, 6.0)
     assert (room.locked, room.lockout_until, room.reset_at) == (False, None, desk.rm.next_reset)
     es, nq = _symbol(room, "ES"), _symbol(room, "NQ")

@@ -30,7 +30,7 @@ VIEWS = Path(__file__).resolve().parent / "views"
 # P&L and headroom fit the first screen.
 PHONE_CSS = """<style>
 @media (max-width: 640px) {
-  .stMainBlockContainer, .block-container { padding-top: 2.75rem; padding-left: 0.75rem;
+  .stMainBlockContainer, .block-container { padding-top: 4rem; padding-left: 0.75rem;
     padding-right: 0.75rem; }
   h2 { font-size: 1.3rem !important; padding-top: 0 !important; }
 }

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from dashboard.desk_clock import DeskClock
 from dashboard.money import Tone, money, pnl, pnl_tone, quantity
-from trading.snapshot import AccountView, HeadroomView, Snapshot
+from dashboard.rule_meaning import rule_tone
+from trading.snapshot import AccountView, HeadroomView, RuleView, Snapshot
 
 __all__ = ["STRIP_CSS", "DailyBreakdown", "Tile", "daily_breakdown", "strip_html", "strip_tiles"]
 
-_WARN_USED = 0.7  # a limit this much used turns its tile amber
+_WARN_USED = 0.8  # without the rule's own status: the risk config's default warning threshold
 _COLOURS = {
     Tone.GOOD: "#2e7d32",
     Tone.BAD: "#c62828",
@@ -66,7 +67,13 @@ def daily_breakdown(account: AccountView) -> DailyBreakdown:
     )
 
 
-def _used_tone(used: float) -> Tone:
+def _used_tone(used: float, rules: tuple[RuleView, ...] = (), kind: str = "") -> Tone:
+    """The tone the Risk page gives the most-used enforced rule of ``kind`` (so both pages agree),
+    else amber from the default warning threshold and red at the limit; plain instead of green."""
+    mine = [r for r in rules if r.kind == kind and r.enabled and r.mode == "enforce" and r.status != "error"]
+    if mine:
+        tone = rule_tone(max(mine, key=lambda r: r.used))
+        return Tone.NEUTRAL if tone is Tone.GOOD else tone
     if used >= 1.0 - 1e-9:
         return Tone.BAD
     return Tone.WARN if used >= _WARN_USED else Tone.NEUTRAL
@@ -97,15 +104,15 @@ def strip_tiles(snapshot: Snapshot, clock: DeskClock) -> tuple[Tile, ...]:
     ]
     room = snapshot.headroom
     if room is not None:
-        tiles += _headroom_tiles(room, clock)
+        tiles += _headroom_tiles(room, snapshot.rules, clock)
     return tuple(tiles)
 
 
-def _headroom_tiles(room: HeadroomView, clock: DeskClock) -> list[Tile]:
+def _headroom_tiles(room: HeadroomView, rules: tuple[RuleView, ...], clock: DeskClock) -> list[Tile]:
     return [
-        _daily_loss_tile(room),
-        _drawdown_tile(room),
-        _contracts_tile(room),
+        _daily_loss_tile(room, rules),
+        _drawdown_tile(room, rules),
+        _contracts_tile(room, rules),
         _allowed_tile(room),
         _lockout_tile(room, clock),
         Tile(
@@ -119,7 +126,7 @@ def _headroom_tiles(room: HeadroomView, clock: DeskClock) -> list[Tile]:
     ]
 
 
-def _daily_loss_tile(room: HeadroomView) -> Tile:
+def _daily_loss_tile(room: HeadroomView, rules: tuple[RuleView, ...]) -> Tile:
     if room.daily_loss_limit is None or room.daily_loss_left is None:
         return Tile(
             "daily_loss_left", "Daily loss left", "no limit", Tone.NEUTRAL, "no daily loss rule enforced"
@@ -129,14 +136,14 @@ def _daily_loss_tile(room: HeadroomView) -> Tile:
         "daily_loss_left",
         "Daily loss left",
         money(room.daily_loss_left),
-        _used_tone(room.daily_loss_used / limit if limit > 0 else 1.0),
+        _used_tone(room.daily_loss_used / limit if limit > 0 else 1.0, rules, "daily_realized_loss"),
         f"of {money(limit)} · lost {money(room.daily_loss_used)}",
         "the daily realized loss limit minus today's realized loss (net of commissions when the rule "
         "counts them); at zero the account is flattened and locked until the reset",
     )
 
 
-def _drawdown_tile(room: HeadroomView) -> Tile:
+def _drawdown_tile(room: HeadroomView, rules: tuple[RuleView, ...]) -> Tile:
     if room.drawdown_floor is None or room.drawdown_distance is None:
         return Tile(
             "drawdown", "Above drawdown floor", "no floor", Tone.NEUTRAL, "no trailing drawdown enforced"
@@ -147,14 +154,14 @@ def _drawdown_tile(room: HeadroomView) -> Tile:
         "drawdown",
         "Above drawdown floor",
         money(room.drawdown_distance),
-        _used_tone(used),
+        _used_tone(used, rules, "trailing_drawdown"),
         f"floor {money(room.drawdown_floor)}",
         "equity minus the trailing drawdown floor (high-water mark minus the allowed drawdown); "
         "at zero the account is flattened and locked",
     )
 
 
-def _contracts_tile(room: HeadroomView) -> Tile:
+def _contracts_tile(room: HeadroomView, rules: tuple[RuleView, ...]) -> Tile:
     if room.contracts_limit is None:
         return Tile(
             "contracts", "Contracts", quantity(room.contracts_used), Tone.NEUTRAL, "no max_contracts rule"
@@ -164,7 +171,7 @@ def _contracts_tile(room: HeadroomView) -> Tile:
         "contracts",
         "Contracts used / limit",
         f"{quantity(room.contracts_used)} / {quantity(limit)}",
-        _used_tone(room.contracts_used / limit if limit > 0 else 1.0),
+        _used_tone(room.contracts_used / limit if limit > 0 else 1.0, rules, "max_contracts"),
         "open contracts the limit counts",
     )
 
@@ -216,7 +223,10 @@ STRIP_CSS = """
 <style>
 .glance-strip { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr));
   gap: 0.5rem; margin: 0.25rem 0 0.75rem 0; }
-.glance-tile { border: 1px solid rgba(128,128,128,0.3); border-radius: 0.5rem; padding: 0.4rem 0.6rem; }
+.glance-tile { border: 1px solid rgba(128,128,128,0.3); border-radius: 0.5rem; padding: 0.4rem 0.6rem;
+  min-width: 0; }
+.glance-tile[data-tile="allowed"] { grid-column: span 2; }
+.glance-tile[data-tile="allowed"] .glance-value { white-space: normal; font-size: 1.1rem; }
 .glance-label { font-size: 0.8rem; opacity: 0.75; }
 .glance-value { font-size: 1.35rem; font-weight: 600; line-height: 1.3; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; }

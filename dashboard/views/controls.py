@@ -113,13 +113,15 @@ def position_picker(ctx: PageContext, column: Any) -> None:
         "position",
         options,
         index=None,
-        format_func=lambda s: command_text.position_label(positions[s]) if s in positions else f"{s}: closed",
         placeholder="choose a position" if positions else "no open positions",
         key=CLOSE_KEY,
+        help="the symbol only: what it holds now is shown under the box, from the latest snapshot",
     )
     vanished = symbol is not None and symbol not in positions
     if vanished:
         column.warning(f"{symbol} is no longer open: it closed after you chose it. Nothing to close.")
+    elif symbol is not None:
+        column.caption(md(command_text.position_label(positions[symbol])))
     if column.button("Close position", key="btn_close", disabled=symbol is None or vanished):
         ask(CommandKind.CLOSE_POSITION, {"symbol": symbol}, ctx)
 

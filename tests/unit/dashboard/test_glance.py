@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from dashboard.desk_clock import DeskClock
 from dashboard.glance import daily_breakdown, strip_html, strip_tiles
 from dashboard.money import Tone
+from trading.snapshot import RuleView
 
 from .conftest import build_snapshot
 
@@ -37,8 +38,29 @@ def test_glance_daily_breakdown_total_is_the_sum_of_the_shown_parts() -> None:
 
 def test_glance_daily_loss_tile_turns_amber_then_red_as_the_limit_is_used() -> None:
     assert _tiles(daily_loss_used=410.0, daily_loss_left=590.0)["daily_loss_left"].tone is Tone.NEUTRAL
-    assert _tiles(daily_loss_used=750.0, daily_loss_left=250.0)["daily_loss_left"].tone is Tone.WARN
+    assert _tiles(daily_loss_used=850.0, daily_loss_left=150.0)["daily_loss_left"].tone is Tone.WARN
     assert _tiles(daily_loss_used=1000.0, daily_loss_left=0.0)["daily_loss_left"].tone is Tone.BAD
+
+
+def test_glance_tile_takes_the_tone_the_risk_page_gives_the_rule() -> None:
+    snap = build_snapshot(NOW)
+    warned = RuleView(
+        rule="daily_realized_loss",
+        kind="daily_realized_loss",
+        enabled=True,
+        mode="enforce",
+        action="flatten_and_lock",
+        value=500.0,
+        limit=1000.0,
+        used=0.5,
+        status="warning",  # a rule whose own warning threshold is 50 %
+        unit="$",
+    )
+    snap = replace(snap, rules=(*snap.rules, warned))
+
+    tiles = {t.key: t for t in strip_tiles(snap, DeskClock.of(snap, wall_now=snap.heartbeat))}
+
+    assert tiles["daily_loss_left"].tone is Tone.WARN
 
 
 def test_glance_lockout_tile_counts_down_a_cooldown() -> None:

@@ -138,11 +138,16 @@ def test_controls_position_picker_has_no_default_and_close_disabled(desk_state_d
 
     picker = at.selectbox(key="close_symbol")
 
-    assert picker.value is None and list(picker.options) == [
-        "ESZ6: long 2 @ 6,012.25 (+$325.00)",
-        "NQZ6: short 1 @ 21,050 (-$412.25)",
-    ]
+    assert picker.value is None and list(picker.options) == ["ESZ6", "NQZ6"]
     assert at.button(key="btn_close").disabled
+
+
+def test_controls_chosen_position_shown_live_under_the_picker(desk_state_dir: DeskState) -> None:
+    at = run_page("controls")
+
+    at.selectbox(key="close_symbol").select("NQZ6").run()
+
+    assert "NQZ6: short 1 @ 21,050 (-\\$412.25)" in [c.value for c in at.caption]
 
 
 def test_controls_close_position_confirms_side_and_quantity_and_sends_it(desk_state_dir: DeskState) -> None:
@@ -188,7 +193,7 @@ def test_controls_position_opened_after_load_is_offered(desk_state_dir: DeskStat
     write_snapshot(desk_state_dir.state_dir, replace(snap, positions=(*snap.positions, opened)))
     at.run()
 
-    assert at.selectbox(key="close_symbol").options[-1] == "YMZ6: long 3 @ 44,000 (+$150.00)"
+    assert at.selectbox(key="close_symbol").options[-1] == "YMZ6"
 
 
 def test_controls_close_refused_when_the_position_changed_before_confirm(desk_state_dir: DeskState) -> None:

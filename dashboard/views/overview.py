@@ -59,7 +59,10 @@ if ctx is not None:
 
         left, right = st.columns([2, 1])
         left.plotly_chart(
-            charts.equity_chart(snap.equity_curve, starting_balance=acct.starting_balance), key="equity_chart"
+            charts.equity_chart(
+                snap.equity_curve, starting_balance=acct.starting_balance, zone=ctx.clock.zone_name
+            ),
+            key="equity_chart",
         )
         right.plotly_chart(charts.daily_pnl_chart(snap.daily_pnl), key="daily_pnl_chart")
         st.subheader(f"Positions ({len(snap.positions)})")

@@ -104,3 +104,15 @@ def test_lane_depth_failures_and_strategy_charts_carry_values() -> None:
     assert list(depth.data[0].y) == [3, 0] and list(depth.data[1].y) == [2, 1]
     assert list(failures.data[0].x) == ["ZeroDivisionError", "TimeoutError"]
     assert list(strategies.data[0].y) == [880.0, -210.0]
+
+
+def test_equity_chart_time_axis_in_the_exchange_zone_across_dst() -> None:
+    # 2026-03-08 07:00 UTC is 01:00 CST; 09:00 UTC is 04:00 CDT (clocks went forward at 02:00)
+    times = np.array([datetime(2026, 3, 8, h, tzinfo=UTC).timestamp() for h in (7, 9)])
+    curve = Series(times, np.array([1.0, 2.0]))
+
+    fig = charts.equity_chart(curve, zone="America/Chicago")
+
+    shown = [datetime.fromtimestamp(x / 1000.0, UTC).strftime("%H:%M") for x in fig.data[0].x]
+    assert shown == ["01:00", "04:00"]
+    assert fig.layout.xaxis.title.text == "time (America/Chicago)"

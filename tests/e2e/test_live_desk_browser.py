@@ -126,18 +126,18 @@ async def test_live_screenshots_of_overview_and_risk_show_no_machine_path(
     page = await browser.page()
     await open_page(page, live.url)
     await page.locator(CHART).first.wait_for(timeout=60_000)
-    await wait_until(
-        lambda: text_of(page, "h3:has-text('Positions (')"),
-        lambda t: t not in ("", "Positions (0)"),
-        timeout=120,
-        what="a position held by the desk",
-    )
-    if UPDATE_SCREENSHOTS:  # the README's pictures: wait until trades closed and the curve moved
+    if UPDATE_SCREENSHOTS:  # the README's pictures: wait for a closed trade and an open position
         realized = page.locator(
             "[data-testid=stMetric]:has-text('Realized since start') [data-testid=stMetricValue]"
         )
         await wait_until(
             realized.inner_text, lambda t: t.strip() != "$0.00", timeout=300, what="a closed trade"
+        )
+        await wait_until(
+            lambda: text_of(page, "h3:has-text('Positions (')"),
+            lambda t: t not in ("", "Positions (0)"),
+            timeout=300,
+            what="a position held by the desk",
         )
     shots = {}
     for name, path in (("overview", ""), ("risk", "risk")):

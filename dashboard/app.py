@@ -21,6 +21,7 @@ import streamlit as st  # noqa: E402  (after the path fix above)
 from streamlit_autorefresh import st_autorefresh  # noqa: E402
 
 from dashboard.identity import current_operator  # noqa: E402
+from dashboard.session import REFRESH_SLIDER_KEY  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from trading.errors import ConfigError  # noqa: E402
 
@@ -56,7 +57,7 @@ with st.sidebar:
         min_value=1,
         max_value=max(120, settings.refresh_seconds),
         value=settings.refresh_seconds,
-        key="refresh_seconds",
+        key=REFRESH_SLIDER_KEY,
     )
     refreshes = st_autorefresh(interval=refresh * 1000, key=REFRESH_KEY)
     st.caption(f"state: {settings.state_name} · refresh #{refreshes}")

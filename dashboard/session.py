@@ -24,9 +24,18 @@ from trading.clock import LiveClock
 from trading.errors import ConfigError
 from trading.snapshot import Snapshot
 
-__all__ = ["LIVE_STATUS_EVERY", "PageContext", "get_reader", "page_context", "pager", "show_banner"]
+__all__ = [
+    "LIVE_STATUS_EVERY",
+    "REFRESH_SLIDER_KEY",
+    "PageContext",
+    "get_reader",
+    "page_context",
+    "pager",
+    "show_banner",
+]
 
 LIVE_STATUS_EVERY = 1.0  # seconds between two redraws of the banner's live part
+REFRESH_SLIDER_KEY = "refresh_seconds"  # the sidebar's refresh slider (app.py): this session's refresh
 
 
 def _close_reader(reader: DeskReader) -> None:
@@ -96,7 +105,7 @@ def _live_status(ctx: PageContext) -> None:
     fresh = freshness(
         ctx.snapshot,
         wall_now=time.time(),
-        refresh=float(st.session_state.get("refresh_seconds", ctx.settings.refresh_seconds)),
+        refresh=float(st.session_state.get(REFRESH_SLIDER_KEY, ctx.settings.refresh_seconds)),
         stale_after=ctx.settings.stale_after,
         desk_stale=not status.running,
     )

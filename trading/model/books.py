@@ -53,7 +53,8 @@ class PositionRecord:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FillRecord:
     """One fill and what it booked: its exact commission and realized P&L, and the
-    symbol's net position right after it (so closed trades can be recounted from fills)."""
+    symbol's net position right after it (so closed trades can be recounted from fills).
+    A fill recorded before the journal existed (schema 1) has neither: None."""
 
     fill_id: str
     order_id: str
@@ -62,8 +63,8 @@ class FillRecord:
     quantity: float
     price: float
     commission: Decimal
-    realized_pnl: Decimal
-    position_quantity: float
+    realized_pnl: Decimal | None
+    position_quantity: float | None
     role: OrderRole
     strategy: str
     transaction_id: str | None

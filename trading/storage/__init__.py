@@ -11,6 +11,8 @@ from trading.storage.activity import LEVELS, ActivityLog, ActivityLogStatistics
 from trading.storage.commands import CommandRepository, KeyValueRepository
 from trading.storage.database import Database, DatabaseStatistics
 from trading.storage.jobs import JobRepository
+from trading.storage.journal import Journal, JournalStatistics
+from trading.storage.journal_reader import JournalReader
 from trading.storage.orders import FillRepository, OrderRepository
 from trading.storage.risk import AuditRepository, LockoutRepository, ViolationRepository
 from trading.storage.transactions import DuplicatePositionError, TransactionRepository
@@ -28,6 +30,9 @@ __all__ = [
     "DuplicatePositionError",
     "FillRepository",
     "JobRepository",
+    "Journal",
+    "JournalReader",
+    "JournalStatistics",
     "KeyValueRepository",
     "LockoutRepository",
     "OrderRepository",

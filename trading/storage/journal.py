@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from trading.model import AccountRecord, FillRecord, JournalStep, JournalView, Order, PositionRecord
+from trading.storage._checkpointer import WalCheckpointer
 from trading.storage._codec import to_iso
 from trading.storage._schema import account as account_table
 from trading.storage._schema import fills, orders, positions
@@ -46,8 +47,21 @@ __all__ = ["Journal", "JournalStatistics"]
 logger = logging.getLogger(__name__)
 
 Row = tuple[Any, ...]
-_CHECKPOINT_PAGES = 4000  # 16 MB of WAL with 4 KB pages
+_CHECKPOINT_EVERY = 100  # commits (a step writes ~2-12 pages: the log stays a few MB)
 _ORDER_COLUMNS = tuple(c.name for c in orders.columns)
+# What a broker changes on an order once it is submitted. Only these are updated, so the
+# indexes on the others (created_at, transaction_id) are not rewritten by every change.
+_ORDER_CHANGES = (
+    "quantity",
+    "price",
+    "stop_price",
+    "status",
+    "filled_quantity",
+    "avg_fill_price",
+    "updated_at",
+    "reason",
+    "triggered",
+)
 _FILL_COLUMNS = tuple(c.name for c in fills.columns if c.name != "id")
 _POSITION_COLUMNS = tuple(c.name for c in positions.columns)
 _ACCOUNT_COLUMNS = tuple(c.name for c in account_table.columns)
@@ -61,6 +75,7 @@ class JournalStatistics:
     failures: int  # writes that failed (each keeps its steps held)
     outages: int  # times the journal went from writing to holding
     last_error: str | None
+    checkpoints: int  # WAL checkpoints its thread has run (an SQLite file only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +115,17 @@ class _Statement:
             driver.executemany(self.sql, self._params(rows))
 
 
-def _upsert(dialect: Dialect, table: Table, keys: Sequence[str], *, update: bool = True) -> Any:
+def _upsert(
+    dialect: Dialect, table: Table, keys: Sequence[str], *, update: Sequence[str] | None = None
+) -> Any:
+    """Insert, or on a conflict on ``keys`` update ``update`` (default: every other column;
+    empty: leave the row as it is)."""
     insert_fn = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     stmt = insert_fn(table)
-    if not update:
+    names = [c.name for c in table.columns if c.name not in keys] if update is None else update
+    if not names:
         return stmt.on_conflict_do_nothing(index_elements=list(keys))
-    changes = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    return stmt.on_conflict_do_update(index_elements=list(keys), set_=changes)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={n: stmt.excluded[n] for n in names})
 
 
 class Journal:
@@ -129,15 +148,18 @@ class Journal:
         # On an SQLite file the driver connection is the journal's alone (a memory database
         # shares its one connection with everybody, so it goes through SQLAlchemy's).
         self._driver: Any = conn.connection.driver_connection if db.path is not None else None
+        self._checkpointer: WalCheckpointer | None = None
         if self._driver is not None:
-            # Checkpoints (the WAL copied into the database file, with an fsync) are left to the
-            # other writers' connections (every 1,000 pages, SQLite's default), off the loop;
-            # this connection checkpoints only when the log has grown past _CHECKPOINT_PAGES.
-            self._driver.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES:d}")
+            # Checkpoints (the WAL copied into the database file, with an fsync) happen on a
+            # thread of their own, never inside a step's commit.
+            self._driver.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = WalCheckpointer(db.engine, every=_CHECKPOINT_EVERY, name=account)
         self._driver_error: type[Exception] = conn.dialect.loaded_dbapi.Error
         dialect = conn.dialect
-        self._orders = _Statement(dialect, _upsert(dialect, orders, ["order_id"]), _ORDER_COLUMNS)
-        self._fills = _Statement(dialect, _upsert(dialect, fills, ["fill_id"], update=False), _FILL_COLUMNS)
+        self._orders = _Statement(
+            dialect, _upsert(dialect, orders, ["order_id"], update=_ORDER_CHANGES), _ORDER_COLUMNS
+        )
+        self._fills = _Statement(dialect, _upsert(dialect, fills, ["fill_id"], update=()), _FILL_COLUMNS)
         self._positions = _Statement(dialect, _upsert(dialect, positions, ["symbol"]), _POSITION_COLUMNS)
         self._account_row = _Statement(dialect, _upsert(dialect, account_table, ["name"]), _ACCOUNT_COLUMNS)
         self._held: deque[_Rows] = deque()
@@ -169,6 +191,8 @@ class Journal:
         count = len(held)
         held.clear()
         self._transactions += 1
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
         if self._outage_started is not None:
             logger.warning(
                 "journal writes again: %d held steps written after %.1fs",
@@ -268,6 +292,8 @@ class Journal:
             if self.flush() is not None:
                 logger.error("journal closed with %d step(s) it could not write", len(self._held))
         finally:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
             self._conn.close()
 
     def statistics(self) -> JournalStatistics:
@@ -278,6 +304,7 @@ class Journal:
             failures=self._failures,
             outages=self._outages,
             last_error=self._last_error,
+            checkpoints=0 if self._checkpointer is None else self._checkpointer.checkpoints,
         )
 
     def __repr__(self) -> str:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -312,9 +313,12 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[str], None]]:
     """A 512 KB tmpfs at ``tmp_path/disk`` (root only); yields how to resize it (``"4m"``)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True, check=False
-    ).returncode:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True, check=False
+        ).returncode
+    ):
         pytest.skip("needs root to mount a small tmpfs")
 
     def resize(size: str) -> None:
@@ -347,3 +351,15 @@ def test_journal_on_a_full_disk_holds_steps_and_writes_them_when_space_returns(t
     assert [f.fill_id for f in JournalReader(db).fills()] == [f"F-{i}" for i in range(1, n + 1)]
     journal.close()
     db.close()
+
+
+def test_journal_checkpoints_on_its_own_thread_not_in_a_commit(journal, db_path) -> None:
+    # Arrange / Act
+    for n in range(1, 251):
+        journal.commit(_fill_step(n))
+    # Assert: its thread checkpointed, every 100 commits
+    deadline = time.monotonic() + 30
+    while journal.statistics().checkpoints < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert journal.statistics().checkpoints >= 2
+    assert _rows(db_path, "SELECT COUNT(*) FROM fills") == [(250,)]

@@ -49,6 +49,7 @@ class FillRecord:
     role: OrderRole
     ts: datetime
 
+
 _ORDER_TIMES = ("created_at", "updated_at")
 
 

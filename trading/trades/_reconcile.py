@@ -15,6 +15,8 @@ transaction id) and with the broker's view (already restored: positions and work
 - OPENED, no position in its symbol -> CLOSED ``reconciled: no position`` (P&L of what was
   left at the broker's last price, as a position closed outside the trade manager), every
   working order of the transaction cancelled;
+- OPENED, exit fills cover part of it -> quantity, entry price, P&L and commissions taken
+  from the fills (the row may lag them), the working legs resized to the quantity left;
 - OPENED, position there -> its working orders linked again (legs, a close, a reduction, an
   addition); a missing TP/SL leg (and no close working) -> the pair sent again.
 
@@ -201,7 +203,7 @@ class TransactionReconciler:
         elif stored.status.is_open:
             why = f"entry order {entry_id} not working at the broker (stored as {status})"
         else:
-            why = f"entry order {entry_id} {status}" + (f": {stored.reason}" if stored.reason else "")
+            why = "entry order unknown"
         notes.append(why)
         self._events.cancel_transaction(txn, f"reconciled: {why}")
         return False
@@ -212,13 +214,14 @@ class TransactionReconciler:
         if tally.is_closed:
             self._close_from_fills(txn, tally, notes)
             return
-        if tally.entry_quantity > _EPS:
-            self._follow_fills(txn, tally, notes)
+        resized = tally.entry_quantity > _EPS and self._follow_fills(txn, tally, notes)
         working = [o for o in self._broker.open_orders(txn.symbol) if o.transaction_id == txn.transaction_id]
         if txn.symbol not in self._broker.positions():
             self._close_without_position(txn, working, notes)
             return
         closing = self._relink(txn, working)
+        if resized:
+            self._events.resize_legs(txn)  # the working legs follow the quantity the fills left
         held = {o.role for o in working if o.role in _PROTECTIVE}
         exits = ((OrderRole.TAKE_PROFIT, txn.take_profit), (OrderRole.STOP_LOSS, txn.stop_loss))
         wanted = {role for role, price in exits if price is not None}
@@ -238,14 +241,15 @@ class TransactionReconciler:
         notes.append(why)
         self._events.close_transaction(txn, tally.exit_price, f"reconciled: {why}", when=tally.last_exit_at)
 
-    def _follow_fills(self, txn: Transaction, tally: FillTally, notes: list[str]) -> None:
+    def _follow_fills(self, txn: Transaction, tally: FillTally, notes: list[str]) -> bool:
         """Take quantity, entry price, P&L and commissions of a still-open transaction from its
-        fills (the row may lag them), and seed the exit progress the live path continues."""
-        changed = False
-        if abs(tally.open_quantity - txn.quantity) > _EPS:
+        fills (the row may lag them), and seed the exit progress the live path continues.
+        True when the quantity changed."""
+        resized = abs(tally.open_quantity - txn.quantity) > _EPS
+        if resized:
             notes.append(f"quantity {txn.quantity:g} -> {tally.open_quantity:g} from the fills")
             txn.quantity = tally.open_quantity
-            changed = True
+        changed = resized
         for name, value in (
             ("entry_price", tally.entry_price),
             ("realized_pnl", tally.realized_pnl),
@@ -259,6 +263,7 @@ class TransactionReconciler:
         progress.exit_qty, progress.exit_value = tally.exit_quantity, tally.exit_value
         if changed:
             self._book.save(txn)
+        return resized
 
     def _close_without_position(self, txn: Transaction, working: list[Order], notes: list[str]) -> None:
         for order in working:

@@ -100,9 +100,7 @@ class DeskProcess:
     ) -> DeskProcess:
         """A new process on the same database, its broker restored to this broker's state."""
         self.manager.close()
-        return DeskProcess(
-            self.db, self.clock, state=state or self.broker.export_state(), activity=activity
-        )
+        return DeskProcess(self.db, self.clock, state=state or self.broker.export_state(), activity=activity)
 
     def stored(self, transaction_id: str) -> Transaction:
         txn = self.repo.get(transaction_id)
@@ -354,6 +352,35 @@ def test_restore_opened_exit_fills_cover_quantity_closes_with_pnl_from_the_fills
     assert (now.status, now.exit_price, now.commissions) == (CLOSED, 5008.0, 12.0)
     assert now.realized_pnl == pytest.approx(1200.0)
     assert again.manager.active() == [] and again.broker.open_orders() == []
+
+
+def test_restore_opened_reduction_filled_while_away_follows_the_fills_and_tp_later_closes(
+    desk: DeskProcess,
+) -> None:
+    # Arrange: long 3 at 5000; a reduction to 2 is sent, the manager dies, it fills at 5004
+    txn = opened(desk, 3)
+    desk.manager.adjust_quantity(txn.transaction_id, 2)
+    desk.crash()
+    desk.tick(5004.0)
+    again = desk.restart()
+    # Act
+    result = again.manager.restore(again.history)
+    after_restore = again.stored(txn.transaction_id)
+    leg_sizes = sorted(o.quantity for o in again.broker.open_orders())
+    again.tick(5010.0)
+    # Assert: 4 x 1 x 50 = 200 realized by the reduction; the TP then 10 x 2 x 50 = 1000
+    assert [(r.before, r.after, r.reason) for r in result.repairs] == [
+        (OPENED, OPENED, "reconciled: quantity 3 -> 2 from the fills")
+    ]
+    assert (after_restore.quantity, after_restore.realized_pnl, after_restore.commissions) == (
+        2.0,
+        200.0,
+        8.0,
+    )
+    assert leg_sizes == [2.0, 2.0]
+    closed = again.stored(txn.transaction_id)
+    assert (closed.status, closed.realized_pnl) == (CLOSED, 1200.0)
+    assert closed.exit_price == pytest.approx((5004.0 + 2 * 5010.0) / 3)
 
 
 def test_restore_opened_without_position_closes_as_no_position_and_cancels_its_orders(

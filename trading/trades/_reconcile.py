@@ -203,7 +203,7 @@ class TransactionReconciler:
         elif stored.status.is_open:
             why = f"entry order {entry_id} not working at the broker (stored as {status})"
         else:
-            why = "entry order unknown"
+            why = f"entry order {entry_id} {status}" + (f": {stored.reason}" if stored.reason else "")
         notes.append(why)
         self._events.cancel_transaction(txn, f"reconciled: {why}")
         return False

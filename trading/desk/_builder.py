@@ -45,6 +45,7 @@ from trading.storage import (
     JobRepository,
     KeyValueRepository,
     LockoutRepository,
+    OrderHistoryRepository,
     OrderRepository,
     TransactionRepository,
     ViolationRepository,
@@ -168,7 +169,7 @@ def _build_locked(
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
-    trade_manager.restore()
+    trade_manager.restore(OrderHistoryRepository(db))  # repairs are logged (source reconcile)
     recorder = OrderRecorder(bus, broker, OrderRepository(db), FillRepository(db))
     recorder.start()
     closers.add(recorder.close)  # closed before the activity log and the database

@@ -11,7 +11,13 @@ from trading.storage.activity import LEVELS, ActivityLog, ActivityLogStatistics
 from trading.storage.commands import CommandRepository, KeyValueRepository
 from trading.storage.database import Database, DatabaseStatistics
 from trading.storage.jobs import JobRepository
-from trading.storage.orders import FillRepository, OrderRepository
+from trading.storage.orders import (
+    FillRecord,
+    FillRepository,
+    OrderHistoryRepository,
+    OrderRecord,
+    OrderRepository,
+)
 from trading.storage.risk import AuditRepository, LockoutRepository, ViolationRepository
 from trading.storage.transactions import DuplicatePositionError, TransactionRepository
 
@@ -26,10 +32,13 @@ __all__ = [
     "Database",
     "DatabaseStatistics",
     "DuplicatePositionError",
+    "FillRecord",
     "FillRepository",
     "JobRepository",
     "KeyValueRepository",
     "LockoutRepository",
+    "OrderHistoryRepository",
+    "OrderRecord",
     "OrderRepository",
     "TransactionRepository",
     "ViolationRepository",

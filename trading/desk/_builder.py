@@ -46,6 +46,7 @@ from trading.storage import (
     Journal,
     KeyValueRepository,
     LockoutRepository,
+    OrderHistoryRepository,
     TransactionRepository,
     ViolationRepository,
 )
@@ -170,7 +171,7 @@ def _build_locked(
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
-    trade_manager.restore()
+    trade_manager.restore(OrderHistoryRepository(db))  # repairs are logged (source reconcile)
     subscribe_activity(bus, activity)
     jobs = BackgroundJobStore(JobRepository(db))  # job records written off the event loop
     closers.add(jobs.close)  # after the executor stops, before the database closes

@@ -13,7 +13,13 @@ from trading.storage.database import Database, DatabaseStatistics
 from trading.storage.jobs import JobRepository
 from trading.storage.journal import Journal, JournalStatistics
 from trading.storage.journal_reader import JournalReader
-from trading.storage.orders import FillRepository, OrderRepository
+from trading.storage.orders import (
+    FillRecord,
+    FillRepository,
+    OrderHistoryRepository,
+    OrderRecord,
+    OrderRepository,
+)
 from trading.storage.risk import AuditRepository, LockoutRepository, ViolationRepository
 from trading.storage.transactions import DuplicatePositionError, TransactionRepository
 
@@ -28,6 +34,7 @@ __all__ = [
     "Database",
     "DatabaseStatistics",
     "DuplicatePositionError",
+    "FillRecord",
     "FillRepository",
     "JobRepository",
     "Journal",
@@ -35,6 +42,8 @@ __all__ = [
     "JournalStatistics",
     "KeyValueRepository",
     "LockoutRepository",
+    "OrderHistoryRepository",
+    "OrderRecord",
     "OrderRepository",
     "TransactionRepository",
     "ViolationRepository",

@@ -1,18 +1,54 @@
-"""Orders and fills: the broker's history, written by the desk and read by the dashboard."""
+"""Orders and fills: the broker's history, written by the desk and read by the dashboard
+and by a restart (``OrderHistoryRepository``: one transaction's orders and fills as records)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select
 
-from trading.model import Order, OrderFilled
+from trading.model import Order, OrderFilled, OrderRole, OrderSide, OrderStatus
 from trading.storage._codec import from_iso, to_iso
 from trading.storage._schema import fills, orders
 from trading.storage._sql import check_limit, upsert
 from trading.storage.database import Database
 
-__all__ = ["FillRepository", "OrderRepository"]
+__all__ = ["FillRecord", "FillRepository", "OrderHistoryRepository", "OrderRecord", "OrderRepository"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRecord:
+    """An order's latest stored state, as a restart reads it."""
+
+    order_id: str
+    transaction_id: str | None
+    symbol: str
+    side: OrderSide
+    quantity: float
+    role: OrderRole
+    status: OrderStatus
+    filled_quantity: float
+    avg_fill_price: float | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FillRecord:
+    """One stored fill, as a restart reads it."""
+
+    fill_id: str
+    order_id: str
+    transaction_id: str | None
+    symbol: str
+    side: OrderSide
+    quantity: float
+    price: float
+    commission: float
+    role: OrderRole
+    ts: datetime
+
 
 _ORDER_TIMES = ("created_at", "updated_at")
 
@@ -62,6 +98,16 @@ class OrderRepository:
         rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
         return [_order_row(row) for row in rows]
 
+    def for_transaction(self, transaction_id: str) -> list[OrderRecord]:
+        """The transaction's orders, oldest first."""
+        query = (
+            select(orders)
+            .where(orders.c.transaction_id == transaction_id)
+            .order_by(orders.c.created_at, orders.c.order_id)
+        )
+        rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
+        return [_order_record(row) for row in rows]
+
     def __repr__(self) -> str:
         return f"OrderRepository({self._db!r})"
 
@@ -99,8 +145,36 @@ class FillRepository:
         rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
         return [{**row, "ts": from_iso(row["ts"])} for row in rows]
 
+    def for_transaction(self, transaction_id: str) -> list[FillRecord]:
+        """The fills of the transaction's orders, in the order they were added.
+
+        Found through the orders table (both lookups use an index): an order's fills carry
+        the order's transaction id, and its row is written before its first fill."""
+        ids = select(orders.c.order_id).where(orders.c.transaction_id == transaction_id)
+        query = select(fills).where(fills.c.order_id.in_(ids)).order_by(fills.c.id)
+        rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
+        return [_fill_record(row) for row in rows]
+
     def __repr__(self) -> str:
         return f"FillRepository({self._db!r})"
+
+
+class OrderHistoryRepository:
+    """One transaction's stored orders and fills: what a restart reconciles its
+    transactions with (the ``OrderHistory`` that ``TradeManager.restore`` reads)."""
+
+    def __init__(self, db: Database) -> None:
+        self._orders = OrderRepository(db)
+        self._fills = FillRepository(db)
+
+    def orders_for(self, transaction_id: str) -> list[OrderRecord]:
+        return self._orders.for_transaction(transaction_id)
+
+    def fills_for(self, transaction_id: str) -> list[FillRecord]:
+        return self._fills.for_transaction(transaction_id)
+
+    def __repr__(self) -> str:
+        return f"OrderHistoryRepository({self._orders!r})"
 
 
 def _order_row(row: RowMapping) -> dict[str, Any]:
@@ -109,3 +183,35 @@ def _order_row(row: RowMapping) -> dict[str, Any]:
         out[name] = from_iso(out[name])
     out["reduce_only"] = bool(out["reduce_only"])
     return out
+
+
+def _order_record(row: RowMapping) -> OrderRecord:
+    return OrderRecord(
+        order_id=row["order_id"],
+        transaction_id=row["transaction_id"],
+        symbol=row["symbol"],
+        side=OrderSide(row["side"]),
+        quantity=row["quantity"],
+        role=OrderRole(row["role"]),
+        status=OrderStatus(row["status"]),
+        filled_quantity=row["filled_quantity"],
+        avg_fill_price=row["avg_fill_price"],
+        reason=row["reason"],
+    )
+
+
+def _fill_record(row: RowMapping) -> FillRecord:
+    ts = from_iso(row["ts"])
+    assert ts is not None  # the column is NOT NULL
+    return FillRecord(
+        fill_id=row["fill_id"],
+        order_id=row["order_id"],
+        transaction_id=row["transaction_id"],
+        symbol=row["symbol"],
+        side=OrderSide(row["side"]),
+        quantity=row["quantity"],
+        price=row["price"],
+        commission=row["commission"],
+        role=OrderRole(row["role"]),
+        ts=ts,
+    )

@@ -4,8 +4,10 @@ A channel says *what* to write: the compiled statement (an insert or an upsert o
 table), how queued items become rows (``build``, run on the writer thread), and its
 admission policy. The writer decides *how*: batching, transactions, retries.
 
-Items on the writer's queue are tuples whose first element is their channel; ``put``
-queues ``(channel, payload)``, and a hot producer may append its own flat tuple (see
+Items on the writer's queue are tuples whose first element is their channel's ``key`` (a
+small int, not the channel itself: a tuple of untracked values such as ints, floats and
+strings leaves the garbage collector's lists, so a long queue costs collections nothing);
+``put`` queues ``(key, payload)``, and a hot producer may append its own flat tuple (see
 ``ActivityLog.log_activity``) after the same ``len(queue) >= channel.limit`` check.
 
 Admission: a channel with ``max_queue`` refuses an item while the writer's queue (every
@@ -32,7 +34,7 @@ from trading.storage._sql import Params
 
 __all__ = ["Build", "WriterChannel"]
 
-# Turns a batch of queued items (tuples, the channel first) into rows in the statement's
+# Turns a batch of queued items (tuples, the channel's key first) into rows in the statement's
 # column order. Items that cannot become rows make it raise; the writer then builds the
 # batch item by item, and logs and counts the bad ones.
 Build = Callable[[list[tuple[Any, ...]]], list[tuple[Any, ...]]]
@@ -46,6 +48,7 @@ class WriterChannel:
     def __init__(
         self,
         name: str,
+        key: int,
         queue: deque[Any],
         *,
         sql: str,
@@ -57,6 +60,7 @@ class WriterChannel:
         monotonic: Callable[[], float],
     ) -> None:
         self.name = name
+        self.key = key  # the first element of this channel's items on the queue
         self.queue = queue  # the writer's queue, shared by every channel of the database
         self.sql = sql
         self.params = params
@@ -80,7 +84,7 @@ class WriterChannel:
         if len(queue) >= self.limit:
             self.drop()
             return False
-        queue.append((self, payload))
+        queue.append((self.key, payload))
         return True
 
     def drop(self) -> None:

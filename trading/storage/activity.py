@@ -77,6 +77,7 @@ class ActivityLog:
             monotonic=clock.monotonic if clock is not None else time.monotonic,
         )
         self._queue = self._channel.queue
+        self._key = self._channel.key
         self._sec = -1  # the last whole second formatted, and its text (the writer thread's cache)
         self._sec_text = ""
 
@@ -95,12 +96,11 @@ class ActivityLog:
         ``level`` is DEBUG, INFO, WARNING, ERROR or CRITICAL; ``details`` are stored as JSON."""
         if level not in _LEVELS:
             raise ValueError(f"activity level must be one of {sorted(LEVELS)}, got {level!r}")
-        channel = self._channel
         queue = self._queue
-        if len(queue) >= channel.limit:
-            channel.drop()
+        if len(queue) >= self._channel.limit:
+            self._channel.drop()
             return False
-        queue.append((channel, self._now(), level, source, message, details or None))
+        queue.append((self._key, self._now(), level, source, message, details or None))
         return True
 
     def flush(self, timeout: float = 5.0) -> bool:

@@ -117,21 +117,22 @@ class BackgroundWriter:
         if max_queue is not None and (not isinstance(max_queue, int) or max_queue < 1):
             raise ValueError(f"max_queue must be None or an int >= 1, got {max_queue!r}")
         sql, params = compile_insert(self.engine.dialect, table, columns, keys)
-        channel = WriterChannel(
-            name,
-            self._queue,
-            sql=sql,
-            params=params,
-            build=build,
-            max_queue=max_queue,
-            logger=logger,
-            warn_interval=warn_interval,
-            monotonic=monotonic,
-        )
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed")
-            self._channels = (*self._channels, channel)
+            channel = WriterChannel(
+                name,
+                len(self._channels),
+                self._queue,
+                sql=sql,
+                params=params,
+                build=build,
+                max_queue=max_queue,
+                logger=logger,
+                warn_interval=warn_interval,
+                monotonic=monotonic,
+            )
+            self._channels = (*self._channels, channel)  # copied on write: readers need no lock
         return channel
 
     # --- lifecycle ---------------------------------------------------------------
@@ -250,8 +251,8 @@ class BackgroundWriter:
         queue = self._queue
         if not queue:
             return False
-        groups: dict[WriterChannel, list[tuple[Any, ...]]] = {}
-        current: WriterChannel | None = None
+        groups: dict[int, list[tuple[Any, ...]]] = {}
+        current = -1
         bucket: list[tuple[Any, ...]] = []
         marker: threading.Event | None = None
         popleft = queue.popleft
@@ -260,20 +261,21 @@ class BackgroundWriter:
             if type(item) is not tuple:
                 marker = item
                 break
-            channel = item[0]
-            if channel is not current:  # items come in runs of one channel: one dict lookup a run
-                current = channel
-                bucket = groups.setdefault(channel, [])
+            key = item[0]
+            if key != current:  # items come in runs of one channel: one dict lookup a run
+                current = key
+                bucket = groups.setdefault(key, [])
             bucket.append(item)
         if groups:
-            self._write(conn, groups)
+            channels = self._channels
+            self._write(conn, [(channels[key], items) for key, items in groups.items()])
         if marker is not None:
             marker.set()
         return True
 
-    def _write(self, conn: Connection, groups: dict[WriterChannel, list[tuple[Any, ...]]]) -> None:
+    def _write(self, conn: Connection, groups: Work) -> None:
         work: Work = []
-        for channel, items in groups.items():
+        for channel, items in groups:
             rows = self._rows(channel, items)
             if rows:
                 work.append((channel, rows))

@@ -7,8 +7,11 @@ admission policy. The writer decides *how*: batching, transactions, retries.
 Items on the writer's queue are tuples whose first element is their channel's ``key`` (a
 small int, not the channel itself: a tuple of untracked values such as ints, floats and
 strings leaves the garbage collector's lists, so a long queue costs collections nothing);
-``put`` queues ``(key, payload)``, and a hot producer may append its own flat tuple (see
-``ActivityLog.log_activity``) after the same ``len(queue) >= channel.limit`` check.
+``put`` queues ``(key, payload)`` and wakes the writer if it is idle (one ``Event.set`` a
+writer cycle at most), so payloads that hold objects the garbage collector tracks (orders,
+job records) leave memory soon. A hot producer of plain values may instead append its
+own flat tuple after the same ``len(queue) >= channel.limit`` check and let the writer
+pick it up within its ``flush_interval`` (see ``ActivityLog.log_activity``).
 
 Admission: a channel with ``max_queue`` refuses an item while the writer's queue (every
 channel's items) holds ``max_queue`` or more, so a log drops under overload; a channel
@@ -50,6 +53,7 @@ class WriterChannel:
         name: str,
         key: int,
         queue: deque[Any],
+        wake: threading.Event,
         *,
         sql: str,
         params: Params | None,
@@ -62,6 +66,7 @@ class WriterChannel:
         self.name = name
         self.key = key  # the first element of this channel's items on the queue
         self.queue = queue  # the writer's queue, shared by every channel of the database
+        self._wake = wake  # the writer waits on it when its queue is empty
         self.sql = sql
         self.params = params
         self.build = build
@@ -79,12 +84,15 @@ class WriterChannel:
     # --- producers ---------------------------------------------------------------
 
     def put(self, payload: Any) -> bool:
-        """Queue one item; False (counted and reported) if the channel refuses it."""
+        """Queue one item and wake the writer; False (counted and reported) if the channel
+        refuses it."""
         queue = self.queue
         if len(queue) >= self.limit:
             self.drop()
             return False
         queue.append((self.key, payload))
+        if not self._wake.is_set():
+            self._wake.set()
         return True
 
     def drop(self) -> None:

@@ -11,7 +11,8 @@ order they were put, groups them by channel, turns each group into rows, and wri
 whole batch in one transaction (``BEGIN IMMEDIATE`` on SQLite) with one executemany per
 channel, through SQLAlchemy Core: each channel's statement is compiled once for the
 engine's dialect and run with ``Connection.exec_driver_sql``, so the same code runs on
-PostgreSQL. When idle the thread looks at the queue every ``flush_interval`` seconds.
+PostgreSQL. When idle the thread waits until ``WriterChannel.put`` or a flush wakes it,
+or ``flush_interval`` seconds pass (the activity log appends without waking it).
 
 Failures: a busy database is retried with backoff for up to ``retry_deadline`` seconds,
 after which the batch is lost (logged at ERROR, counted in ``errors``). Any other error
@@ -124,6 +125,7 @@ class BackgroundWriter:
                 name,
                 len(self._channels),
                 self._queue,
+                self._wake,
                 sql=sql,
                 params=params,
                 build=build,

@@ -3,7 +3,7 @@
 The bus handlers only copy the order and put it on the database's background writer (a
 few microseconds); the writer thread turns them into rows and writes them in batches
 (see ``trading.storage.writer``). Order rows and fills are never dropped while the
-recorder is open; ``close()`` writes everything still queued.
+recorder is open; ``close()`` stops recording and writes everything still queued.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ class OrderRecorder:
     def __init__(self, bus: EventBus, broker: Broker, orders: OrderRepository, fills: FillRepository) -> None:
         if fills.database is not orders.database:
             raise ValueError(f"orders and fills must share a database, got {orders!r} and {fills!r}")
+        self._bus = bus
         self._broker = broker
         self._writer = orders.database.writer()
         self._orders = orders.channel(self._writer)
         self._fills = fills.channel(self._writer)
+        self._closed = False
         bus.subscribe(OrderEvent, self._on_order_event)
 
     def start(self) -> None:
@@ -47,9 +49,10 @@ class OrderRecorder:
         return self._orders.errors + self._fills.errors
 
     def close(self, timeout: float = 10.0) -> None:
-        """Write what is queued; later events are refused, counted and reported."""
-        self._orders.close()
-        self._fills.close()
+        """Stop recording (later order events are not recorded) and write what is queued."""
+        if not self._closed:
+            self._closed = True
+            self._bus.unsubscribe(OrderEvent, self._on_order_event)
         self._writer.flush(timeout)
 
     def __repr__(self) -> str:

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class BackgroundJobStoreStatistics:
+    """Counts of the writer's job-record channel (shared by every job store on the database)."""
+
     queued: int  # items waiting in the database writer's queue now (every producer's)
     written: int
     batches: int
@@ -67,7 +69,6 @@ class BackgroundJobStore:
         if self._closed:
             return
         self._closed = True
-        self._channel.close()
         if not self._writer.flush(timeout):
             logger.warning(
                 "job records not all written within %.1fs; %d items still queued",

@@ -37,9 +37,9 @@ class JobRepository:
         return self._db
 
     def channel(self, writer: BackgroundWriter) -> WriterChannel:
-        """A channel on ``writer`` (this database's) that upserts the ``JobRecord`` put on it;
-        of a task's records in one batch only the newest is written."""
-        return writer.channel("job records", jobs, _COLUMNS, _job_rows, keys=("task_id",))
+        """The channel on ``writer`` (this database's) that upserts the ``JobRecord`` put on it
+        (one per writer, shared); of a task's records in one batch only the newest is written."""
+        return writer.channel("job records", jobs, _COLUMNS, _job_rows, keys=("task_id",), payload=JobRecord)
 
     def unfinished(self, lane: str) -> builtins.list[JobRecord]:
         query = (
@@ -98,8 +98,8 @@ def _job(row: RowMapping) -> JobRecord:
     return JobRecord(**data)
 
 
-def _job_rows(items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    newest = {job.task_id: job for _, job in items}  # a later record of the same task replaces it
+def _job_rows(records: list[JobRecord]) -> list[tuple[Any, ...]]:
+    newest = {job.task_id: job for job in records}  # a later record of the same task replaces it
     rows = []
     for job in newest.values():
         values = job_values(job)

@@ -36,9 +36,12 @@ class OrderRepository:
         return self._db
 
     def channel(self, writer: BackgroundWriter) -> WriterChannel:
-        """A channel on ``writer`` (this database's) that upserts the ``Order`` objects put on
-        it; put a copy when the order may change before the writer reads it."""
-        return writer.channel("orders", orders, _ORDER_COLUMNS, _order_rows, keys=("order_id",))
+        """The channel on ``writer`` (this database's) that upserts the ``Order`` objects put on
+        it (one per writer, shared); put a copy when the order may change before the writer
+        reads it."""
+        return writer.channel(
+            "orders", orders, _ORDER_COLUMNS, _order_rows, keys=("order_id",), payload=Order
+        )
 
     def get(self, order_id: str) -> dict[str, Any] | None:
         query = select(orders).where(orders.c.order_id == order_id)
@@ -75,8 +78,9 @@ class FillRepository:
         return self._db
 
     def channel(self, writer: BackgroundWriter) -> WriterChannel:
-        """A channel on ``writer`` (this database's) that inserts the ``OrderFilled`` events put on it."""
-        return writer.channel("fills", fills, _FILL_COLUMNS, _fill_rows)
+        """The channel on ``writer`` (this database's) that inserts the ``OrderFilled`` events
+        put on it (one per writer, shared)."""
+        return writer.channel("fills", fills, _FILL_COLUMNS, _fill_rows, payload=OrderFilled)
 
     def for_order(self, order_id: str) -> list[dict[str, Any]]:
         query = select(fills).where(fills.c.order_id == order_id).order_by(fills.c.id)
@@ -132,17 +136,17 @@ def _fill_values(fill: OrderFilled) -> dict[str, Any]:
     }
 
 
-def _order_rows(items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+def _order_rows(items: list[Order]) -> list[tuple[Any, ...]]:
     rows = []
-    for _, order in items:
+    for order in items:
         values = _order_values(order)
         rows.append(tuple(values[name] for name in _ORDER_COLUMNS))
     return rows
 
 
-def _fill_rows(items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+def _fill_rows(items: list[OrderFilled]) -> list[tuple[Any, ...]]:
     rows = []
-    for _, fill in items:
+    for fill in items:
         values = _fill_values(fill)
         rows.append(tuple(values[name] for name in _FILL_COLUMNS))
     return rows

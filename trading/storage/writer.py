@@ -5,6 +5,7 @@ nobody restores from in the middle of a run: the activity log, the executor's jo
 the order recorder. A producer opens a ``WriterChannel`` (what to write: a table, its
 columns, an insert or an upsert, how its items become rows) and puts items on it; putting
 is a ``deque.append`` (atomic in CPython), so a producer never waits on the database.
+Items carry no wrapper: the writer tells their channel from their type (see ``_channel``).
 
 One daemon thread takes up to ``batch_size`` items at a time off the single queue, in the
 order they were put, groups them by channel, turns each group into rows, and writes the
@@ -47,7 +48,7 @@ __all__ = ["BackgroundWriter", "BackgroundWriterStatistics"]
 
 logger = logging.getLogger(__name__)
 
-Work = list[tuple[WriterChannel, list[tuple[Any, ...]]]]
+Work = list[tuple[WriterChannel, list[Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,8 @@ class BackgroundWriter:
         self._flush_interval = flush_interval
         self._retry_deadline = retry_deadline
         self._queue: deque[Any] = deque()
-        self._channels: tuple[WriterChannel, ...] = ()
+        self._channels: tuple[WriterChannel, ...] = ()  # copied on write: readers need no lock
+        self._typed: dict[type, int] = {}  # payload type -> channel key, copied on write
         self._lock = threading.Lock()  # channels, start and close
         self._write_lock = threading.Lock()  # one writer at a time: the thread, or a caller without it
         self._wake = threading.Event()
@@ -106,26 +108,41 @@ class BackgroundWriter:
         build: Build,
         *,
         keys: Sequence[str] = (),
+        payload: type | None = None,
         max_queue: int | None = None,
         logger: logging.Logger = logger,
         warn_interval: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> WriterChannel:
-        """Open a channel that inserts rows of ``columns`` into ``table`` (upserts on ``keys``
-        when given). ``build`` turns queued items into rows on the writer thread. With
-        ``max_queue`` the channel refuses items while the queue holds that many (a log that
-        may drop); without it, it refuses nothing until closed."""
+        """A channel that inserts rows of ``columns`` into ``table`` (upserts on ``keys`` when
+        given); ``build`` turns its queued items into rows on the writer thread.
+
+        With ``payload`` the channel takes instances of that type, and there is one such
+        channel per type: asking again with the same name returns it. Without, it takes
+        tuples of values. With ``max_queue`` it refuses items while the queue holds that many
+        (a log that may drop); without, it refuses nothing until the writer closes."""
         if max_queue is not None and (not isinstance(max_queue, int) or max_queue < 1):
             raise ValueError(f"max_queue must be None or an int >= 1, got {max_queue!r}")
+        if payload in (tuple, threading.Event):
+            raise ValueError(f"payload cannot be {payload.__name__}: the writer uses that type itself")
         sql, params = compile_insert(self.engine.dialect, table, columns, keys)
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed")
+            if payload is not None and payload in self._typed:
+                existing = self._channels[self._typed[payload]]
+                if existing.name != name or existing.sql != sql:
+                    raise ValueError(
+                        f"{self!r} has a channel for {payload.__name__} items already "
+                        f"({existing.name!r}); one channel per payload type"
+                    )
+                return existing
             channel = WriterChannel(
                 name,
                 len(self._channels),
                 self._queue,
                 self._wake,
+                payload=payload,
                 sql=sql,
                 params=params,
                 build=build,
@@ -134,7 +151,9 @@ class BackgroundWriter:
                 warn_interval=warn_interval,
                 monotonic=monotonic,
             )
-            self._channels = (*self._channels, channel)  # copied on write: readers need no lock
+            self._channels = (*self._channels, channel)
+            if payload is not None:
+                self._typed = {**self._typed, payload: channel.key}
         return channel
 
     # --- lifecycle ---------------------------------------------------------------
@@ -253,17 +272,22 @@ class BackgroundWriter:
         queue = self._queue
         if not queue:
             return False
-        groups: dict[int, list[tuple[Any, ...]]] = {}
+        groups: dict[int, list[Any]] = {}
         current = -1
-        bucket: list[tuple[Any, ...]] = []
+        bucket: list[Any] = []
         marker: threading.Event | None = None
+        typed = self._typed
         popleft = queue.popleft
         for _ in range(min(len(queue), self._batch_size)):
             item = popleft()
-            if type(item) is not tuple:
+            kind = type(item)
+            if kind is tuple:
+                key = item[0]
+            elif kind is threading.Event:
                 marker = item
                 break
-            key = item[0]
+            else:
+                key = typed[kind]
             if key != current:  # items come in runs of one channel: one dict lookup a run
                 current = key
                 bucket = groups.setdefault(key, [])
@@ -315,7 +339,7 @@ class BackgroundWriter:
                 "%s lost %d of %d rows; the first error: %s", channel.name, len(lost), len(rows), lost[0]
             )
 
-    def _rows(self, channel: WriterChannel, items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def _rows(self, channel: WriterChannel, items: list[Any]) -> list[tuple[Any, ...]]:
         try:
             return channel.build(items)
         except Exception:  # a bad item must not cost the others: build one by one, log and count the bad
@@ -326,7 +350,8 @@ class BackgroundWriter:
                 except Exception:  # logged with its traceback and counted; the writer goes on
                     channel.errors += 1
                     self._errors += 1
-                    channel.logger.exception("%s cannot store %r", channel.name, item[1:])
+                    shown = item if channel.payload is not None else item[1:]
+                    channel.logger.exception("%s cannot store %r", channel.name, shown)
             return rows
 
     def _commit(self, conn: Connection, work: Work) -> Exception | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,22 +80,19 @@ def test_order_recorder_shares_the_database_writer(
     recorder.close()
 
 
-def test_order_recorder_after_close_refuses_counts_and_warns(
-    db: Database,
-    bus: EventBus,
-    broker: PaperBroker,
-    clock: TestClock,
-    caplog: pytest.LogCaptureFixture,
+def test_order_recorder_after_close_records_nothing_more(
+    db: Database, bus: EventBus, broker: PaperBroker
 ) -> None:
     # Arrange
     recorder = OrderRecorder(bus, broker, OrderRepository(db), FillRepository(db))
     recorder.start()
     recorder.close()
-    caplog.set_level(logging.WARNING)
-    # Act: one order event after close
-    broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=1))
+    # Act: an order event after close
+    order = broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=1))
     # Assert
-    assert caplog.messages == ["orders dropped 1 records because it is closed (1 dropped in total)"]
+    assert db.writer().statistics().queued == 0
+    assert db.writer().flush()
+    assert OrderRepository(db).get(order.order_id) is None
 
 
 def test_order_recorder_orders_and_fills_on_two_databases_is_refused(

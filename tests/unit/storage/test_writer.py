@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from datetime import UTC, datetime
@@ -32,8 +33,8 @@ def _job(task_id: str) -> JobRecord:
 
 
 def _plain_rows(items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Items put as (ts, level, source, message, details) tuples become rows as they are."""
-    return [payload for _, payload in items]
+    """Tuples put as (ts, level, source, message, details) become rows as they are."""
+    return [item[1:] for item in items]  # each queued item is the channel's key, then the values
 
 
 def _row(message: str, level: str | None = "INFO") -> tuple[Any, ...]:
@@ -136,13 +137,13 @@ def test_background_writer_item_that_cannot_become_a_row_is_lost_alone(
 ) -> None:
     # Arrange
     def build(items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        return [_row(f"message {1 / payload:.2f}") for _, payload in items]
+        return [_row(f"message {1 / divisor:.2f}") for _, divisor in items]
 
     writer = db.writer()
     channel = writer.channel("test rows", activity, COLUMNS, build)
     # Act
-    for payload in (1, 0, 4):
-        channel.put(payload)
+    for divisor in (1, 0, 4):
+        channel.put((divisor,))
     writer.flush()
     # Assert
     assert _messages(db) == ["message 1.00", "message 0.25"]
@@ -240,3 +241,34 @@ def test_background_writer_repr_shows_state_and_channels(db: Database, db_path: 
     assert repr(writer) == (
         f"BackgroundWriter({db_path.name!r}, closed, queued=0, written=1, errors=0, channels=[test rows])"
     )
+
+
+def test_background_writer_typed_channel_is_one_per_payload_type(db: Database) -> None:
+    # Arrange
+    writer = db.writer()
+    # Act
+    first = JobRepository(db).channel(writer)
+    again = JobRepository(db).channel(writer)
+    # Assert
+    assert again is first
+    with pytest.raises(ValueError, match="has a channel for JobRecord items already \\('job records'\\)"):
+        writer.channel("other", activity, COLUMNS, _plain_rows, payload=JobRecord)
+
+
+def test_background_writer_typed_channel_refuses_another_type(db: Database) -> None:
+    channel = JobRepository(db).channel(db.writer())
+    with pytest.raises(TypeError, match="job records takes JobRecord items, got dict"):
+        channel.put({"task_id": "x"})
+    assert db.writer().statistics().queued == 0
+
+
+def test_background_writer_queued_tuples_stay_out_of_the_garbage_collector(db: Database) -> None:
+    # Arrange: a long queue of tracked objects would slow every collection of the process
+    log = ActivityLog(db)
+    log.log_activity("INFO", "test", "plain values")  # details would be a dict: tracked
+    channel = db.writer().channel("test rows", activity, COLUMNS, _plain_rows)
+    channel.put(_row("plain values"))
+    # Act
+    gc.collect()
+    # Assert
+    assert not any(gc.is_tracked(item) for item in list(channel.queue))

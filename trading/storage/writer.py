@@ -24,7 +24,8 @@ are lost. An item that cannot become a row is logged and counted alone.
 a ``threading.Event``, travels through the same queue). ``close(timeout)`` closes every
 channel, writes what is queued and stops the thread; ``Database.close`` calls it, and so
 does interpreter exit for a database left open. What is queued when the process is killed
-is lost: these rows are history, not state a restart rebuilds from.
+is lost; that is accepted for these rows (rows a restart rebuilds from belong in a
+synchronous journal, committed before the event that depends on them is published).
 """
 
 from __future__ import annotations
@@ -272,13 +273,14 @@ class BackgroundWriter:
         queue = self._queue
         if not queue:
             return False
+        count = min(len(queue), self._batch_size)
+        typed = self._typed  # read after the count: a channel is made before its first item
         groups: dict[int, list[Any]] = {}
         current = -1
         bucket: list[Any] = []
         marker: threading.Event | None = None
-        typed = self._typed
         popleft = queue.popleft
-        for _ in range(min(len(queue), self._batch_size)):
+        for _ in range(count):
             item = popleft()
             kind = type(item)
             if kind is tuple:

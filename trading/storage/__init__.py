@@ -1,11 +1,13 @@
 """SQLite storage (WAL, through SQLAlchemy 2.0 Core): schema and migrations, repositories,
-and the asynchronous activity log.
+the background writer (one queue and one thread per database) and its producers: the
+asynchronous activity log and the background job store.
 
 No module outside this package writes SQL. Every repository is synchronous, thread-safe
 and safe across processes on one database file; datetimes are stored as ISO-8601 UTC
 text and come back timezone-aware.
 """
 
+from trading.storage._channel import WriterChannel
 from trading.storage._job_writer import BackgroundJobStore, BackgroundJobStoreStatistics
 from trading.storage.activity import LEVELS, ActivityLog, ActivityLogStatistics
 from trading.storage.commands import CommandRepository, KeyValueRepository
@@ -22,6 +24,7 @@ from trading.storage.orders import (
 )
 from trading.storage.risk import AuditRepository, LockoutRepository, ViolationRepository
 from trading.storage.transactions import DuplicatePositionError, TransactionRepository
+from trading.storage.writer import BackgroundWriter, BackgroundWriterStatistics
 
 __all__ = [
     "LEVELS",
@@ -30,6 +33,8 @@ __all__ = [
     "AuditRepository",
     "BackgroundJobStore",
     "BackgroundJobStoreStatistics",
+    "BackgroundWriter",
+    "BackgroundWriterStatistics",
     "CommandRepository",
     "Database",
     "DatabaseStatistics",
@@ -47,4 +52,5 @@ __all__ = [
     "OrderRepository",
     "TransactionRepository",
     "ViolationRepository",
+    "WriterChannel",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, select
+from sqlalchemy import Connection, RowMapping, Select, literal_column, select
 
 from trading.errors import StorageError
 from trading.model import (
@@ -44,6 +44,11 @@ class JournalReader:
     def __init__(self, db: Database, *, account: str = "paper") -> None:
         self._db = db
         self._account = account
+        # Orders made in one step share created_at: SQLite's rowid keeps their submission order.
+        self._submitted = (
+            orders.c.created_at,
+            literal_column("rowid") if db.is_sqlite else orders.c.order_id,
+        )
 
     def load(self) -> JournalView:
         """The account row (None when the journal has no books yet), every position row and
@@ -59,9 +64,7 @@ class JournalReader:
                 working_orders=tuple(
                     _order(row)
                     for row in conn.execute(
-                        select(orders)
-                        .where(orders.c.status.in_(_OPEN))
-                        .order_by(orders.c.created_at, orders.c.order_id)
+                        select(orders).where(orders.c.status.in_(_OPEN)).order_by(*self._submitted)
                     ).mappings()
                 ),
             )
@@ -109,7 +112,7 @@ class JournalReader:
     def orders(self, *, transaction_id: str | None = None, ids: Iterable[str] | None = None) -> list[Order]:
         """Orders in their latest committed state (any status), oldest first, narrowed to a
         transaction and/or to ``ids``."""
-        query: Select[Any] = select(orders).order_by(orders.c.created_at, orders.c.order_id)
+        query: Select[Any] = select(orders).order_by(*self._submitted)
         if transaction_id is not None:
             query = query.where(orders.c.transaction_id == transaction_id)
         if ids is not None:

@@ -298,3 +298,15 @@ def test_paper_without_journal_publishes_no_storage_events(bus, clock, tick) -> 
     assert broker.flush_journal() is True and broker.statistics().journal_steps == 0
     with pytest.raises(BrokerStateError, match="commit_books needs a broker with a journal"):
         broker.commit_books()
+
+
+def test_paper_restore_from_journal_keeps_the_submission_order_of_orders_made_at_one_time(
+    broker, clock, db
+) -> None:
+    # Arrange: twelve orders at the same moment (ids ending -9, -10, -11...: text order differs)
+    submitted = [broker.submit(_limit(BUY, 4990.0 - i)).order_id for i in range(12)]
+    # Act
+    fresh = PaperBroker(EventBus(), clock, [ES, AAPL])
+    fresh.restore_from_journal(JournalReader(db).load())
+    # Assert
+    assert [o.order_id for o in fresh.open_orders()] == submitted

@@ -208,6 +208,9 @@ class Snapshot:
     lane_history: dict[str, dict[str, Series]] = field(default_factory=dict)  # lane -> metric -> series
     activity_dropped: int = 0
     next_reset: datetime | None = None
+    config_status: str = (
+        ""  # why the last edit of the risk file was refused (invalid, tamper lock); "" if none
+    )
     prices: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -35,6 +35,7 @@ from trading.errors import ConfigError
 __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
+    "PARSE_SECONDS",
     "format_validation_error",
     "load_yaml_model",
     "parse_yaml",
@@ -48,6 +49,7 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_BYTES = 1 << 20  # 1 MiB: the shipped files are about 4 kB
 MAX_DEPTH = 32
+PARSE_SECONDS = 5.0  # the parser gives up after this long (4 kB take milliseconds; 1 MiB about 6 s)
 _SHORT = 60
 _LONG = 200  # the most of one explanation an error line carries
 
@@ -248,8 +250,11 @@ def mapping_of(parsed: Any, path: str | Path) -> dict[str, Any]:
 
 
 def read_yaml_mapping(path: str | Path, *, deadline: float | None = None) -> dict[str, Any]:
-    """Read ``path`` strictly; the top level must be a mapping (an empty file is ``{}``)."""
+    """Read ``path`` strictly; the top level must be a mapping (an empty file is ``{}``). The parse
+    gives up at ``deadline`` (``time.monotonic()``; default ``PARSE_SECONDS`` from now)."""
     data = read_config_bytes(path)
+    if deadline is None:
+        deadline = time.monotonic() + PARSE_SECONDS
     return mapping_of(parse_yaml(data, path, deadline=deadline), path)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time as _time
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
 
 from trading._yaml import (
+    PARSE_SECONDS,
     format_validation_error,
     mapping_of,
     parse_yaml,
@@ -183,7 +185,10 @@ def _cut(text: str, limit: int = 160) -> str:
 
 
 def risk_config_from_bytes(data: bytes, source: str | Path, *, deadline: float | None = None) -> RiskConfig:
-    """Parse and validate a risk file's bytes; ``deadline`` (``time.monotonic()``) bounds the parse."""
+    """Parse and validate a risk file's bytes; ``deadline`` (``time.monotonic()``, default
+    ``PARSE_SECONDS`` from now) bounds the parse."""
+    if deadline is None:
+        deadline = _time.monotonic() + PARSE_SECONDS
     mapping = mapping_of(parse_yaml(data, source, deadline=deadline), source)
     return require_enforced_rule(parse_risk_config(mapping, str(source)), source)
 

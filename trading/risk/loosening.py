@@ -53,8 +53,8 @@ class Looser(Enum):
     MILDER = "a milder action loosens"  # by ACTION_SEVERITY
     SHADOW = "enforce -> shadow loosens"  # mode
     SECTION = "removing the section loosens; its fields compare by their own directions"
-    WINDOW_OPEN = "a wider session loosens"  # with WINDOW_CLOSE: the session's daily window
-    WINDOW_CLOSE = "a wider session loosens"
+    WINDOW_OPEN = "a wider session loosens (its open)"  # with WINDOW_CLOSE: the daily window
+    WINDOW_CLOSE = "a wider session loosens (its close)"
     ANY = "any change counts as loosening"  # no order (a time zone, the reset time, the webhook)
     NEVER = "not a limit: a change never loosens"  # a description, the rule's kind
 
@@ -245,7 +245,7 @@ def _window(old: Any, new: Any, prefix: str, names: list[str]) -> list[Loosening
         return []
     before = f"{old_open:%H:%M}-{old_close:%H:%M}"
     after = f"{new_open:%H:%M}-{new_close:%H:%M}"
-    return [Loosening(f"{prefix}{open_name}/{close_name}", before, after, Looser.WINDOW_OPEN.value)]
+    return [Loosening(f"{prefix}{open_name}/{close_name}", before, after, "a wider session loosens")]
 
 
 def _seconds(value: time) -> int:
@@ -262,8 +262,8 @@ def _show(value: Any) -> str:
         return str(value.value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # 2500.0 -> 2500; 9999999.0 -> 9999999 (not 1e+07)
     if isinstance(value, tuple | list | frozenset | set):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, BaseModel):

@@ -517,8 +517,8 @@ class RiskManager:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # 2500.0 -> 2500; 9999999.0 -> 9999999 (not 1e+07)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(map(str, value)) + "]"
     if hasattr(value, "model_dump"):

@@ -313,6 +313,7 @@ def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
     if config.feed.kind == "csv":
         return TestClock(datetime(1970, 1, 2, tzinfo=UTC))  # moved by the replay's timestamps
     start = config.clock.start or datetime.now(UTC)
+    state_dir.prepare()  # a state directory that cannot be used is the first thing to say, as check_desk does
     resumed = Heartbeat.resume_time(state_dir.heartbeat, now=max(start, datetime.now(UTC)))
     if resumed is not None:
         start = max(start, resumed)

@@ -20,20 +20,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import time
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from trading.risk.actions import Action
-
-if TYPE_CHECKING:
-    from trading.risk.config import RiskConfig
 
 __all__ = [
     "ACTION_SEVERITY",
     "Each",
     "Loosening",
     "Looser",
+    "RiskSettings",
     "direction_of",
     "limit_fields",
     "loosenings",
@@ -108,6 +106,14 @@ class Loosening:
         return f"{self.field} {self.before} -> {self.after}"
 
 
+class RiskSettings(Protocol):
+    """What ``loosenings`` reads of a ``RiskConfig`` (which it cannot import: the config module
+    imports this one for the markers)."""
+
+    @property
+    def rules(self) -> Mapping[str, Any]: ...
+
+
 def direction_of(model: type[BaseModel], name: str) -> Looser | Each | None:
     """The direction ``model``'s field ``name`` declares, or None when it declares none."""
     for item in model.model_fields[name].metadata:
@@ -116,7 +122,7 @@ def direction_of(model: type[BaseModel], name: str) -> Looser | Each | None:
     return None
 
 
-def loosenings(running: RiskConfig, proposed: RiskConfig) -> list[Loosening]:
+def loosenings(running: RiskSettings, proposed: RiskSettings) -> list[Loosening]:
     """Every change from ``running`` to ``proposed`` that loosens an enforced rule or a file-wide
     setting; empty when ``proposed`` is as strict or stricter everywhere."""
     found = _compare(running, proposed, "", skip=frozenset({"rules"}))
@@ -156,7 +162,8 @@ def limit_fields(model: BaseModel) -> dict[str, Any]:
 # --- comparing one model's fields --------------------------------------------------------------
 
 
-def _compare(old: BaseModel, new: BaseModel, prefix: str, *, skip: frozenset[str]) -> list[Loosening]:
+def _compare(old: Any, new: Any, prefix: str, *, skip: frozenset[str]) -> list[Loosening]:
+    """The loosened fields of the pydantic model ``old`` -> ``new`` (same type)."""
     model = type(old)
     found: list[Loosening] = []
     window: list[str] = []

@@ -10,13 +10,14 @@ types accept only what their name says:
 - ``IsoDate``: text ``YYYY-MM-DD`` (the strict YAML reader keeps dates as text).
 - ``Timestamp``: text ISO 8601 date and time *with* a UTC offset, between 1971 and 2199.
 - ``TimeZoneName``: an IANA zone name that ``zoneinfo`` knows.
+- ``LocalTime``: a wall-clock time ``"HH:MM"`` (or ``"H:MM"``, ``"HH:MM:SS"``) without an offset.
 
 Bounds (``gt=0``, ``le=1``...) stay on the fields, with ``Field``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -27,12 +28,14 @@ __all__ = [
     "LATEST_TIMESTAMP",
     "Flag",
     "IsoDate",
+    "LocalTime",
     "Number",
     "TimeZoneName",
     "Timestamp",
     "Whole",
     "known_time_zone",
     "parse_iso_date",
+    "parse_local_time",
     "parse_timestamp",
 ]
 
@@ -84,6 +87,23 @@ def known_time_zone(value: str) -> str:
     return value
 
 
+def parse_local_time(value: Any) -> Any:
+    """``'HH:MM'``, ``'H:MM'`` or ``'HH:MM:SS'`` (a ``time`` passes). A number is refused: a YAML 1.1
+    reader turned an unquoted 17:00 into 1020, and ``open: 830`` must not become 13:50."""
+    if isinstance(value, str) and len(value) in (4, 7) and value[1] == ":":
+        return f"0{value}"  # '8:30' -> '08:30' (the strict loader keeps an unquoted 8:30 as text)
+    if not isinstance(value, str | time):
+        raise ValueError("a time written 'HH:MM'")
+    return value
+
+
+def _no_offset(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a local time without a UTC offset (the time zone is its own field)")
+    return value
+
+
+LocalTime = Annotated[time, BeforeValidator(parse_local_time), AfterValidator(_no_offset)]
 IsoDate = Annotated[date, BeforeValidator(parse_iso_date)]
 Timestamp = Annotated[datetime, BeforeValidator(parse_timestamp)]
 TimeZoneName = Annotated[str, Strict(), AfterValidator(known_time_zone)]

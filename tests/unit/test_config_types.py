@@ -1,12 +1,12 @@
 """trading/config_types.py: strict field types; a typo never passes as a value."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from trading.config_types import Flag, IsoDate, Number, Timestamp, TimeZoneName, Whole
+from trading.config_types import Flag, IsoDate, LocalTime, Number, Timestamp, TimeZoneName, Whole
 
 
 class _Model(BaseModel):
@@ -18,6 +18,7 @@ class _Model(BaseModel):
     day: IsoDate = date(2026, 1, 1)
     at: Timestamp | None = None
     zone: TimeZoneName = "UTC"
+    clock: LocalTime = time(17, 0)
 
 
 @pytest.mark.parametrize(
@@ -30,6 +31,8 @@ class _Model(BaseModel):
         ("day", "2026-11-26", date(2026, 11, 26)),
         ("at", "2026-01-05T14:30:00Z", datetime(2026, 1, 5, 14, 30, tzinfo=UTC)),
         ("zone", "America/Chicago", "America/Chicago"),
+        ("clock", "8:30", time(8, 30)),
+        ("clock", "17:00:30", time(17, 0, 30)),
     ],
 )
 def test_config_types_valid_value_kept(field, value, expected):
@@ -57,6 +60,10 @@ def test_config_types_valid_value_kept(field, value, expected):
         ("at", 1_700_000_000, "as text, got int"),
         ("zone", "Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
         ("zone", 5, "valid string"),
+        ("clock", 830, "a time written 'HH:MM'"),  # a YAML 1.1 reader's 13:50 must not pass as a time
+        ("clock", True, "a time written 'HH:MM'"),
+        ("clock", "08:30+05:00", "a local time without a UTC offset"),
+        ("clock", "25:00", "hour value is outside expected range"),
     ],
 )
 def test_config_types_wrong_type_or_value_refused(field, value, match):

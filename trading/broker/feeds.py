@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from trading.broker._csv import read_csv_ticks
 from trading.clock import Clock
-from trading.config_types import Number, TimeZoneName, Whole
+from trading.config_types import LocalTime, Number, TimeZoneName, Whole
 from trading.model import MarketDataUpdated
 
 __all__ = [
@@ -47,8 +47,8 @@ class SessionConfig(_Frozen):
     17:00 to 16:00 Chicago); ``weekdays`` are the days a session *opens* (Monday is 0)."""
 
     timezone: TimeZoneName = "America/Chicago"
-    open: time = time(8, 30)
-    close: time = time(15, 0)
+    open: LocalTime = time(8, 30)
+    close: LocalTime = time(15, 0)
     weekdays: tuple[Whole, ...] = Field((0, 1, 2, 3, 4), min_length=1)
 
     @field_validator("weekdays")

@@ -36,12 +36,11 @@ from trading._yaml import (
     shorten,
     unknown_key_hint,
 )
-from trading.config_types import Flag, Number, TimeZoneName
+from trading.config_types import Flag, LocalTime, Number, TimeZoneName
 from trading.errors import ConfigError
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import RuleConfig
 from trading.risk.rules.registry import RULES
-from trading.risk.rules.session_hours import LocalTime
 
 __all__ = [
     "ConfigWatcher",

@@ -86,6 +86,7 @@ _ORDER_EVENTS = (
     OrderModified,
 )
 _WARNING_CHECK_EVERY = timedelta(seconds=0.25)
+_STATUS_LIMIT = 800  # characters of a refused reload's reason kept
 _POSITION_EVENTS = (PositionOpened, PositionChanged, PositionClosed)
 _OTHER_EVENTS: tuple[type[Event], ...] = (*_ORDER_EVENTS, AccountUpdated)
 
@@ -434,6 +435,8 @@ class RiskManager:
         return True
 
     def _refuse(self, message: str) -> None:
+        if len(message) > _STATUS_LIMIT:  # it goes to an alert, the activity log and the dashboard
+            message = f"{message[: _STATUS_LIMIT - 3]}..."
         self.config_status = message
         self.enforcer.alert(Severity.WARNING, message, "config")
 

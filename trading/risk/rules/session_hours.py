@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import Field
 
-from trading.config_types import Flag, IsoDate, TimeZoneName
+from trading.config_types import Flag, IsoDate, LocalTime, TimeZoneName, parse_local_time
 from trading.model import Event, MarketDataUpdated, Order, Severity
 from trading.risk.actions import Action, Flatten
 from trading.risk.loosening import Looser
@@ -21,28 +21,6 @@ __all__ = ["LocalTime", "SessionHours", "SessionHoursConfig", "parse_local_time"
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def parse_local_time(value: Any) -> Any:
-    """Accept 'HH:MM' / 'HH:MM:SS'; YAML 1.1 reads an unquoted 17:00 as the integer 1020 (base 60)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value < 24 * 60:
-            raise ValueError("write the time quoted, as 'HH:MM'")
-        return time(value // 60, value % 60)
-    if isinstance(value, str) and len(value) in (4, 7) and value[1] == ":":
-        return f"0{value}"  # '8:30' -> '08:30' (the strict loader keeps an unquoted 8:30 as text)
-    if not isinstance(value, str | time) or isinstance(value, bool):
-        raise ValueError("a time written 'HH:MM'")
-    return value
-
-
-def _local(value: time) -> time:
-    if value.tzinfo is not None:
-        raise ValueError("a local time without a UTC offset (the time zone is its own field)")
-    return value
-
-
-LocalTime = Annotated[time, BeforeValidator(parse_local_time), AfterValidator(_local)]
 
 
 class SessionHoursConfig(RuleConfig):

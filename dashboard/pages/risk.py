@@ -14,6 +14,8 @@ if ctx is not None:
     show_banner(ctx)
     snap = ctx.snapshot
     if snap is not None:
+        if snap.config_status:  # a risk file edit refused (invalid, or held by the tamper lock)
+            st.warning(snap.config_status, icon="🔒")
         measured = [r for r in snap.rules if r.status != tables.RULE_ERROR]
         if measured:
             st.plotly_chart(charts.rule_usage_chart(measured), key="rule_usage_chart")

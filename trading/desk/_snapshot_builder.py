@@ -181,6 +181,7 @@ class SnapshotBuilder:
             },
             activity_dropped=self._activity.statistics().dropped,
             next_reset=risk.next_reset,
+            config_status=risk.config_status,
             prices={s: p for s in self._config_symbols() if (p := broker.last_price(s)) is not None},
             extra={"speed": getattr(self._clock, "speed", None), "config": self._config.account.name},
         )

@@ -309,12 +309,14 @@ class Desk:
 
 
 def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
+    """A replay's ``TestClock``, or a ``ScaledClock`` from ``clock.start`` (validated, aware) or now,
+    resumed from the last heartbeat's simulated time so a restart never goes back in time.
+    An unreadable heartbeat raises ``StateError`` (exit 2): the time to resume from is unknown."""
     if config.feed.kind == "csv":
         return TestClock(datetime(1970, 1, 2, tzinfo=UTC))  # moved by the replay's timestamps
-    start = datetime.fromisoformat(config.clock.start) if config.clock.start else datetime.now(UTC)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    beat = Heartbeat.read(state_dir.heartbeat)
-    if beat is not None and beat.sim_time is not None:
-        start = max(start, beat.sim_time)  # a restart never goes back in time
+    start = config.clock.start or datetime.now(UTC)
+    state_dir.prepare()  # a state directory that cannot be used is the first thing to say, as check_desk does
+    resumed = Heartbeat.resume_time(state_dir.heartbeat, now=max(start, datetime.now(UTC)))
+    if resumed is not None:
+        start = max(start, resumed)
     return ScaledClock(config.clock.speed, start=start)

@@ -22,6 +22,7 @@ from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._series import SeriesBuffer
 from trading.desk._snapshots import (
+    account_view,
     lane_views,
     lockout_views,
     order_view,
@@ -36,7 +37,7 @@ from trading.risk import RiskManager
 from trading.risk.pnl import DayPnL
 from trading.signals import StrategyExecutor
 from trading.signals.strategies import Strategy
-from trading.snapshot import AccountView, Series, Snapshot, StrategyView
+from trading.snapshot import Series, Snapshot, StrategyView
 from trading.storage import ActivityLog, TransactionRepository
 from trading.trades import TradeManager
 
@@ -158,16 +159,8 @@ class SnapshotBuilder:
             trading_state=risk.state.value,
             state_reason=risk.state_reason,
             paused=risk.paused,
-            account=AccountView(
-                cash=acct.cash,
-                equity=acct.equity,
-                buying_power=acct.buying_power,
-                realized_pnl=acct.realized_pnl,
-                unrealized_pnl=acct.unrealized_pnl,
-                commissions=acct.commissions,
-                starting_balance=acct.starting_balance,
-                daily_realized_pnl=pnl.daily_realized - pnl.daily_commissions,
-                daily_pnl=pnl.daily_pnl,
+            account=account_view(
+                acct, daily_realized_pnl=pnl.daily_realized - pnl.daily_commissions, daily_pnl=pnl.daily_pnl
             ),
             equity_curve=self.equity.series(),
             daily_pnl=_daily_series(pnl.history(), pnl.unrealized),

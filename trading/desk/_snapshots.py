@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from trading.broker import AccountState
 from trading.model import Order, Position, Transaction
 from trading.snapshot import (
+    AccountView,
     LaneView,
     LockoutView,
     OrderView,
@@ -20,6 +23,7 @@ from trading.snapshot import (
 V = TypeVar("V")
 
 __all__ = [
+    "account_view",
     "lane_views",
     "lockout_views",
     "order_view",
@@ -37,8 +41,25 @@ def position_view(p: Position, strategies: Iterable[str] = ()) -> PositionView:
         avg_price=p.avg_price,
         last_price=p.last_price,
         unrealized_pnl=p.unrealized_pnl(),
-        realized_pnl=p.realized_pnl,
+        realized_pnl=float(p.realized_pnl),
         strategies=tuple(sorted(set(strategies) | p.strategies)),
+    )
+
+
+def account_view(
+    acct: AccountState, *, daily_realized_pnl: float | Decimal, daily_pnl: float | Decimal
+) -> AccountView:
+    """The account for display: its exact money as floats."""
+    return AccountView(
+        cash=float(acct.cash),
+        equity=acct.equity,
+        buying_power=acct.buying_power,
+        realized_pnl=float(acct.realized_pnl),
+        unrealized_pnl=acct.unrealized_pnl,
+        commissions=float(acct.commissions),
+        starting_balance=float(acct.starting_balance),
+        daily_realized_pnl=float(daily_realized_pnl),
+        daily_pnl=float(daily_pnl),
     )
 
 

@@ -1,9 +1,10 @@
 """``Desk``: builds the whole trading desk from its config and runs it.
 
 One process, one asyncio loop. Ticks from the feed go to the ``PaperBroker``, whose
-events reach, in this order, the risk manager's trackers and engine, the TradeManager,
-the order recorder and the activity log. Strategies run in the executor's
-``strategies`` lane whenever a bar closes; the risk sweep runs in the ``risk`` lane
+events reach, in this order, the risk manager's trackers and engine, the TradeManager
+and the activity log; the broker has committed each step to the journal before it
+publishes it. Strategies run in the executor's ``strategies`` lane whenever a bar
+closes; the risk sweep runs in the ``risk`` lane
 with one dedup key per account. A ``Snapshot`` goes to the ``StateManager`` every
 publish interval, written on a worker thread so the loop never waits on the disk.
 
@@ -180,12 +181,13 @@ class Desk:
         return self.snapshots.build()
 
     async def publish(self) -> Snapshot:
-        """Build a snapshot on the loop, write it (and the account) on a worker thread."""
+        """Build a snapshot on the loop, write it (with the last prices and the risk counters)
+        on a worker thread."""
         self.snapshots.record_lanes()
         snap = self.snapshot()
-        account_state = self.broker.export_state()
+        last_prices = self.broker.last_prices()
         risk_state = self.risk.export_state()
-        await asyncio.to_thread(self.parts.publisher.write, snap, account_state, risk_state)
+        await asyncio.to_thread(self.parts.publisher.write, snap, last_prices, risk_state)
         self.publishes += 1
         return snap
 

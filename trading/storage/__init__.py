@@ -13,6 +13,8 @@ from trading.storage.activity import LEVELS, ActivityLog, ActivityLogStatistics
 from trading.storage.commands import CommandRepository, KeyValueRepository
 from trading.storage.database import Database, DatabaseStatistics
 from trading.storage.jobs import JobRepository
+from trading.storage.journal import Journal, JournalStatistics
+from trading.storage.journal_reader import JournalReader
 from trading.storage.orders import (
     FillRecord,
     FillRepository,
@@ -40,6 +42,9 @@ __all__ = [
     "FillRecord",
     "FillRepository",
     "JobRepository",
+    "Journal",
+    "JournalReader",
+    "JournalStatistics",
     "KeyValueRepository",
     "LockoutRepository",
     "OrderHistoryRepository",

@@ -101,7 +101,7 @@ class TradeEventHandler:
             txn = book.get(link.transaction_id)
             if txn is None:
                 return
-            txn.commissions += event.commission
+            txn.commissions += float(event.commission)
             progress = book.progress(txn.transaction_id)
             if link.purpose == "entry":
                 self._entry_filled(txn, progress, event)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,7 +68,7 @@ class RuleContext:
     pnl: PnLTracker
     timers: TimerManager
     reset: ResetScheduler
-    starting_balance: float
+    starting_balance: Decimal | float  # the account's (exact money from the broker)
     open_orders: Callable[[str | None], Sequence[Order]]
 
 

@@ -47,7 +47,7 @@ class CooldownAfterLoss(Rule):
     def on_position(self, event: PositionEvent) -> Violation | None:
         if event.realized_delta == 0.0:
             return None
-        result = event.realized_delta - event.commission
+        result = float(event.realized_delta - event.commission)
         if result >= self._threshold or result >= 0.0:
             return None
         self.ctx.timers.start(self._key, self._seconds, f"loss {money(result)} on {event.symbol}")

@@ -48,7 +48,7 @@ class TrailingDrawdown(Rule):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._dd = self.config.max_drawdown
-        self._start = self.ctx.starting_balance
+        self._start = float(self.ctx.starting_balance)
         self._cap = self._start if self.config.stop_trailing_at_start else float("inf")
         self.high_water = max(self._start, self._equity())
         self.floor = min(self.high_water - self._dd, self._cap)

@@ -132,7 +132,7 @@ def four_writers(path: Path, per_thread: int) -> tuple[int, int, int, int, float
     counter = _LockedCounter()
     logging.getLogger("trading").addHandler(counter)
     dbs = [Database(path) for _ in range(4)]
-    logs = [ActivityLog(db, max_queue=per_thread + 10, batch_size=500).start() for db in dbs]
+    logs = [ActivityLog(db, max_queue=per_thread + 10).start() for db in dbs]
     barrier = threading.Barrier(4)
     exceptions: list[BaseException] = []
 

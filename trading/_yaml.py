@@ -18,7 +18,11 @@ field, the (shortened) value and what is allowed:
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
+import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,18 +35,23 @@ from trading.errors import ConfigError
 __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
+    "PARSE_SECONDS",
     "format_validation_error",
     "load_yaml_model",
     "parse_yaml",
+    "read_config_bytes",
     "read_yaml_mapping",
     "shorten",
+    "unknown_key_hint",
 ]
 
 M = TypeVar("M", bound=BaseModel)
 
 MAX_BYTES = 1 << 20  # 1 MiB: the shipped files are about 4 kB
 MAX_DEPTH = 32
+PARSE_SECONDS = 5.0  # the parser gives up after this long (4 kB take milliseconds; 1 MiB about 6 s)
 _SHORT = 60
+_LONG = 200  # the most of one explanation an error line carries
 
 
 def shorten(value: Any, limit: int = _SHORT) -> str:
@@ -63,11 +72,16 @@ class _Refused(yaml.YAMLError):
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core scalars, no aliases, bounded depth, unique keys."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, deadline: float | None = None) -> None:
         super().__init__(stream)
         self._depth = 0
+        self._deadline = deadline
+        self._nodes = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._nodes += 1
+        if self._deadline is not None and self._nodes % 256 == 0 and time.monotonic() > self._deadline:
+            raise _Refused(f"still parsing after {self._nodes:,} nodes: too slow for a config file")
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _Refused(
@@ -157,8 +171,11 @@ def _int_0o(loader: _StrictLoader, node: ScalarNode) -> int:
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _int_0o)
 
 
-def parse_yaml(data: bytes, source: str | Path) -> Any:
-    """Parse ``data`` (the file's bytes) strictly; ``ConfigError`` naming ``source`` on any problem."""
+def parse_yaml(data: bytes, source: str | Path, *, deadline: float | None = None) -> Any:
+    """Parse ``data`` (the file's bytes) strictly; ``ConfigError`` naming ``source`` on any problem.
+
+    ``deadline`` (a ``time.monotonic()`` value): past it the parser gives up with a ``ConfigError``,
+    so a reader on a worker thread stops soon after its caller stopped waiting."""
     where = str(source)
     if len(data) > MAX_BYTES:
         raise ConfigError(
@@ -176,38 +193,118 @@ def parse_yaml(data: bytes, source: str | Path) -> Any:
             path=source,
         ) from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        loader = _StrictLoader(text, deadline)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except _Refused as exc:
         raise ConfigError(f"{where}: {exc.message}", path=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}:{at} invalid YAML: {problem}", path=source) from None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}:{at} invalid YAML: {problem[:_LONG]}", path=source) from None
     except RecursionError:  # pragma: no cover  (MAX_DEPTH stops nesting long before)
         raise ConfigError(f"{where}: nesting too deep: not a config file", path=source) from None
 
 
-def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """Read ``path`` strictly; the top level must be a mapping (an empty file is ``{}``)."""
+def read_config_bytes(path: str | Path) -> bytes:
+    """The bytes of the regular file ``path`` (at most ``MAX_BYTES + 1``: more is refused by the
+    parser). A FIFO, a device or a directory is refused before it is read, so a reader never
+    blocks on a pipe nor reads ``/dev/zero`` forever."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found", path=path) from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a directory, not a config file", path=path) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}", path=path) from None
-    parsed = parse_yaml(data, path)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"{path}: is a directory, not a config file", path=path)
+        if not stat.S_ISREG(mode):
+            raise ConfigError(
+                f"{path}: not a regular file (a pipe, socket or device): not a config file", path=path
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}", path=path) from None
+    finally:
+        os.close(fd)
+
+
+def mapping_of(parsed: Any, path: str | Path) -> dict[str, Any]:
+    """The parsed top level as a mapping (an empty file is ``{}``); ``ConfigError`` otherwise."""
     if parsed is None:
-        parsed = {}
+        return {}
     if not isinstance(parsed, dict):
         raise ConfigError(
             f"{path}: the top level must be a mapping of settings, got {type(parsed).__name__}", path=path
         )
     return parsed
+
+
+def read_yaml_mapping(path: str | Path, *, deadline: float | None = None) -> dict[str, Any]:
+    """Read ``path`` strictly; the top level must be a mapping (an empty file is ``{}``). The parse
+    gives up at ``deadline`` (``time.monotonic()``; default ``PARSE_SECONDS`` from now)."""
+    data = read_config_bytes(path)
+    if deadline is None:
+        deadline = time.monotonic() + PARSE_SECONDS
+    return mapping_of(parse_yaml(data, path, deadline=deadline), path)
+
+
+# --- validation errors: one line, the same words for every config file ------------------------
+
+# pydantic shows a Literal of enum members as <Action.LOCK: 'lock'>; the file spells 'lock'.
+_ENUM_REPR = re.compile(r"<\w+\.\w+: ('[^']*')>")
+_BOUNDS = {
+    "greater_than": "a number > {gt}",
+    "greater_than_equal": "a number >= {ge}",
+    "less_than": "a number < {lt}",
+    "less_than_equal": "a number <= {le}",
+    "too_short": "at least {min_length} item(s)",
+    "too_long": "at most {max_length} item(s)",
+    "string_too_short": "text of at least {min_length} character(s)",
+    "string_pattern_mismatch": "text matching {pattern}",
+}
+_KINDS = {
+    "missing": "a value (this field is required)",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping of settings",
+    "model_attributes_type": "a mapping of settings",
+    "time_type": "a time written 'HH:MM'",
+    "time_parsing": "a time written 'HH:MM'",
+}
+
+
+def allowed_text(error: Mapping[str, Any]) -> str:
+    """What a field allows, from one pydantic error: "a number > 0", "one of 'enforce' or 'shadow'"."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind in _BOUNDS:
+        return _BOUNDS[kind].format(**ctx)
+    if kind == "literal_error":
+        expected = _ENUM_REPR.sub(r"\1", str(ctx.get("expected")))
+        return f"one of {expected}"
+    if kind in _KINDS:
+        return _KINDS[kind]
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -237,37 +334,60 @@ def unknown_key_hint(key: str, known: list[str]) -> str:
 
 
 def format_validation_error(
-    path: Path, exc: ValidationError, model: type[BaseModel] | None = None
+    path: str | Path,
+    exc: ValidationError,
+    model: type[BaseModel] | None = None,
+    *,
+    rule: str | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> ConfigError:
-    """One line: file, dotted field, shortened value, what is allowed. An unknown key is named
-    first (a misspelt required key also shows up as 'missing', which would hide the typo)."""
+    """One line for every config file: ``<file>: [rule 'r', ]field 'f': bad value V: allowed A``.
+
+    An unknown key is named first, as ``unknown key 'limt' (did you mean 'limit'?)``: a misspelt
+    required key also shows up as 'missing', which would hide the typo. ``hints`` adds a sentence
+    to an unknown top-level key (a setting that moved to another file). A cross-field check, whose
+    input is a whole section, says its rule without the section's value."""
     errors = exc.errors(include_url=False)
     unknown = [e for e in errors if e["type"] == "extra_forbidden"]
     err = unknown[0] if unknown else errors[0]
-    field = ".".join(str(p) for p in err["loc"]) or "<top level>"
+    loc = tuple(err["loc"])
+    field = ".".join(str(p) for p in loc)
+    where = f"{path}: " + (f"rule {rule!r}, " if rule else "")
     value = err.get("input")
     kind = err["type"]
-    ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
-        key = str(err["loc"][-1])
-        known = _fields_at(model, tuple(err["loc"])) if model is not None else []
-        allowed = unknown_key_hint(key, known)
-        message = f"{path}: unknown key {field!r} ({allowed})"
-    elif kind == "value_error" or isinstance(value, (dict, list)):
-        # A cross-field check: the input is a whole section, so say the rule, not the value.
-        allowed = str(err["msg"]).removeprefix("Value error, ")
-        where = "" if field == "<top level>" else f"field {field!r}: "
-        message = f"{path}: {where}{allowed}"
+        key = str(loc[-1])
+        allowed = unknown_key_hint(key, _fields_at(model, loc) if model is not None else [])
+        if hints and len(loc) == 1 and key in hints:
+            allowed = f"{allowed}; {hints[key]}"
+        message = f"{where}unknown key {field!r} ({allowed[:_LONG]})"
+    elif kind == "missing":
+        value = "(missing)"
+        allowed = allowed_text(err)
+        message = f"{where}field {field!r}: bad value {shorten(value)}: allowed {allowed}"
+    elif isinstance(value, dict | list) and kind not in _KINDS and kind not in _BOUNDS:
+        allowed = allowed_text(err)
+        at = f"field {field!r}: " if field else ""
+        message = f"{where}{at}{allowed[:_LONG]}"
     else:
-        expected = ctx.get("expected")
-        msg = str(err["msg"])
-        allowed = f"allowed: {expected}" if expected else msg[:1].lower() + msg[1:]
-        shown = "(missing)" if kind == "missing" else shorten(value)
-        message = f"{path}: field {field!r}: bad value {shown} ({allowed})"
-    more = len(errors) - 1
+        allowed = allowed_text(err)
+        if kind != "value_error":  # pydantic's own sentence ("Input should be ...") reads on after "allowed"
+            allowed = allowed[:1].lower() + allowed[1:]
+        shown = shorten(value)
+        message = f"{where}field {field or '<top level>'!r}: bad value {shown}: allowed {allowed[:_LONG]}"
+    others = [e for e in errors if e is not err]
+    if kind == "extra_forbidden":  # a misspelt required key is also missing: that is the same mistake
+        others = [e for e in others if e["type"] != "missing"]
+    more = len(others)
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
-    return ConfigError(message, path=path, field=field, value=value, allowed=allowed)
+    return ConfigError(
+        message,
+        path=None if str(path).startswith("<") else path,
+        field=f"{rule}.{field}" if rule and field else (rule or field or None),
+        value=value,
+        allowed=allowed,
+    )
 
 
 def load_yaml_model(path: str | Path, model: type[M], **context: Any) -> M:

@@ -254,6 +254,8 @@ class Snapshot:
     lane_history: dict[str, dict[str, Series]] = field(default_factory=dict)  # lane -> metric -> series
     activity_dropped: int = 0
     next_reset: datetime | None = None
+    # why the last edit of the risk file was refused (invalid, or held by the tamper lock); "" if none
+    config_status: str = ""
     prices: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     timezone: str = "UTC"  # IANA name of the exchange time zone (the risk reset's), for display

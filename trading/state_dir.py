@@ -18,21 +18,26 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from trading.errors import StateError
 
-__all__ = ["Heartbeat", "StateDir"]
+__all__ = ["MAX_RESUME_AHEAD", "Heartbeat", "StateDir"]
 
 logger = logging.getLogger(__name__)
 
 _FIELDS = ("pid", "ts", "started_at", "sim_time", "trading_state")
+# A restarted desk resumes its simulated clock from the heartbeat's sim_time, unless that lies
+# further ahead of now than a fast demo clock could have run: then it is a damaged file.
+MAX_RESUME_AHEAD = timedelta(days=3660)
+_MAX_BYTES = 64 * 1024  # a heartbeat is about 200 bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +128,9 @@ class Heartbeat:
         pid, ts, state = data["pid"], data["ts"], data["trading_state"]
         if not isinstance(pid, int) or isinstance(pid, bool):
             raise ValueError(f"pid must be an integer, got {pid!r}")
-        if not isinstance(ts, int | float) or isinstance(ts, bool):
+        if pid <= 0:
+            raise ValueError(f"pid must be a positive integer, got {pid!r}")
+        if not isinstance(ts, int | float) or isinstance(ts, bool) or not math.isfinite(ts):
             raise ValueError(f"ts must be epoch seconds, got {ts!r}")
         if not isinstance(state, str):
             raise ValueError(f"trading_state must be text, got {state!r}")
@@ -147,19 +154,62 @@ class Heartbeat:
         malformed file (the desk writes atomically, so a foreign or damaged one) is logged
         as a WARNING naming the file, and reads as None."""
         try:
-            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+            return cls._load(path)
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
             logger.warning("unreadable heartbeat file %s: %s", path, exc)
             return None
 
+    @classmethod
+    def _load(cls, path: Path) -> Heartbeat:
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_BYTES + 1)
+        if len(data) > _MAX_BYTES:
+            raise ValueError(f"{len(data):,}+ bytes is not a heartbeat (about 200 bytes)")
+        return cls.from_json(json.loads(data.decode("utf-8")))
+
+    @classmethod
+    def resume_time(cls, path: Path, *, now: datetime) -> datetime | None:
+        """The simulated time a restarted desk resumes from: the heartbeat's ``sim_time``, so a
+        restart never moves the clock back. None when there is no heartbeat file.
+
+        A file that exists but cannot be read raises ``StateError`` naming it: the desk's last
+        time is unknown, and starting anyway could move its clock back. A ``sim_time`` more than
+        ``MAX_RESUME_AHEAD`` after ``now`` is ignored with a WARNING (no clock runs that far
+        ahead; year 9999 would overflow every date computed from it)."""
+        try:
+            beat = cls._load(path)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StateError(
+                f"{path}: unreadable heartbeat ({str(exc)[:160]}): the desk's last simulated time is "
+                "unknown and starting could move its clock back; restore the file, or delete it to "
+                "start the clock at clock.start (or now)",
+                path=path,
+            ) from None
+        if beat.sim_time - now > MAX_RESUME_AHEAD:
+            logger.warning(
+                "heartbeat %s: sim_time %s is more than %d days ahead of %s: ignored, the clock starts at %s",
+                path,
+                beat.sim_time.isoformat(),
+                MAX_RESUME_AHEAD.days,
+                now.isoformat(),
+                now.isoformat(),
+            )
+            return None
+        return beat.sim_time
+
 
 def _timestamp(data: dict[str, Any], name: str) -> datetime:
     value = data[name]
     if not isinstance(value, str):
-        raise ValueError(f"{name} must be an ISO 8601 timestamp, got {value!r}")
+        raise ValueError(f"{name} must be an ISO 8601 timestamp, got {str(value)[:80]!r}")
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{name} must be an ISO 8601 timestamp, got {value!r}") from None
+        raise ValueError(f"{name} must be an ISO 8601 timestamp, got {value[:80]!r}") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"{name} must carry a UTC offset, got {value[:80]!r}")
+    return parsed

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, tables
+from dashboard.money import md
 from dashboard.rule_meaning import in_usage_chart
 from dashboard.session import page_context, pager, show_banner
 
@@ -17,6 +18,8 @@ if ctx is not None:
     snap = ctx.snapshot
     clock = ctx.clock
     if snap is not None:
+        if snap.config_status:  # a risk file edit refused (invalid, or held by the tamper lock)
+            st.warning(md(snap.config_status), icon="🔒")
         st.subheader(f"Lockouts and cooldowns ({len(snap.lockouts)})")
         if snap.lockouts:
             st.dataframe(

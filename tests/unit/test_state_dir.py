@@ -170,3 +170,67 @@ def test_heartbeat_read_directory_none_with_warning(tmp_path: Path, caplog: pyte
         assert Heartbeat.read(path) is None
 
     assert f"unreadable heartbeat file {path}" in caplog.text
+
+
+# --- issue 12: a restart resumes the clock from the heartbeat, never back, never absurdly ahead ------
+
+NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+
+
+def test_heartbeat_resume_time_is_the_sim_time(tmp_path: Path) -> None:
+    path = tmp_path / "heartbeat.json"
+    _beat(sim_time=datetime(2026, 12, 1, tzinfo=UTC)).write(path)
+
+    assert Heartbeat.resume_time(path, now=NOW) == datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_heartbeat_resume_time_missing_file_is_none(tmp_path: Path) -> None:
+    assert Heartbeat.resume_time(tmp_path / "heartbeat.json", now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("garbage{", "Expecting value"),
+        ('{"pid": 1, "ts": NaN, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}', "ts must be epoch seconds, got nan"),
+        ('{"pid": 0, "ts": 1.0, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}', "pid must be a positive integer, got 0"),
+        ('{"pid": 1, "ts": 1.0, "started_at": "2026-01-01T00:00:00", "sim_time": "2026-01-01T00:00:00", "trading_state": "ACTIVE"}', "started_at must carry a UTC offset"),
+        ('{"pid": 1, "ts": 1.0, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "10000-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}', "sim_time must be an ISO 8601 timestamp"),
+    ],
+)
+def test_heartbeat_resume_time_unreadable_file_refuses_naming_it(tmp_path: Path, content: str, why: str) -> None:
+    path = tmp_path / "heartbeat.json"
+    path.write_text(content)
+
+    with pytest.raises(StateError, match=r"unreadable heartbeat \(") as info:
+        Heartbeat.resume_time(path, now=NOW)
+
+    message = str(info.value)
+    assert message.startswith(f"{path}: unreadable heartbeat ({why}")
+    assert message.endswith(
+        "the desk's last simulated time is unknown and starting could move its clock back; restore the file, "
+        "or delete it to start the clock at clock.start (or now)"
+    )
+
+
+def test_heartbeat_resume_time_far_future_ignored_with_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "heartbeat.json"
+    _beat(sim_time=datetime(9999, 12, 31, 23, 59, tzinfo=UTC)).write(path)
+
+    with caplog.at_level(logging.WARNING, logger="trading.state_dir"):
+        assert Heartbeat.resume_time(path, now=NOW) is None
+
+    assert caplog.messages == [
+        f"heartbeat {path}: sim_time 9999-12-31T23:59:00+00:00 is more than 3660 days ahead of "
+        "2026-11-24T18:00:00+00:00: ignored, the clock starts at 2026-11-24T18:00:00+00:00"
+    ]
+
+
+def test_heartbeat_read_huge_file_none_with_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "heartbeat.json"
+    path.write_text(" " * 100_000)
+
+    with caplog.at_level(logging.WARNING, logger="trading.state_dir"):
+        assert Heartbeat.read(path) is None
+
+    assert "is not a heartbeat (about 200 bytes)" in caplog.text

@@ -100,15 +100,28 @@ class OrderBook:
         """Validate saved working orders (from ``export``); ``BrokerStateError`` names the bad entry."""
         if not isinstance(raw, list):
             raise BrokerStateError(f"state.open_orders: expected a list, got {type(raw).__name__}")
-        orders: dict[str, Order] = {}
-        for i, item in enumerate(raw):
-            order = order_from_dict(item, f"state.open_orders[{i}]")
+        orders = [order_from_dict(item, f"state.open_orders[{i}]") for i, item in enumerate(raw)]
+        return self.check_working(orders, "state.open_orders")
+
+    def check_working(self, orders: Iterable[Order], where: str) -> list[Order]:
+        """``orders`` if each can be working here: an open status, a symbol this book trades,
+        a filled quantity in [0, quantity), an id given once; else ``BrokerStateError``
+        naming the entry (``where[i]``)."""
+        checked: dict[str, Order] = {}
+        for i, order in enumerate(orders):
+            at = f"{where}[{i}]"
+            if not order.status.is_open:
+                raise BrokerStateError(f"{at}: order {order.order_id} is {order.status.value}, not working")
             if order.symbol not in self._books:
-                raise BrokerStateError(f"state.open_orders[{i}]: unknown symbol {order.symbol!r}")
-            if order.order_id in orders:
-                raise BrokerStateError(f"state.open_orders[{i}]: order id {order.order_id!r} appears twice")
-            orders[order.order_id] = order
-        return list(orders.values())
+                raise BrokerStateError(f"{at}: unknown symbol {order.symbol!r}")
+            if order.order_id in checked:
+                raise BrokerStateError(f"{at}: order id {order.order_id!r} appears twice")
+            if not 0 <= order.filled_quantity < order.quantity:
+                raise BrokerStateError(
+                    f"{at}: filled_quantity {order.filled_quantity} outside [0, {order.quantity})"
+                )
+            checked[order.order_id] = order
+        return list(checked.values())
 
     def replace(self, orders: Iterable[Order]) -> None:
         """Make ``orders`` (from ``read``) the working set; the closed history is kept."""

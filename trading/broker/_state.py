@@ -9,15 +9,26 @@ from __future__ import annotations
 import math
 from collections.abc import Container
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from trading.errors import BrokerStateError, OrderError
-from trading.model import Order, OrderRole, OrderSide, OrderStatus, OrderType, Position, TimeInForce
+from trading.model import (
+    Order,
+    OrderRole,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Position,
+    TimeInForce,
+    to_money,
+)
 
 __all__ = [
     "STATE_VERSION",
     "last_prices_from_dict",
+    "money_from_dict",
     "order_from_dict",
     "order_to_dict",
     "position_from_dict",
@@ -114,8 +125,9 @@ def position_to_dict(position: Position) -> dict[str, Any]:
         "symbol": position.symbol,
         "quantity": position.quantity,
         "avg_price": position.avg_price,
-        "realized_pnl": position.realized_pnl,
-        "commissions": position.commissions,
+        "cost_basis": str(position.cost_basis),
+        "realized_pnl": str(position.realized_pnl),
+        "commissions": str(position.commissions),
         "last_price": position.last_price,
         "opened_at": _iso(position.opened_at),
         "updated_at": _iso(position.updated_at),
@@ -132,8 +144,9 @@ def position_from_dict(data: Any, where: str, multiplier: float) -> Position:
             multiplier=multiplier,
             quantity=_number(data["quantity"], f"{where}.quantity"),
             avg_price=_number(data["avg_price"], f"{where}.avg_price"),
-            realized_pnl=_number(data.get("realized_pnl", 0.0), f"{where}.realized_pnl"),
-            commissions=_number(data.get("commissions", 0.0), f"{where}.commissions"),
+            realized_pnl=money_from_dict(data.get("realized_pnl", 0), f"{where}.realized_pnl"),
+            commissions=money_from_dict(data.get("commissions", 0), f"{where}.commissions"),
+            cost_basis=money_from_dict(data.get("cost_basis", 0), f"{where}.cost_basis"),
             last_price=None
             if data.get("last_price") is None
             else _number(data["last_price"], f"{where}.last_price"),
@@ -154,6 +167,16 @@ def last_prices_from_dict(data: Any, symbols: Container[str]) -> dict[str, float
     ):
         raise BrokerStateError(f"state.last_prices must map known symbols to prices, got {data!r}")
     return {s: float(p) for s, p in data.items()}
+
+
+def money_from_dict(value: Any, where: str) -> Decimal:
+    """Saved money: a number or decimal text, exactly (a float through its ``repr``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise BrokerStateError(f"{where}: expected a number, got {value!r}")
+    try:
+        return to_money(value)
+    except (TypeError, ValueError):
+        raise BrokerStateError(f"{where}: expected a number, got {value!r}") from None
 
 
 def _number(value: Any, where: str) -> float:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from trading.model import Instrument, Order, Position
+from trading.model import Instrument, JournalStep, Order, Position
 
-__all__ = ["AccountState", "Broker", "PreTradeCheck"]
+__all__ = ["AccountState", "Broker", "BrokerJournal", "JournalStep", "PreTradeCheck"]
 
 # A pre-trade check returns None to let an order through, or (rule, reason) to deny it.
 PreTradeCheck = Callable[[Order], "tuple[str, str] | None"]
@@ -21,13 +22,41 @@ PreTradeCheck = Callable[[Order], "tuple[str, str] | None"]
 
 @dataclass(frozen=True, slots=True)
 class AccountState:
-    cash: float  # starting cash + realized P&L - commissions
+    """The account. What decides is exact money (``Decimal``: cash, realized P&L,
+    commissions, starting balance); equity, unrealized P&L and buying power move with every
+    price and are floats (display, charts, per-tick marks)."""
+
+    cash: Decimal  # starting cash + realized P&L - commissions
     equity: float  # cash + unrealized P&L
     buying_power: float
-    realized_pnl: float  # gross, since the account was opened
+    realized_pnl: Decimal  # gross, since the account was opened
     unrealized_pnl: float
-    commissions: float
-    starting_balance: float
+    commissions: Decimal
+    starting_balance: Decimal
+
+
+@runtime_checkable
+class BrokerJournal(Protocol):
+    """Where a broker makes its steps durable before it publishes them (storage implements
+    it; the broker never imports storage). Used from the broker's thread only.
+
+    ``commit`` and ``flush`` return None when every step given so far is written, else the
+    reason why not: the journal then holds the unwritten steps in memory, in order, and
+    writes them before the next step (or on ``flush``); it never drops or reorders one.
+    """
+
+    def commit(self, step: JournalStep) -> str | None:
+        """Write the steps still held, then ``step``, each in one transaction."""
+        ...
+
+    def flush(self) -> str | None:
+        """Write the steps still held."""
+        ...
+
+    @property
+    def pending(self) -> int:
+        """How many steps are held, not yet written."""
+        ...
 
 
 @runtime_checkable

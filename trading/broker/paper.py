@@ -18,15 +18,27 @@ Every request is validated completely before anything changes; a refused request
 nothing but the refused order's own status (DENIED or REJECTED) and publishes one event
 that says why. Every change is applied first and its events collected; ``_publish`` then
 sends them out (the one place events leave the broker).
+
+With a journal (``BrokerJournal``), every step (one submit, one OCO submit with all its
+legs, a cancel, a modify, an exit, a DAY expiry, one price's fills) is committed as one
+``JournalStep`` before its events are published: the orders it changed, the fills, the
+positions they moved and the account. When the journal cannot write, it holds the steps
+in memory, in order, and the broker goes on trading: it publishes ``StorageDegraded`` once
+when the first write fails and ``StorageRecovered`` once the held steps are written
+(before the next step, on ``flush_journal``, or on a price at most every
+``journal_retry_interval`` seconds). Without a journal the broker keeps its books in memory only.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from trading.broker._checks import acceptance_problem, check_modify, require_new
@@ -34,13 +46,16 @@ from trading.broker._ledger import Ledger
 from trading.broker._matching import Reached, limit_fill_price, stop_fill_price
 from trading.broker._order_book import OrderBook
 from trading.broker._state import STATE_VERSION, last_prices_from_dict
-from trading.broker.base import AccountState, PreTradeCheck
+from trading.broker.base import AccountState, BrokerJournal, PreTradeCheck
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.errors import BrokerStateError, OrderError, UnknownInstrumentError
 from trading.model import (
     Event,
+    FillRecord,
     Instrument,
+    JournalStep,
+    JournalView,
     MarketDataUpdated,
     Order,
     OrderAccepted,
@@ -56,7 +71,10 @@ from trading.model import (
     OrderSubmitted,
     OrderType,
     Position,
+    StorageDegraded,
+    StorageRecovered,
     TimeInForce,
+    to_money,
 )
 from trading.model.orders import finite_positive
 
@@ -83,13 +101,17 @@ class BrokerStatistics:
     check_errors: int
     open_orders: int
     open_positions: int
+    journal_steps: int  # steps given to the journal
+    journal_pending: int  # steps the journal holds, not yet written
 
 
 class PaperBroker:
     """A paper account over ``instruments``; implements the ``Broker`` protocol.
 
     ``buying_power`` is ``equity * buying_power_multiple`` minus the gross exposure of the
-    open positions at their last prices, floored at zero.
+    open positions at their last prices, floored at zero. ``starting_balance`` is money
+    (converted exactly, see ``to_money``); ``journal`` makes every step durable before it
+    is published.
     """
 
     def __init__(
@@ -98,16 +120,24 @@ class PaperBroker:
         clock: Clock,
         instruments: Iterable[Instrument],
         *,
-        starting_balance: float = 100_000.0,
+        starting_balance: float | Decimal | int | str = 100_000.0,
         slippage_ticks: int = 0,
         buying_power_multiple: float = 4.0,
         keep_closed_orders: int = 10_000,
+        journal: BrokerJournal | None = None,
+        journal_retry_interval: float = 1.0,
     ) -> None:
         instruments = tuple(instruments)
         if not instruments:
             raise ValueError("PaperBroker needs at least one instrument")
-        if not (math.isfinite(starting_balance) and starting_balance > 0):
+        try:
+            balance = to_money(starting_balance)
+        except (TypeError, ValueError):
+            balance = Decimal(0)
+        if not balance > 0:
             raise ValueError(f"starting_balance must be a finite number > 0, got {starting_balance!r}")
+        if not (math.isfinite(journal_retry_interval) and journal_retry_interval > 0):
+            raise ValueError(f"journal_retry_interval must be > 0 seconds, got {journal_retry_interval!r}")
         if isinstance(slippage_ticks, bool) or not isinstance(slippage_ticks, int) or slippage_ticks < 0:
             raise ValueError(f"slippage_ticks must be an int >= 0, got {slippage_ticks!r}")
         if not (math.isfinite(buying_power_multiple) and buying_power_multiple > 0):
@@ -123,7 +153,7 @@ class PaperBroker:
         self._slippage_ticks = slippage_ticks
         self._orders = OrderBook(by_symbol, keep_closed=keep_closed_orders)
         self._ledger = Ledger(
-            by_symbol, starting_balance=starting_balance, buying_power_multiple=buying_power_multiple
+            by_symbol, starting_balance=balance, buying_power_multiple=buying_power_multiple
         )
         self._checks: list[PreTradeCheck] = []
         self._last: dict[str, float] = {}
@@ -136,6 +166,16 @@ class PaperBroker:
         self._counts = dict.fromkeys(
             ("submitted", "accepted", "denied", "rejected", "cancelled", "expired", "modified"), 0
         )
+        # The step being made: what changed since the last publish (for the journal).
+        self._journal = journal
+        self._step_orders: dict[str, Order] = {}
+        self._step_fills: list[FillRecord] = []
+        self._step_symbols: dict[str, None] = {}
+        self._journal_steps = 0
+        self._degraded: str | None = None  # why the journal holds steps (None: all written)
+        self._outage_step = 0  # the number of the first step an outage held
+        self._retry_interval = journal_retry_interval
+        self._next_retry = 0.0
 
     # --- queries -------------------------------------------------------------------
 
@@ -192,7 +232,8 @@ class PaperBroker:
         """Submit ``orders`` as one OCO group, all or nothing: if one leg is denied or
         rejected, every leg is, with a reason naming the leg that failed.
 
-        Each leg's events are published as that leg is decided, before the next leg's.
+        Every leg is decided first; the legs are one step (one journal commit), and their
+        events are then published leg by leg, in submission order.
         """
         orders = list(orders)
         if not orders:
@@ -211,7 +252,7 @@ class PaperBroker:
                     for other in orders:
                         why = reason if other is order else f"OCO sibling {order.order_id} denied: {reason}"
                         self._deny(other, rule, why, now, events)
-                        self._publish(events)
+                    self._publish(events)
                     return orders
         symbols = sorted({o.symbol for o in orders})
         for order in orders:
@@ -222,11 +263,11 @@ class PaperBroker:
                 for other in orders:
                     why = problem if other is order else f"OCO sibling {order.order_id} rejected: {problem}"
                     self._reject(other, why, now, events)
-                    self._publish(events)
+                self._publish(events)
                 return orders
         for order in orders:
             self._accept(order, now, events)
-            self._publish(events)
+        self._publish(events)
         return orders
 
     def _stamp(self, orders: Sequence[Order]) -> datetime:
@@ -265,6 +306,7 @@ class PaperBroker:
             order.stop_price = inst.round_price(order.stop_price)
         order.transition(OrderStatus.ACCEPTED, now)
         self._orders.add(order)
+        self._step_orders[order.order_id] = order
         self._counts["accepted"] += 1
         ids: dict[str, Any] = {
             "ts": now,
@@ -289,6 +331,7 @@ class PaperBroker:
     def _deny(self, order: Order, rule: str, reason: str, now: datetime, events: list[Event]) -> None:
         order.transition(OrderStatus.DENIED, now)
         order.reason = reason
+        self._step_orders[order.order_id] = order
         self._counts["denied"] += 1
         logger.info("order %s denied by %s: %s", order.order_id, rule, reason)
         events.append(
@@ -305,6 +348,7 @@ class PaperBroker:
     def _reject(self, order: Order, reason: str, now: datetime, events: list[Event]) -> None:
         order.transition(OrderStatus.REJECTED, now)
         order.reason = reason
+        self._step_orders[order.order_id] = order
         self._counts["rejected"] += 1
         logger.warning("order %s rejected: %s", order.order_id, reason)
         events.append(
@@ -331,6 +375,7 @@ class PaperBroker:
         order.transition(OrderStatus.CANCELLED, now)
         order.reason = reason
         self._orders.retire(order)
+        self._step_orders[order.order_id] = order
         self._counts["cancelled"] += 1
         events.append(
             OrderCancelled(
@@ -366,6 +411,7 @@ class PaperBroker:
             order.stop_price = inst.round_price(stop_price)
         order.updated_at = now
         self._orders.reindex(order)
+        self._step_orders[order.order_id] = order
         self._counts["modified"] += 1
         modified = OrderModified(
             ts=now,
@@ -442,6 +488,7 @@ class PaperBroker:
         for order in expired:
             order.transition(OrderStatus.EXPIRED, now)
             self._orders.retire(order)
+            self._step_orders[order.order_id] = order
             self._counts["expired"] += 1
             events.append(
                 OrderExpired(ts=now, order_id=order.order_id, symbol=order.symbol, strategy=order.strategy)
@@ -460,6 +507,8 @@ class PaperBroker:
             self._skip_tick(event, book is None)
             return
         self._ticks += 1
+        if self._degraded is not None and time.monotonic() >= self._next_retry:
+            self.flush_journal()
         self._last[symbol] = price
         pos = self._ledger.positions.get(symbol)
         if pos is not None:
@@ -538,6 +587,9 @@ class PaperBroker:
         complete = order.remaining <= _EPS
         order.transition(OrderStatus.FILLED if complete else OrderStatus.PARTIALLY_FILLED, now)
         self._fills += 1
+        fill_id = self._ledger.last_fill_id = self._fill_ids()
+        self._step_orders[order.order_id] = order
+        self._step_symbols[order.symbol] = None
         events.append(
             OrderFilled(
                 ts=now,
@@ -551,10 +603,28 @@ class PaperBroker:
                 filled_quantity=order.filled_quantity,
                 order_quantity=order.quantity,
                 role=order.role,
-                fill_id=self._fill_ids(),
+                fill_id=fill_id,
                 transaction_id=order.transaction_id,
             )
         )
+        if self._journal is not None:
+            self._step_fills.append(
+                FillRecord(
+                    fill_id=fill_id,
+                    order_id=order.order_id,
+                    symbol=order.symbol,
+                    side=order.side,
+                    quantity=qty,
+                    price=price,
+                    commission=commission,
+                    realized_pnl=realized,
+                    position_quantity=self._ledger.positions[order.symbol].quantity,
+                    role=order.role,
+                    strategy=order.strategy,
+                    transaction_id=order.transaction_id,
+                    ts=now,
+                )
+            )
         events.extend(position_events)
         logger.debug("filled %r at %s (realized %.2f)", order, price, realized)
         if complete:
@@ -571,15 +641,135 @@ class PaperBroker:
 
         Every event the broker emits about its orders and account leaves through here, after the
         change it reports is complete (a step's fills, their position events and the cancels they
-        cause arrive in one call). This is the seam where a journal commits the step before
-        anyone hears of it. ``events`` is cleared, so a caller may reuse the list.
+        cause arrive in one call). With a journal, the step is committed here before anyone
+        hears of it. ``events`` is cleared, so a caller may reuse the list.
         """
+        if self._step_orders:
+            self._end_step(events, with_account=bool(self._step_fills))
         publish = self._bus.publish
         for event in events:
             publish(event)
         events.clear()
 
-    # --- persistence ---------------------------------------------------------------
+    # --- journal -------------------------------------------------------------------
+
+    def _end_step(self, events: list[Event], *, with_account: bool) -> None:
+        """Close the step being made: commit it to the journal (if any) and forget it. A change
+        in the journal's health puts ``StorageDegraded``/``StorageRecovered`` first in ``events``."""
+        journal = self._journal
+        if journal is None:
+            self._step_orders.clear()
+            self._step_symbols.clear()
+            return
+        now = self._clock.now()
+        ledger = self._ledger
+        step = JournalStep(
+            ts=now,
+            orders=tuple(copy.copy(o) for o in self._step_orders.values()),
+            fills=tuple(self._step_fills),
+            positions=tuple(ledger.position_record(s) for s in self._step_symbols),
+            account=ledger.account_record(now) if with_account else None,
+        )
+        self._step_orders.clear()
+        self._step_fills.clear()
+        self._step_symbols.clear()
+        self._journal_steps += 1
+        self._note_journal(journal.commit(step), now, events)
+
+    def _note_journal(self, problem: str | None, now: datetime, events: list[Event]) -> None:
+        if problem is not None:
+            self._next_retry = time.monotonic() + self._retry_interval
+            if self._degraded is None:
+                self._degraded = problem
+                self._outage_step = self._journal_steps
+                events.insert(0, StorageDegraded(ts=now, reason=problem))
+        elif self._degraded is not None:
+            self._degraded = None
+            written = self._journal_steps - self._outage_step + 1
+            events.insert(0, StorageRecovered(ts=now, steps_written=written))
+
+    @property
+    def storage_problem(self) -> str | None:
+        """Why the journal holds unwritten steps (None: every step is written, or no journal)."""
+        return self._degraded
+
+    def flush_journal(self) -> bool:
+        """Write the steps the journal holds; True when none is left (or there is no journal).
+        Publishes ``StorageRecovered`` when this ends an outage. A desk calls it on a timer;
+        the broker also tries on a price at most every ``journal_retry_interval`` seconds."""
+        journal = self._journal
+        if journal is None or (self._degraded is None and not journal.pending):
+            return True
+        events: list[Event] = []
+        self._note_journal(journal.flush(), self._clock.now(), events)
+        self._publish(events)
+        return self._degraded is None
+
+    def commit_books(self) -> str | None:
+        """Commit the whole account as one journal step: the account row, every position the
+        books keep and every working order. This starts a journal (a fresh account, or one
+        imported from a v1 saved state). Returns the journal's problem (None: written)."""
+        if self._journal is None:
+            raise BrokerStateError("commit_books needs a broker with a journal")
+        for order in self._orders.open_orders():
+            self._step_orders[order.order_id] = order
+        for symbol in self._ledger.kept_symbols():
+            self._step_symbols[symbol] = None
+        events: list[Event] = []
+        self._end_step(events, with_account=True)
+        self._publish(events)
+        return self._degraded
+
+    def restore_from_journal(self, view: JournalView) -> None:
+        """Replace the books with the journal's: the account totals, the positions (exact
+        money) and the working orders; all or nothing (``BrokerStateError`` names what cannot
+        be restored). Only orders the journal holds as open come back working: an order
+        that filled, was cancelled or expired never works again. The positions' last prices
+        become the broker's. No events are published."""
+        account = view.account
+        if account is None:
+            raise BrokerStateError("the journal has no account row: there are no books to restore")
+        if not account.starting_balance > 0:
+            raise BrokerStateError(
+                f"journal account: starting_balance must be > 0, got {account.starting_balance}"
+            )
+        positions: dict[str, Position] = {}
+        for record in view.positions:
+            if record.symbol in positions:
+                raise BrokerStateError(f"journal position {record.symbol!r} appears twice")
+            positions[record.symbol] = self._ledger.position_from_record(record)
+        orders = self._orders.check_working(view.working_orders, "journal")
+        self._ledger.replace(
+            account.starting_balance,
+            account.realized_pnl,
+            account.commissions,
+            positions,
+            account.last_fill_id,
+        )
+        self._orders.replace(orders)
+        self._last = {s: p.last_price for s, p in positions.items() if p.last_price is not None}
+        logger.info(
+            "paper account restored from the journal: cash %s, %d open positions, %d working orders",
+            account.cash,
+            len(self.positions()),
+            len(orders),
+        )
+
+    def last_prices(self) -> dict[str, float]:
+        """The last price of every symbol that has had one."""
+        return dict(self._last)
+
+    def restore_last_prices(self, prices: Any) -> None:
+        """Take back saved last prices (symbol -> price), e.g. what a desk published: they
+        become the broker's and the marks of its positions. ``BrokerStateError`` for a bad map."""
+        last = last_prices_from_dict(prices, self._instruments)
+        self._last.update(last)
+        for symbol, price in last.items():
+            pos = self._ledger.positions.get(symbol)
+            if pos is not None:
+                pos.last_price = price
+
+    # --- persistence (the v1 saved state) ------------------------------------------
 
     def export_state(self) -> dict[str, Any]:
         """The account as JSON-able data: cash, P&L, commissions, positions, open orders, last prices."""
@@ -619,6 +809,8 @@ class PaperBroker:
             check_errors=self._check_errors,
             open_orders=len(self._orders),
             open_positions=len(self._ledger.open_positions()),
+            journal_steps=self._journal_steps,
+            journal_pending=0 if self._journal is None else self._journal.pending,
             **self._counts,
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from trading.bus import EventBus
 from trading.model import (
+    AlertRaised,
     EnforcementExecuted,
     LockoutEnded,
     LockoutStarted,
@@ -116,5 +117,17 @@ def subscribe_activity(bus: EventBus, log: ActivityLog) -> None:
     bus.subscribe(LockoutStarted, lockout)
     bus.subscribe(LockoutEnded, lockout)
     bus.subscribe(EnforcementExecuted, enforced)
+    _subscribe_config_refusals(bus, log)
     bus.subscribe(TransactionOpened, trade)
     bus.subscribe(TransactionClosed, trade)
+
+
+def _subscribe_config_refusals(bus: EventBus, log: ActivityLog) -> None:
+    """A refused risk file edit (invalid, or held by the tamper lock) goes into the activity log.
+    Only the "config" alerts: the enforcer's other alerts repeat a violation already logged."""
+
+    def config_alert(e: AlertRaised) -> None:
+        if e.rule == "config":
+            log.log_activity(str(e.severity.value), "risk", e.message, rule=e.rule)
+
+    bus.subscribe(AlertRaised, config_alert)

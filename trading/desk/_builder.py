@@ -2,8 +2,10 @@
 
 What is wired to what, and in which order, reads in one place. Subscription order on the
 bus is the design's: the risk manager's trackers and engine first, then the TradeManager,
-then the order recorder and the activity log. ``DeskParts`` only holds the parts and the
-order to close them in; behaviour lives in the parts themselves.
+then the activity log. The broker writes its books to the journal (orders, fills,
+positions, the account) itself, before it publishes each step; a restart rebuilds it from
+the journal. ``DeskParts`` only holds the parts and the order to close them in; behaviour
+lives in the parts themselves.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ from trading.clock import Clock
 from trading.desk._activity import subscribe_activity
 from trading.desk._commands import CommandProcessor, DeskCommands, restore_pause
 from trading.desk._market import BarHistory
-from trading.desk._publisher import ACCOUNT_KEY, RISK_KEY, StatePublisher
+from trading.desk._publisher import ACCOUNT_KEY, LAST_PRICES_KEY, RISK_KEY, StatePublisher
 from trading.desk._pump import MarketPump
-from trading.desk._recorder import OrderRecorder
 from trading.desk._snapshot_builder import SnapshotBuilder
 from trading.desk._statedir import DeskLock
 from trading.desk.config import DeskConfig
@@ -41,11 +42,11 @@ from trading.storage import (
     BackgroundJobStore,
     CommandRepository,
     Database,
-    FillRepository,
     JobRepository,
+    Journal,
     KeyValueRepository,
     LockoutRepository,
-    OrderRepository,
+    OrderHistoryRepository,
     TransactionRepository,
     ViolationRepository,
 )
@@ -83,6 +84,7 @@ class DeskParts:
     instruments: dict[str, Instrument]
     broker: PaperBroker
     db: Database
+    journal: Journal
     kv: KeyValueRepository
     activity: ActivityLog
     risk: RiskManager
@@ -90,7 +92,6 @@ class DeskParts:
     executor: StrategyExecutor
     strategies: tuple[Strategy, ...]
     commands: CommandProcessor
-    recorder: OrderRecorder
     market: MarketPump
     snapshots: SnapshotBuilder
     publisher: StatePublisher
@@ -140,7 +141,9 @@ def _build_locked(
     db = Database(state_dir.database)
     closers.add(db.close)
     kv = KeyValueRepository(db)
-    broker = _restored_broker(config, bus, clock, instruments, kv, state_dir)
+    journal = Journal(db, account=config.account.name)
+    closers.add(journal.close)  # closed after everything that trades, before the database
+    broker = _restored_broker(config, bus, clock, instruments, journal, kv, state_dir)
     feed = _build_feed(config, clock, config_path, broker)
     if isinstance(feed, CsvReplayFeed):
         closers.add(feed.close)
@@ -168,10 +171,7 @@ def _build_locked(
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
-    trade_manager.restore()
-    recorder = OrderRecorder(bus, broker, OrderRepository(db), FillRepository(db))
-    recorder.start()
-    closers.add(recorder.close)  # closed before the activity log and the database
+    trade_manager.restore(OrderHistoryRepository(db))  # repairs are logged (source reconcile)
     subscribe_activity(bus, activity)
     jobs = BackgroundJobStore(JobRepository(db))  # job records written off the event loop
     closers.add(jobs.close)  # after the executor stops, before the database closes
@@ -211,6 +211,7 @@ def _build_locked(
         instruments=instruments,
         broker=broker,
         db=db,
+        journal=journal,
         kv=kv,
         activity=activity,
         risk=risk,
@@ -218,7 +219,6 @@ def _build_locked(
         executor=executor,
         strategies=strategies,
         commands=commands,
-        recorder=recorder,
         market=market,
         snapshots=snapshots,
         publisher=publisher,
@@ -231,25 +231,46 @@ def _restored_broker(
     bus: EventBus,
     clock: Clock,
     instruments: dict[str, Instrument],
+    journal: Journal,
     kv: KeyValueRepository,
     state_dir: StateDir,
 ) -> PaperBroker:
+    """The paper broker on its journal, with the books the journal holds. A database without
+    books yet starts them: from the version-1 account blob when there is one (imported once,
+    then never read again), else a fresh account at the configured starting balance."""
     broker = PaperBroker(
         bus,
         clock,
         instruments.values(),
         starting_balance=config.account.starting_balance,
         slippage_ticks=config.account.slippage_ticks,
+        journal=journal,
     )
-    saved = kv.get(ACCOUNT_KEY)
-    if saved is not None:
-        try:
+    where = state_dir.database
+    view = journal.load()
+    saved = None if view.account is not None else kv.get(ACCOUNT_KEY)
+    prices = kv.get(LAST_PRICES_KEY)
+    try:
+        if view.account is not None:
+            broker.restore_from_journal(view)
+        elif saved is not None:
             broker.restore_state(saved)
-        except TradingError as exc:
-            raise TradingError(
-                f"{state_dir.database}: saved paper account cannot be restored: {exc}"
-            ) from exc
-        logger.info("paper account restored: %s", broker.account())
+        if prices is not None:
+            broker.restore_last_prices(prices)
+    except TradingError as exc:
+        raise TradingError(f"{where}: saved paper account cannot be restored: {exc}") from exc
+    if view.account is None:
+        if saved is not None:
+            logger.warning(
+                "%s: importing the version-1 paper account (key %r) into the journal; "
+                "from now on the journal is the account's record",
+                where,
+                ACCOUNT_KEY,
+            )
+        problem = broker.commit_books()
+        if problem is not None:
+            raise TradingError(f"{where}: the journal cannot start the account's books: {problem}")
+    logger.info("paper account: %s", broker.account())
     return broker
 
 

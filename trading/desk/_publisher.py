@@ -1,5 +1,6 @@
-"""``StatePublisher``: where a published snapshot goes (the state file), and with it what a
-restart reads back (the paper account and the risk counters, in the key-value table)."""
+"""``StatePublisher``: where a published snapshot goes (the state file), and with it, in the
+key-value table, the last prices (where a restarted simulated feed goes on from) and the
+risk counters. The books are not here: the journal commits them step by step."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from trading.memory import StateManager
 from trading.snapshot import SNAPSHOT_KEY, Snapshot
 from trading.storage import KeyValueRepository
 
-__all__ = ["ACCOUNT_KEY", "RISK_KEY", "StatePublisher"]
+__all__ = ["ACCOUNT_KEY", "LAST_PRICES_KEY", "RISK_KEY", "StatePublisher"]
 
-ACCOUNT_KEY = "paper_account"
+ACCOUNT_KEY = "paper_account"  # the version-1 account blob: read once to import it, never written
+LAST_PRICES_KEY = "last_prices"
 RISK_KEY = "risk_state"
 
 
@@ -21,12 +23,12 @@ class StatePublisher:
         self._kv = kv
         self.writes = 0
 
-    def write(self, snap: Snapshot, account_state: dict[str, Any], risk_state: dict[str, Any]) -> None:
-        """Runs on a worker thread: the snapshot to the state file, the account and the risk
-        counters to SQLite (all three taken on the loop, so they are consistent)."""
+    def write(self, snap: Snapshot, last_prices: dict[str, float], risk_state: dict[str, Any]) -> None:
+        """Runs on a worker thread: the snapshot to the state file, the last prices and the
+        risk counters to SQLite (all three taken on the loop, so they are consistent)."""
         self.state.set(SNAPSHOT_KEY, snap)
         self.state.save()
-        self._kv.put(ACCOUNT_KEY, account_state)
+        self._kv.put(LAST_PRICES_KEY, last_prices)
         self._kv.put(RISK_KEY, risk_state)
         self.writes += 1
 

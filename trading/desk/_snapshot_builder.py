@@ -24,6 +24,7 @@ from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._series import SeriesBuffer
 from trading.desk._snapshots import (
+    account_view,
     headroom_view,
     lane_views,
     lockout_views,
@@ -39,7 +40,7 @@ from trading.risk import RiskManager
 from trading.risk.pnl import DayPnL
 from trading.signals import StrategyExecutor
 from trading.signals.strategies import Strategy
-from trading.snapshot import AccountView, Series, Snapshot, StrategyView
+from trading.snapshot import Series, Snapshot, StrategyView
 from trading.storage import ActivityLog, TransactionRepository
 from trading.trades import TradeManager
 
@@ -163,14 +164,8 @@ class SnapshotBuilder:
             trading_state=risk.state.value,
             state_reason=risk.state_reason,
             paused=risk.paused,
-            account=AccountView(
-                cash=float(acct.cash),
-                equity=float(acct.equity),
-                buying_power=float(acct.buying_power),
-                realized_pnl=float(acct.realized_pnl),
-                unrealized_pnl=float(acct.unrealized_pnl),
-                commissions=float(acct.commissions),
-                starting_balance=float(acct.starting_balance),
+            account=account_view(
+                acct,
                 daily_realized_pnl=pnl.daily_realized - pnl.daily_commissions,
                 daily_pnl=pnl.daily_pnl,
                 daily_realized_gross=pnl.daily_realized,
@@ -196,6 +191,7 @@ class SnapshotBuilder:
             },
             activity_dropped=self._activity.statistics().dropped,
             next_reset=risk.next_reset,
+            config_status=risk.config_status,
             prices={s: p for s in self._config_symbols() if (p := broker.last_price(s)) is not None},
             extra={"speed": speed, "config": self._config.account.name},
             timezone=risk.config.reset.timezone,

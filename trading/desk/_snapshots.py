@@ -7,9 +7,11 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from trading.broker import AccountState
 from trading.model import Order, Position, Transaction
 from trading.risk import Headroom
 from trading.snapshot import (
+    AccountView,
     HeadroomView,
     LaneView,
     LockoutView,
@@ -24,6 +26,7 @@ from trading.snapshot import (
 V = TypeVar("V")
 
 __all__ = [
+    "account_view",
     "headroom_view",
     "lane_views",
     "lockout_views",
@@ -44,6 +47,32 @@ def position_view(p: Position, strategies: Iterable[str] = ()) -> PositionView:
         unrealized_pnl=float(p.unrealized_pnl()),
         realized_pnl=float(p.realized_pnl),
         strategies=tuple(sorted(set(strategies) | p.strategies)),
+    )
+
+
+def account_view(
+    acct: AccountState,
+    *,
+    daily_realized_pnl: float | Decimal,
+    daily_pnl: float | Decimal,
+    daily_realized_gross: float | Decimal = 0.0,
+    daily_commissions: float | Decimal = 0.0,
+    gross_exposure: float = 0.0,
+) -> AccountView:
+    """The account for display: its exact money as floats."""
+    return AccountView(
+        cash=float(acct.cash),
+        equity=acct.equity,
+        buying_power=acct.buying_power,
+        realized_pnl=float(acct.realized_pnl),
+        unrealized_pnl=acct.unrealized_pnl,
+        commissions=float(acct.commissions),
+        starting_balance=float(acct.starting_balance),
+        daily_realized_pnl=float(daily_realized_pnl),
+        daily_pnl=float(daily_pnl),
+        daily_realized_gross=float(daily_realized_gross),
+        daily_commissions=float(daily_commissions),
+        gross_exposure=float(gross_exposure),
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from trading._yaml import load_yaml_model
 from trading.broker.feeds import CsvReplayConfig, SimulatedFeedConfig
+from trading.config_types import Flag, Number, Timestamp, Whole
 from trading.model import Instrument
 
 __all__ = [
@@ -32,15 +33,15 @@ class _Frozen(BaseModel):
 
 class AccountConfig(_Frozen):
     name: str = Field(default="default", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    starting_balance: float = Field(default=100_000.0, gt=0)
-    slippage_ticks: int = Field(default=0, ge=0)
+    starting_balance: Number = Field(default=100_000.0, gt=0)
+    slippage_ticks: Whole = Field(default=0, ge=0)
 
 
 class InstrumentConfig(_Frozen):
     symbol: str = Field(min_length=1)
-    tick_size: float = Field(gt=0)
-    multiplier: float = Field(default=1.0, gt=0)
-    commission: float = Field(default=0.0, ge=0)
+    tick_size: Number = Field(gt=0)
+    multiplier: Number = Field(default=1.0, gt=0)
+    commission: Number = Field(default=0.0, ge=0)
     currency: str = "USD"
     asset_class: Literal["FUTURE", "STOCK", "FX", "CRYPTO", "OPTION"] = "FUTURE"
 
@@ -70,44 +71,42 @@ class FeedConfig(_Frozen):
 class ClockConfig(_Frozen):
     """``speed`` simulated seconds per real second (1 = real time; a demo runs faster)."""
 
-    speed: float = Field(default=1.0, gt=0, le=3600)
-    start: str | None = None  # ISO time the simulated clock starts at; None: now
+    speed: Number = Field(default=1.0, gt=0, le=3600)
+    start: Timestamp | None = None  # when the simulated clock starts, with a UTC offset; None: now
 
 
 class LoopConfig(_Frozen):
     """How often (real seconds) the desk does each of its periodic jobs."""
 
-    publish_interval: float = Field(default=1.0, gt=0, le=60)
-    heartbeat_interval: float = Field(default=0.5, gt=0, le=1)
-    risk_sweep_interval: float = Field(default=1.0, gt=0, le=60)
-    command_poll_interval: float = Field(default=0.25, gt=0, le=10)
-    bar_seconds: float = Field(default=5.0, gt=0)  # simulated seconds per bar the strategies see
-    history_points: int = Field(
-        default=20_000, ge=100, le=2_000_000
-    )  # equity curve points kept at full resolution
-    recent_items: int = Field(default=200, ge=10, le=10_000)  # transactions / violations in a snapshot
+    publish_interval: Number = Field(default=1.0, gt=0, le=60)
+    heartbeat_interval: Number = Field(default=0.5, gt=0, le=1)
+    risk_sweep_interval: Number = Field(default=1.0, gt=0, le=60)
+    command_poll_interval: Number = Field(default=0.25, gt=0, le=10)
+    bar_seconds: Number = Field(default=5.0, gt=0, le=86_400)  # simulated seconds per bar the strategies see
+    history_points: Whole = Field(default=20_000, ge=100, le=2_000_000)  # equity points at full resolution
+    recent_items: Whole = Field(default=200, ge=10, le=10_000)  # transactions / violations in a snapshot
 
 
 class ExecutorConfig(_Frozen):
-    strategy_workers: int = Field(default=4, ge=1, le=64)
-    risk_workers: int = Field(default=2, ge=1, le=16)
-    max_queue_size: int = Field(default=100, ge=1)
-    task_timeout: float = Field(default=5.0, gt=0)
+    strategy_workers: Whole = Field(default=4, ge=1, le=64)
+    risk_workers: Whole = Field(default=2, ge=1, le=16)
+    max_queue_size: Whole = Field(default=100, ge=1, le=1_000_000)
+    task_timeout: Number = Field(default=5.0, gt=0, le=3600)
 
 
 class _StrategyBase(_Frozen):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     symbols: tuple[str, ...] = Field(min_length=1)
-    quantity: float = Field(default=1, gt=0)
-    enabled: bool = True
+    quantity: Number = Field(default=1, gt=0)
+    enabled: Flag = True
 
 
 class MaCrossoverConfig(_StrategyBase):
     kind: Literal["ma_crossover"]
-    fast: int = Field(default=5, ge=1)
-    slow: int = Field(default=20, ge=2)
-    take_profit_sigma: float = Field(default=3.0, gt=0)
-    stop_loss_sigma: float = Field(default=2.0, gt=0)
+    fast: Whole = Field(default=5, ge=1, le=100_000)
+    slow: Whole = Field(default=20, ge=2, le=100_000)
+    take_profit_sigma: Number = Field(default=3.0, gt=0)
+    stop_loss_sigma: Number = Field(default=2.0, gt=0)
 
     @model_validator(mode="after")
     def _fast_below_slow(self) -> MaCrossoverConfig:
@@ -118,9 +117,9 @@ class MaCrossoverConfig(_StrategyBase):
 
 class MeanReversionConfig(_StrategyBase):
     kind: Literal["mean_reversion"]
-    lookback: int = Field(default=30, ge=3)
-    entry_z: float = Field(default=2.0, gt=0)
-    stop_z: float = Field(default=1.5, gt=0)
+    lookback: Whole = Field(default=30, ge=3, le=100_000)
+    entry_z: Number = Field(default=2.0, gt=0)
+    stop_z: Number = Field(default=1.5, gt=0)
 
 
 StrategyConfig = Annotated[MaCrossoverConfig | MeanReversionConfig, Field(discriminator="kind")]

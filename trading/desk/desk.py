@@ -1,9 +1,10 @@
 """``Desk``: builds the whole trading desk from its config and runs it.
 
 One process, one asyncio loop. Ticks from the feed go to the ``PaperBroker``, whose
-events reach, in this order, the risk manager's trackers and engine, the TradeManager,
-the order recorder and the activity log. Strategies run in the executor's
-``strategies`` lane whenever a bar closes; the risk sweep runs in the ``risk`` lane
+events reach, in this order, the risk manager's trackers and engine, the TradeManager
+and the activity log; the broker has committed each step to the journal before it
+publishes it. Strategies run in the executor's ``strategies`` lane whenever a bar
+closes; the risk sweep runs in the ``risk`` lane
 with one dedup key per account. A ``Snapshot`` goes to the ``StateManager`` every
 publish interval, written on a worker thread so the loop never waits on the disk.
 
@@ -180,12 +181,13 @@ class Desk:
         return self.snapshots.build()
 
     async def publish(self) -> Snapshot:
-        """Build a snapshot on the loop, write it (and the account) on a worker thread."""
+        """Build a snapshot on the loop, write it (with the last prices and the risk counters)
+        on a worker thread."""
         self.snapshots.record_lanes()
         snap = self.snapshot()
-        account_state = self.broker.export_state()
+        last_prices = self.broker.last_prices()
         risk_state = self.risk.export_state()
-        await asyncio.to_thread(self.parts.publisher.write, snap, account_state, risk_state)
+        await asyncio.to_thread(self.parts.publisher.write, snap, last_prices, risk_state)
         self.publishes += 1
         return snap
 
@@ -307,12 +309,14 @@ class Desk:
 
 
 def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
+    """A replay's ``TestClock``, or a ``ScaledClock`` from ``clock.start`` (validated, aware) or now,
+    resumed from the last heartbeat's simulated time so a restart never goes back in time.
+    An unreadable heartbeat raises ``StateError`` (exit 2): the time to resume from is unknown."""
     if config.feed.kind == "csv":
         return TestClock(datetime(1970, 1, 2, tzinfo=UTC))  # moved by the replay's timestamps
-    start = datetime.fromisoformat(config.clock.start) if config.clock.start else datetime.now(UTC)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    beat = Heartbeat.read(state_dir.heartbeat)
-    if beat is not None and beat.sim_time is not None:
-        start = max(start, beat.sim_time)  # a restart never goes back in time
+    start = config.clock.start or datetime.now(UTC)
+    state_dir.prepare()  # a state directory that cannot be used is the first thing to say, as check_desk does
+    resumed = Heartbeat.resume_time(state_dir.heartbeat, now=max(start, datetime.now(UTC)))
+    if resumed is not None:
+        start = max(start, resumed)
     return ScaledClock(config.clock.speed, start=start)

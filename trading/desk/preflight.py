@@ -1,20 +1,21 @@
 """What the desk checks before it starts anything, as one public function.
 
 ``check_desk`` raises the ``TradingError`` the desk itself would raise at start for bad input
-(desk config, risk config, state directory, its lock, CSV feed, in that order), and builds
-nothing. The desk's own start (``build_parts``) and the launcher's pre-flight both rely on it,
+(desk config, risk config, state directory, its lock, its heartbeat, CSV feed, in that order),
+and builds nothing. The desk's own start (``build_parts``) and the launcher's pre-flight both rely on it,
 so an operator sees the same one line whichever started first.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from trading.broker import CsvReplayFeed
 from trading.desk._statedir import DeskLock
 from trading.desk.config import DeskConfig, load_desk_config
 from trading.risk import load_risk_config
-from trading.state_dir import StateDir
+from trading.state_dir import Heartbeat, StateDir
 
 __all__ = ["check_desk", "csv_feed_path", "resolve_risk_path"]
 
@@ -65,6 +66,9 @@ def check_desk(
             desk_lock = DeskLock(layout)
             desk_lock.acquire()  # DeskAlreadyRunning when a desk holds it
             desk_lock.release()
+        if config is not None and config.feed.kind == "simulated":  # the clock resumes from it
+            now = datetime.now(UTC)
+            Heartbeat.resume_time(layout.heartbeat, now=max(config.clock.start or now, now))
         checked.append(f"state directory {layout.root}")
     csv_path = None if config is None else csv_feed_path(config, Path(config_path) if config_path else None)
     if config is not None and csv_path is not None:

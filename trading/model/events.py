@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from trading.model.enums import OrderRole, OrderSide, OrderType, Severity, TradingState
+from trading.model.money import ZERO
 
 __all__ = [
     "AccountUpdated",
@@ -35,6 +37,8 @@ __all__ = [
     "PositionEvent",
     "PositionOpened",
     "RuleViolated",
+    "StorageDegraded",
+    "StorageRecovered",
     "TradingStateChanged",
     "TransactionClosed",
     "TransactionOpened",
@@ -109,7 +113,7 @@ class OrderFilled(OrderEvent):
     side: OrderSide
     quantity: float  # this fill
     price: float
-    commission: float = 0.0
+    commission: Decimal = ZERO  # exact money, on the money quantum
     filled_quantity: float = 0.0  # cumulative on the order
     order_quantity: float = 0.0
     role: OrderRole = OrderRole.ENTRY
@@ -129,9 +133,9 @@ class PositionEvent(Event):
     symbol: str
     quantity: float  # signed net quantity after the fill
     avg_price: float
-    realized_pnl: float  # the position's cumulative realized P&L (gross)
-    realized_delta: float = 0.0  # realized P&L of the fill that caused this event
-    commission: float = 0.0  # commission of that fill
+    realized_pnl: Decimal  # the position's cumulative realized P&L (gross, exact)
+    realized_delta: Decimal = ZERO  # realized P&L of the fill that caused this event (exact)
+    commission: Decimal = ZERO  # commission of that fill (exact)
     last_price: float = 0.0
     strategy: str = "manual"
 
@@ -168,11 +172,29 @@ class MarketDataUpdated(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountUpdated(Event):
-    cash: float
-    equity: float
+    cash: Decimal  # exact: starting balance + realized P&L - commissions
+    equity: float  # cash + unrealized P&L (display)
     buying_power: float
-    realized_pnl: float
+    realized_pnl: Decimal  # exact, gross, since the account was opened
     unrealized_pnl: float
+
+
+# --- storage ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StorageDegraded(Event):
+    """The broker's journal could not write a step: the steps it holds are kept in memory,
+    in order, and written when the storage works again. Published once per outage."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StorageRecovered(Event):
+    """Every step the journal held during an outage is written; the books are durable again."""
+
+    steps_written: int = 0
 
 
 # --- transactions ----------------------------------------------------------------

@@ -1,9 +1,15 @@
 """Risk configuration: frozen pydantic models loaded from YAML, unknown keys refused.
 
 ``load_risk_config(path)`` raises ``ConfigError`` naming the file, the rule, the field,
-the bad value and what is allowed. Rules are a mapping of instance name -> settings; the
+the bad value and what is allowed (through the one formatter of ``trading._yaml``, so the
+desk and risk files speak alike). Rules are a mapping of instance name -> settings; the
 instance's ``kind`` defaults to its name, so ``daily_realized_loss: {limit: 1000}`` works
 and two instances of one kind need distinct names and an explicit ``kind``.
+
+A risk *file* with no rule enabled in enforce mode is refused unless it says
+``allow_no_enforced_rules: true``: an empty or all-shadow file is no safety device. Every
+field declares which change loosens it (``trading.risk.loosening``); the running desk's
+tamper lock refuses a loosening edit until the daily reset (``tamper_lock: true``, the default).
 
 The account (its starting balance) is not a risk setting: the desk config owns it
 (desk.yaml ``account.starting_balance``) and the ``RiskManager`` reads it from the broker.
@@ -12,28 +18,29 @@ The account (its starting balance) is not a risk setting: the desk config owns i
 from __future__ import annotations
 
 import hashlib
-import re
+import os
+import time as _time
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PositiveFloat,
-    SerializeAsAny,
-    ValidationError,
-    field_validator,
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
+
+from trading._yaml import (
+    PARSE_SECONDS,
+    format_validation_error,
+    mapping_of,
+    parse_yaml,
+    read_config_bytes,
+    shorten,
+    unknown_key_hint,
 )
-
-from trading._yaml import read_yaml_mapping
+from trading.config_types import Flag, LocalTime, Number, TimeZoneName
 from trading.errors import ConfigError
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import RuleConfig
 from trading.risk.rules.registry import RULES
-from trading.risk.rules.session_hours import LocalTime
 
 __all__ = [
     "ConfigWatcher",
@@ -43,6 +50,8 @@ __all__ = [
     "config_digest",
     "load_risk_config",
     "parse_risk_config",
+    "require_enforced_rule",
+    "risk_config_from_bytes",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -53,45 +62,46 @@ class ResetConfig(BaseModel):
 
     model_config = _FROZEN
 
-    time: LocalTime = time(17, 0)
-    timezone: str = "America/Chicago"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except Exception as exc:  # zoneinfo raises several types for a bad key
-            raise ValueError(f"unknown time zone {value!r} (an IANA name such as America/Chicago)") from exc
-        return value
+    time: Annotated[LocalTime, Looser.ANY] = time(17, 0)
+    timezone: Annotated[TimeZoneName, Looser.ANY] = "America/Chicago"
 
 
 class NotifierConfig(BaseModel):
     model_config = _FROZEN
 
-    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
-    timeout_s: PositiveFloat = 2.0
-    min_severity: Literal["INFO", "WARNING", "CRITICAL"] = "WARNING"
+    webhook_url: Annotated[str | None, Looser.ANY] = Field(default=None, pattern=r"^https?://\S+$")
+    timeout_s: Annotated[Number, Field(gt=0), Looser.ANY] = 2.0
+    min_severity: Annotated[Literal["INFO", "WARNING", "CRITICAL"], Looser.ANY] = "WARNING"
 
 
 class RiskConfig(BaseModel):
+    """The whole risk file. ``rules`` are compared rule by rule by the tamper lock
+    (``trading.risk.loosening.loosenings``); every other field declares its direction."""
+
     model_config = _FROZEN
 
-    reset: ResetConfig = ResetConfig()
-    notifier: NotifierConfig = NotifierConfig()
-    warning_threshold: float = Field(default=0.8, gt=0, le=1)
+    reset: Annotated[ResetConfig, Looser.SECTION] = ResetConfig()
+    notifier: Annotated[NotifierConfig, Looser.SECTION] = NotifierConfig()
+    warning_threshold: Annotated[Number, Field(gt=0, le=1), Looser.HIGHER] = 0.8
+    tamper_lock: Annotated[Flag, Looser.OFF] = True
+    allow_no_enforced_rules: Annotated[Flag, Looser.ON] = False
     rules: dict[str, SerializeAsAny[RuleConfig]] = Field(default_factory=dict)
 
     def enabled_rules(self) -> dict[str, RuleConfig]:
         return {name: rule for name, rule in self.rules.items() if rule.enabled}
 
+    def enforced_rules(self) -> dict[str, RuleConfig]:
+        """The rules that act on the account: enabled and in enforce mode."""
+        return {name: rule for name, rule in self.rules.items() if rule.enabled and rule.mode == "enforce"}
 
-class _TopLevel(BaseModel):
-    model_config = _FROZEN
+    def shadow_rules(self) -> dict[str, RuleConfig]:
+        """Enabled rules in shadow mode: they record what they would have done, and do nothing."""
+        return {name: rule for name, rule in self.rules.items() if rule.enabled and rule.mode == "shadow"}
 
-    reset: ResetConfig = ResetConfig()
-    notifier: NotifierConfig = NotifierConfig()
-    warning_threshold: float = Field(default=0.8, gt=0, le=1)
+
+class _TopLevel(RiskConfig):
+    """The file's top level with each rule's settings still raw: a rule validates by its kind."""
+
     rules: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -102,55 +112,6 @@ _MOVED = {
     "sweep_interval_s": "the risk sweep runs every loop.risk_sweep_interval seconds of the desk config "
     "(desk.yaml)",
 }
-# pydantic shows a Literal of enum members as <Action.LOCK: 'lock'>; the file spells 'lock'.
-_ENUM_REPR = re.compile(r"<\w+\.\w+: ('[^']*')>")
-
-
-def _allowed(error: Mapping[str, Any], model: type[BaseModel]) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    bounds = {
-        "greater_than": "a number > {gt}",
-        "greater_than_equal": "a number >= {ge}",
-        "less_than": "a number < {lt}",
-        "less_than_equal": "a number <= {le}",
-        "too_short": "at least {min_length} item(s)",
-        "string_pattern_mismatch": "text matching {pattern}",
-    }
-    if kind in bounds:
-        return bounds[kind].format(**ctx)
-    if kind == "literal_error":
-        expected = _ENUM_REPR.sub(r"\1", str(ctx.get("expected")))
-        return f"one of {expected}"
-    if kind == "extra_forbidden":
-        return f"the known fields: {', '.join(sorted(model.model_fields))}"
-    if kind == "missing":
-        return "a value (this field is required)"
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
-        return "a number" if kind.startswith("float") else "a whole number"
-    if kind in ("bool_parsing", "bool_type"):
-        return "true or false"
-    return str(error["msg"]).removeprefix("Value error, ")
-
-
-def _raise_from(exc: ValidationError, path: str, model: type[BaseModel], rule: str | None) -> None:
-    error = exc.errors()[0]
-    field = ".".join(str(part) for part in error["loc"]) or "(rule)"
-    value = "(missing)" if error["type"] == "missing" else error.get("input")
-    if error["type"] == "extra_forbidden":
-        field = str(error["loc"][-1])
-    where = f"rule {rule!r}, " if rule else ""
-    allowed = _allowed(error, model)
-    if error["type"] == "extra_forbidden" and rule is None and field in _MOVED:
-        allowed = f"{allowed}; {_MOVED[field]}"
-    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-    raise ConfigError(
-        f"{path}: {where}field {field!r}: bad value {value!r}: allowed {allowed}{more}",
-        path=None if path.startswith("<") else path,
-        field=f"{rule}.{field}" if rule else field,
-        value=value,
-        allowed=allowed,
-    ) from exc
 
 
 def parse_risk_config(data: Any, source: str = "<dict>") -> RiskConfig:
@@ -159,80 +120,123 @@ def parse_risk_config(data: Any, source: str = "<dict>") -> RiskConfig:
         data = {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}", value=data)
+    path = None if source.startswith("<") else source
     try:
         top = _TopLevel.model_validate(data)
     except ValidationError as exc:
-        _raise_from(exc, source, _TopLevel, None)
-        raise  # unreachable: _raise_from always raises
+        raise format_validation_error(source, exc, _TopLevel, hints=_MOVED) from None
     rules: dict[str, RuleConfig] = {}
-    for name, body in top.rules.items():
-        body = {} if body is None else body
+    for key, raw in top.rules.items():
+        name = str(key)
+        body = {} if raw is None else raw
         if not isinstance(body, Mapping):
             raise ConfigError(
-                f"{source}: rule {name!r}, settings must be a mapping, got {body!r}",
-                path=None,
-                field=str(name),
+                f"{source}: rule {name!r}: bad value {shorten(body)}: allowed a mapping of the rule's fields",
+                path=path,
+                field=name,
                 value=body,
                 allowed="a mapping of fields",
             )
         kind = body.get("kind", name)
-        rule_type = RULES.get(kind)
+        rule_type = RULES.get(kind) if isinstance(kind, str) else None
         if rule_type is None:
             known = ", ".join(sorted(RULES))
+            hint = unknown_key_hint(str(kind), sorted(RULES)) if isinstance(kind, str) else ""
+            hint = f" ({hint})" if hint.startswith("did you mean") else ""
+            shown = shorten(kind)
             raise ConfigError(
-                f"{source}: rule {name!r}, field 'kind': bad value {kind!r}: allowed one of {known}",
+                f"{source}: rule {name!r}, field 'kind': bad value {shown}: allowed one of {known}{hint}",
+                path=path,
                 field=f"{name}.kind",
                 value=kind,
                 allowed=known,
             )
         model = rule_type.config_type
         try:
-            rules[str(name)] = model.model_validate({**body, "kind": kind})
+            rules[name] = model.model_validate({**body, "kind": kind})
         except ValidationError as exc:
-            _raise_from(exc, source, model, str(name))
-    return RiskConfig(
-        reset=top.reset, notifier=top.notifier, warning_threshold=top.warning_threshold, rules=rules
+            raise format_validation_error(source, exc, model, rule=name) from None
+    settings = {field: getattr(top, field) for field in RiskConfig.model_fields if field != "rules"}
+    return RiskConfig(**settings, rules=rules)
+
+
+def require_enforced_rule(config: RiskConfig, source: str | Path) -> RiskConfig:
+    """``config`` when some rule is enabled in enforce mode (or the file allows none);
+    ``ConfigError`` otherwise: an empty or all-shadow risk file limits nothing."""
+    if config.enforced_rules() or config.allow_no_enforced_rules:
+        return config
+    listed = ", ".join(
+        f"{name} ({'disabled' if not rule.enabled else rule.mode})" for name, rule in config.rules.items()
     )
+    raise ConfigError(
+        f"{source}: no rule is enabled in enforce mode, so this file limits nothing "
+        f"(rules: {_cut(listed) if listed else 'none'}); enable one with mode: enforce, "
+        "or set allow_no_enforced_rules: true to run without a risk limit",
+        path=None if str(source).startswith("<") else source,
+        field="rules",
+        value=listed,
+        allowed="at least one enabled rule in enforce mode",
+    )
+
+
+def _cut(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def risk_config_from_bytes(data: bytes, source: str | Path, *, deadline: float | None = None) -> RiskConfig:
+    """Parse and validate a risk file's bytes; ``deadline`` (``time.monotonic()``, default
+    ``PARSE_SECONDS`` from now) bounds the parse."""
+    if deadline is None:
+        deadline = _time.monotonic() + PARSE_SECONDS
+    mapping = mapping_of(parse_yaml(data, source, deadline=deadline), source)
+    return require_enforced_rule(parse_risk_config(mapping, str(source)), source)
 
 
 def load_risk_config(path: str | Path) -> RiskConfig:
     """Read and validate a risk YAML file; ``ConfigError`` on any problem, nothing half-loaded."""
     file = Path(path)
-    data = read_yaml_mapping(file)
-    try:
-        return parse_risk_config(data, str(file))
-    except ConfigError as exc:
-        exc.path = file
-        raise
+    return risk_config_from_bytes(read_config_bytes(file), file)
 
 
 def config_digest(path: str | Path) -> str:
-    """A hash of the file's bytes, to tell a real change from a touched file."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """A hash of the file's bytes (read as the loader reads them), to tell a real change from a touch."""
+    return hashlib.sha256(read_config_bytes(path)).hexdigest()
 
 
 class ConfigWatcher:
-    """Tells whether a file's content changed: a cheap stat first, a hash only when it moved."""
+    """Tells whether a file may have changed (``moved``: one ``stat``, cheap enough for the event
+    loop) and whether the bytes a reader read are new (``new_content``: a hash, off the loop)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._stamp: tuple[float, int] | None = None
-        self._digest: str | None = None
-        self.changed()
-
-    def changed(self) -> bool:
-        """True when the content differs from the last call's (False when unreadable)."""
+        self._stamp = self._stat()
         try:
-            stat = self.path.stat()
-            stamp = (stat.st_mtime, stat.st_size)
-            if stamp == self._stamp:
-                return False
-            digest = config_digest(self.path)
+            self._digest: str | None = config_digest(self.path)
+        except ConfigError:
+            self._digest = None
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            stat = os.stat(self.path)
         except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+    def moved(self) -> bool:
+        """True when the file's mtime, size or inode changed since the last call (False when gone)."""
+        stamp = self._stat()
+        if stamp is None or stamp == self._stamp:
             return False
-        self._stamp, old = stamp, self._digest
+        self._stamp = stamp
+        return True
+
+    def new_content(self, data: bytes) -> bool:
+        """True when ``data`` differs from the content seen last; remembers it."""
+        digest = hashlib.sha256(data).hexdigest()
+        if digest == self._digest:
+            return False
         self._digest = digest
-        return old is not None and digest != old
+        return True
 
     def __repr__(self) -> str:
         return f"ConfigWatcher({str(self.path)!r})"

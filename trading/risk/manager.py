@@ -7,6 +7,11 @@ recorded with the event that caused them and published as ``RuleViolated``.
 
 The account's starting balance (the trailing drawdown's start) comes from the broker,
 ``broker.account().starting_balance``: the desk owns the account, not the risk config.
+
+A changed risk file is read and validated off the event loop (``RiskConfigReader``, with a
+time limit); the loop only swaps in a validated config, and only when the ``TamperLock``
+agrees (a loosening edit waits for the daily reset). ``config_status`` says why the last
+change was refused, for the dashboard.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 from trading.broker.base import Broker
 from trading.bus import EventBus
 from trading.clock import Clock
-from trading.errors import ConfigError
+from trading.errors import ConfigError, StateError
 from trading.model import (
     AccountUpdated,
     Event,
@@ -44,16 +49,19 @@ from trading.model import (
 from trading.risk._building import build_rules, default_notifier, rule_state
 from trading.risk._persist import export_risk_state, restore_risk_state
 from trading.risk.actions import Action
-from trading.risk.config import ConfigWatcher, RiskConfig, load_risk_config
+from trading.risk.config import RiskConfig
+from trading.risk.config_reader import ReadOutcome, RiskConfigReader
 from trading.risk.enforcement import AuditStore, Enforcer
 from trading.risk.engine import RiskEngine
 from trading.risk.headroom import Headroom, measure_headroom
 from trading.risk.lockouts import LockoutManager, LockoutStore
+from trading.risk.loosening import limit_fields
 from trading.risk.notifier import Notifier
 from trading.risk.pnl import PnLTracker
 from trading.risk.reset import ResetScheduler
 from trading.risk.rules.base import RuleContext
 from trading.risk.sweep import RiskSweep
+from trading.risk.tamper_lock import TamperLock
 from trading.risk.timers import TimerManager
 from trading.risk.types import (
     LimitWarning,
@@ -80,6 +88,7 @@ _ORDER_EVENTS = (
     OrderModified,
 )
 _WARNING_CHECK_EVERY = timedelta(seconds=0.25)
+_STATUS_LIMIT = 800  # characters of a refused reload's reason kept
 _POSITION_EVENTS = (PositionOpened, PositionChanged, PositionClosed)
 _OTHER_EVENTS: tuple[type[Event], ...] = (*_ORDER_EVENTS, AccountUpdated)
 
@@ -98,6 +107,7 @@ class RiskManager:
         notifier: Notifier | None = None,
         account: str = "default",
         config_path: str | Path | None = None,
+        reload_timeout: float = 2.0,
     ) -> None:
         self._bus, self._broker, self._clock = bus, broker, clock
         self.config = cfg
@@ -105,7 +115,12 @@ class RiskManager:
         self._violations = violations
         self._audit = audit
         self.config_path = None if config_path is None else Path(config_path)
-        self._watcher = None if self.config_path is None else ConfigWatcher(self.config_path)
+        self._reload_timeout = reload_timeout
+        self._reader = (
+            None if self.config_path is None else RiskConfigReader(self.config_path, timeout=reload_timeout)
+        )
+        self.tamper_lock = TamperLock()
+        self.config_status = ""  # why the last change of the risk file was refused; "" when none was
         self._owns_notifier = notifier is None
         self.notifier = notifier if notifier is not None else default_notifier(cfg, account)
         self.reset = ResetScheduler(clock, at=cfg.reset.time, timezone=cfg.reset.timezone)
@@ -174,12 +189,39 @@ class RiskManager:
             bus.subscribe(kind, self.engine.on_event)
         self._broker.add_pre_trade_check(self.engine.check)
         self.engine.refresh_state()
+        self.tamper_lock.arm()
+        self._log_enforced()
         logger.info(
             "risk manager started for %s: %d rules, %d lockouts restored, state %s",
             self.account,
             len(self.engine.rules),
             len(restored),
             self.engine.state.value,
+        )
+
+    def _log_enforced(self) -> None:
+        """One WARNING line at start: what is enforced (rule, limits, action), what only shadows."""
+        cfg = self.config
+        enforced = [
+            f"{name} ({', '.join(f'{k} {_show(v)}' for k, v in limit_fields(rule).items())} -> {rule.action})"
+            for name, rule in cfg.enforced_rules().items()
+        ]
+        shadow = ", ".join(cfg.shadow_rules()) or "none"
+        if not enforced:
+            logger.warning(
+                "risk for %s: NO rule is enforced (allow_no_enforced_rules): the desk trades without a risk "
+                "limit; shadow: %s",
+                self.account,
+                shadow,
+            )
+            return
+        logger.warning(
+            "risk for %s: %d rule(s) enforced: %s; shadow (record only): %s; tamper lock %s",
+            self.account,
+            len(enforced),
+            "; ".join(enforced),
+            shadow,
+            "on" if cfg.tamper_lock else "OFF",
         )
 
     def stop(self) -> None:
@@ -346,26 +388,76 @@ class RiskManager:
     # --- configuration -------------------------------------------------------------------------
 
     def reload_config(self, path: str | Path | None = None) -> bool:
-        """Replace the rules from ``path`` (default: the configured path). An invalid file is
-        refused and logged, and the running rules stay."""
+        """Read ``path`` (default: the configured path) again and swap it in. An invalid file, or
+        one the tamper lock holds, is refused and logged, and the running rules stay. The caller
+        waits at most the reload time limit (the sweep's ``poll_config`` does not block the loop)."""
         source = Path(path) if path is not None else self.config_path
         if source is None:
             raise ConfigError("reload_config needs a path: this RiskManager was built without config_path")
-        try:
-            cfg = load_risk_config(source)
-        except ConfigError as exc:
+        if self._reader is not None and source == self.config_path:
+            reader = self._reader
+        else:
+            reader = RiskConfigReader(source, timeout=self._reload_timeout)
+        return self._offer(reader.read(force=True), source)
+
+    def check_config_changed(self) -> bool:
+        """Reload when the file's content changed (stat polled, then read and hashed off this thread),
+        or when the tamper lock's reset has passed. True if a new config was swapped in.
+
+        A refused file is not retried until it changes again (or, held by the lock, until the reset)."""
+        if self._reader is None:
+            return False
+        due = self.tamper_lock.due(self._clock.now())
+        if not self._reader.moved() and not due:
+            return False
+        return self._offer(self._reader.read(force=due), self._reader.path)
+
+    async def poll_config(self) -> bool:
+        """``check_config_changed`` for the event loop: the file is read and validated on a worker
+        thread while the loop runs on; only the swap happens here."""
+        if self._reader is None:
+            return False
+        due = self.tamper_lock.due(self._clock.now())
+        if not self._reader.moved() and not due:
+            return False
+        return self._offer(await self._reader.read_async(force=due), self._reader.path)
+
+    def _offer(self, outcome: ReadOutcome, source: Path) -> bool:
+        """Swap in what a read found, if it is valid and the tamper lock agrees."""
+        if outcome.error is not None:
             self.reload_failures += 1
-            logger.error("risk config reload refused, the running rules stay: %s", exc)
-            self.enforcer.alert(Severity.WARNING, f"risk config reload refused: {exc}", "config")
+            self._refuse(f"risk config reload refused: {outcome.error}")
+            logger.error("risk config reload refused, the running rules stay: %s", outcome.error)
+            return False
+        cfg = outcome.config
+        if cfg is None:
+            return False  # touched, same content
+        held = self.tamper_lock.review(
+            self.config,
+            cfg,
+            now=self._clock.now(),
+            next_reset=self.reset.next_reset,
+            zone=self.config.reset.timezone,
+        )
+        if held is not None:
+            self.reload_failures += 1
+            self._refuse(held)
+            logger.warning("%s (the running rules stay)", held)
             return False
         self.apply_config(cfg)
-        if self._watcher is not None and (path is None or Path(path) == self.config_path):
-            self._watcher.changed()  # the content just loaded is the new reference
+        self.config_status = ""
         logger.warning("risk config reloaded from %s: %d rules", source, len(cfg.rules))
         return True
 
+    def _refuse(self, message: str) -> None:
+        if len(message) > _STATUS_LIMIT:  # it goes to an alert, the activity log and the dashboard
+            message = f"{message[: _STATUS_LIMIT - 3]}..."
+        self.config_status = message
+        self.enforcer.alert(Severity.WARNING, message, "config")
+
     def apply_config(self, cfg: RiskConfig) -> None:
-        """Swap in a validated config; rules whose settings did not change keep their state."""
+        """Swap in a validated config; rules whose settings did not change keep their state.
+        (No tamper lock here: ``reload_config`` and the sweep go through it.)"""
         same_reset = cfg.reset == self.config.reset
         if not same_reset:
             self.reset = self.engine.reset = ResetScheduler(
@@ -377,14 +469,6 @@ class RiskManager:
         self.config = cfg
         self.reloads += 1
 
-    def check_config_changed(self) -> bool:
-        """Reload when the file's content changed (mtime/size polled, then hashed). True if reloaded.
-
-        A refused file is not retried until it changes again."""
-        if self._watcher is None or not self._watcher.changed():
-            return False
-        return self.reload_config()
-
     # --- the periodic sweep ------------------------------------------------------------------------
 
     def export_state(self) -> dict[str, Any]:
@@ -392,14 +476,26 @@ class RiskManager:
         return export_risk_state(self.pnl, self.engine)
 
     def restore_state(self, state: dict[str, Any]) -> bool:
-        """Take back ``export_state`` after ``start()``; re-evaluates the trading state."""
-        same_day = restore_risk_state(self.pnl, self.engine, state)
+        """Take back ``export_state`` after ``start()``; re-evaluates the trading state.
+
+        A saved state of the wrong shape (written around the desk, or damaged) raises
+        ``StateError``: starting with today's counters at zero would silently forget a daily loss."""
+        try:
+            same_day = restore_risk_state(self.pnl, self.engine, state)
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise StateError(
+                f"the saved risk state (today's P&L counters and rule state) cannot be restored: "
+                f"{type(exc).__name__}: {str(exc)[:160]}; fix or delete the saved state to start the "
+                "day's counters at zero"
+            ) from None
         self.engine.refresh_state()
         return same_day
 
     async def sweep_job(self) -> dict[str, Any]:
-        """The risk lane's job: ``executor.submit_task("risk_sweep", rm.sweep_job, lane="risk", key=...)``."""
-        return self.sweep()
+        """The risk lane's job: ``executor.submit_task("risk_sweep", rm.sweep_job, lane="risk", key=...)``.
+        A changed risk file is read off the loop first (``poll_config``)."""
+        reloaded = await self.poll_config()
+        return self._sweep.run(reloaded=reloaded)
 
     def sweep(self) -> dict[str, Any]:
         return self._sweep.run()
@@ -436,3 +532,13 @@ class RiskManager:
             f"rules={len(self.engine.rules)}, "
             f"lockouts={len(self._lockouts)}, daily_net={self.pnl.daily_net:.2f})"
         )
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # 2500.0 -> 2500; 9999999.0 -> 9999999 (not 1e+07)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    if hasattr(value, "model_dump"):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.model_dump().items()) + "}"
+    return str(value)

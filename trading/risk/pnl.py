@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from trading.model import MarketDataUpdated, PositionClosed, PositionEvent
@@ -89,22 +90,22 @@ class PnLTracker:
     def __init__(
         self,
         *,
-        cash: float,
+        cash: float | Decimal,
         trading_day: date,
         multiplier: Callable[[str], float] | None = None,
     ) -> None:
         self._multiplier = multiplier or (lambda symbol: 1.0)
         self.symbols: dict[str, SymbolPnL] = {}
         self.trading_day = trading_day
-        self.cash = cash
+        self.cash = float(cash)
         self.unrealized = 0.0
         self.daily_realized = 0.0
         self.daily_commissions = 0.0
         self.daily_closed_trades = 0
         self.total_realized = 0.0
         self.total_commissions = 0.0
-        self.equity = cash
-        self.high_water = cash
+        self.equity = self.cash
+        self.high_water = self.cash
         self._history: dict[date, DayPnL] = {}
         self.updates = 0
 
@@ -155,8 +156,9 @@ class PnLTracker:
     def on_position(self, event: PositionEvent) -> None:
         entry = self.symbols.get(event.symbol) or self.symbol(event.symbol)
         self.updates += 1
-        realized = event.realized_delta
-        commission = event.commission
+        # The events carry exact money (Decimal); this tracker still sums floats.
+        realized = float(event.realized_delta)
+        commission = float(event.commission)
         self.daily_realized += realized
         self.daily_commissions += commission
         self.total_realized += realized

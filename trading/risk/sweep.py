@@ -39,15 +39,17 @@ class RiskSweep:
         self._reload_if_changed = reload_if_changed
         self.runs = 0
 
-    def run(self) -> dict[str, Any]:
-        """One sweep; returns the executor's job result: ``{"summary": str, "details": {...}}``."""
+    def run(self, *, reloaded: bool | None = None) -> dict[str, Any]:
+        """One sweep; returns the executor's job result: ``{"summary": str, "details": {...}}``.
+        ``reloaded``: the caller already polled the config file (off the loop); None: poll it here."""
         self.runs += 1
         started = time.perf_counter()
         engine, enforcer = self._engine, self._enforcer
         now = self._clock.now()
         value_before = self._pnl.equity
         actions_before = enforcer.actions
-        reloaded = self._reload_if_changed()
+        if reloaded is None:
+            reloaded = self._reload_if_changed()
         found = engine.sweep(now)
         warnings = engine.check_warnings(now)
         actions = enforcer.actions_since(actions_before)

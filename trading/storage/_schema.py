@@ -4,10 +4,16 @@ Every datetime column holds ISO-8601 UTC text (``2026-01-05T14:30:00.000000+00:0
 text order is time order; JSON columns hold ``json.dumps`` text. A migration is a
 function of a Connection that moves the schema from ``version - 1`` to ``version``;
 append new ones to ``MIGRATIONS`` and never edit a released one.
+
+The tables below are the current shape. Migration 1 creates them as defined here, so a
+new file is current at once; each later migration brings an older file to the same shape
+and skips what is already there (a column, an index, a table), so it is a no-op on a new
+file. Money that decides is stored as decimal text (``Decimal`` exact, ``str(amount)``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlalchemy import (
@@ -20,10 +26,14 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    inspect,
     text,
 )
+from sqlalchemy.schema import CreateColumn
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "metadata", "tables"]
+
+logger = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -57,6 +67,7 @@ orders = Table(
     Column("created_at", Text),
     Column("updated_at", Text),
     Column("reason", Text, nullable=False),
+    Column("triggered", Boolean, nullable=False, server_default=text("0")),  # v2
     Index("ix_orders_created_at", "created_at"),
     Index("ix_orders_transaction_id", "transaction_id"),
 )
@@ -76,7 +87,54 @@ fills = Table(
     Column("strategy", Text, nullable=False),
     Column("transaction_id", Text),
     Column("ts", Text, nullable=False),
+    # v2: exact money booked by the fill, and the symbol's net position right after it
+    Column("realized_pnl", Text),
+    Column("commission_exact", Text),
+    Column("position_quantity", Float),
     Index("ix_fills_order_id", "order_id"),
+    Index("ux_fills_fill_id", "fill_id", unique=True),  # v2
+    Index("ix_fills_ts", "ts"),  # v2
+)
+
+# --- v2: the journal's books (one account per database) ----------------------------
+# Keyed tables without a rowid: an upsert then writes one b-tree page, not two.
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("symbol", Text, primary_key=True),
+    Column("quantity", Float, nullable=False),
+    Column("avg_price", Text, nullable=False),
+    Column("cost_basis", Text, nullable=False),
+    Column("realized_pnl", Text, nullable=False),
+    Column("commissions", Text, nullable=False),
+    Column("last_price", Float),
+    Column("opened_at", Text),
+    Column("updated_at", Text),
+    Column("strategies", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+account = Table(
+    "account",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("starting_balance", Text, nullable=False),
+    Column("realized_pnl", Text, nullable=False),
+    Column("commissions", Text, nullable=False),
+    Column("updated_at", Text),
+    Column("last_fill_id", Text),
+    sqlite_with_rowid=False,
+)
+
+rule_state = Table(
+    "rule_state",
+    metadata,
+    Column("rule", Text, primary_key=True),
+    Column("trading_day", Text),
+    Column("state", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 _ACTIVE = "status IN ('WAITING', 'OPENED')"
@@ -218,6 +276,33 @@ def _v1_initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[t for name, t in tables.items() if name != "schema_version"])
 
 
+def _v2_journal(conn: Connection) -> None:
+    existing = inspect(conn)
+    for table in (orders, fills):
+        have = {c["name"] for c in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                spec = CreateColumn(column).compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {spec}")
+    _unique_fill_ids(conn)
+    for index in fills.indexes:
+        index.create(conn, checkfirst=True)
+    metadata.create_all(conn, tables=[positions, account, rule_state])
+
+
+def _unique_fill_ids(conn: Connection) -> None:
+    """Before ``fill_id`` becomes unique: a repeated id (possible in a version-1 file, whose
+    ids were unique per process start only) gets ``#<row id>`` appended, in every row but its first."""
+    renamed = conn.execute(
+        text(
+            "UPDATE fills SET fill_id = fill_id || '#' || id WHERE id NOT IN "
+            "(SELECT MIN(id) FROM fills GROUP BY fill_id)"
+        )
+    ).rowcount
+    if renamed:
+        logger.warning("fills: %d rows had a repeated fill_id; each now ends with '#<row id>'", renamed)
+
+
 # (version, description, migrate). Versions are 1, 2, 3... in order.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (
@@ -225,6 +310,12 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
         "initial schema: orders, fills, transactions, jobs, violations, lockouts, audit, commands, "
         "key_values, activity",
         _v1_initial,
+    ),
+    (
+        2,
+        "the journal: orders.triggered; fills with exact money, unique fill_id; positions, account, "
+        "rule_state",
+        _v2_journal,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,87 +1,92 @@
-"""``ActivityLog``: an asynchronous, batched, never-blocking activity log on SQLite.
+"""``ActivityLog``: an asynchronous, batched, never-blocking activity log.
 
-``log_activity`` builds one tuple and appends it to an in-memory queue; a background
-thread writes the queue in batches (see ``_activity_writer``). When the queue holds
-``max_queue`` records, new ones are dropped: the caller gets ``False``, the drop is
-counted in ``statistics().dropped`` and a WARNING says how many (at most one line per
-``warn_interval`` seconds, and a final one at close). ``close()`` and interpreter exit
-write everything still queued.
+``log_activity`` builds one tuple and appends it to the database's background writer
+queue (see ``trading.storage.writer``); the writer thread turns records into rows and
+inserts them in batches. When the writer's queue holds ``max_queue`` items, new records
+are dropped: the caller gets ``False``, the drop is counted in ``statistics().dropped``
+and a WARNING says how many (at most one line per ``warn_interval`` seconds, and a final
+one at close). ``close()``, ``Database.close()`` and interpreter exit write everything
+still queued.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
-import weakref
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
 from trading.clock import Clock
-from trading.storage._activity_writer import ActivityWriter, close_at_exit
 from trading.storage._codec import from_iso, load_json, to_iso
 from trading.storage._schema import activity
 from trading.storage._sql import check_limit
 from trading.storage.database import Database
+from trading.storage.writer import BackgroundWriter
 
 __all__ = ["LEVELS", "ActivityLog", "ActivityLogStatistics"]
 
+logger = logging.getLogger(__name__)
+
 LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 _LEVELS = LEVELS  # module-global for the hot path's lookup
+_COLUMNS = ("ts", "level", "source", "message", "details")
 
 
 @dataclass(frozen=True, slots=True)
 class ActivityLogStatistics:
-    queued: int  # records waiting in memory now
+    queued: int  # items waiting in the database writer's queue now (every producer's)
     written: int  # records committed to the database
     dropped: int  # records refused because the queue was full or the log closed
-    batches: int  # committed batches
+    batches: int  # committed batches holding records of this log
     retries: int  # batch attempts repeated because the database was busy
     errors: int  # records lost because their batch failed for good (logged at ERROR)
 
 
 class ActivityLog:
-    """The desk's activity log. Thread-safe; ``log_activity`` never blocks."""
+    """The desk's activity log. Thread-safe; ``log_activity`` never blocks.
+
+    Records go through ``writer`` (default: the database's own, ``db.writer()``)."""
 
     def __init__(
         self,
         db: Database,
         *,
         max_queue: int = 100_000,
-        batch_size: int = 1000,
-        flush_interval: float = 0.05,
         clock: Clock | None = None,
         warn_interval: float = 5.0,
-        exit_timeout: float = 5.0,
+        writer: BackgroundWriter | None = None,
     ) -> None:
         if not isinstance(max_queue, int) or max_queue < 1:
             raise ValueError(f"max_queue must be an int >= 1, got {max_queue!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-        if not flush_interval > 0:
-            raise ValueError(f"flush_interval must be > 0 seconds, got {flush_interval!r}")
         self._db = db
         self._max_queue = max_queue
         self._now = clock.timestamp if clock is not None else time.time
-        self._writer = ActivityWriter(
-            db,
+        self._writer = writer if writer is not None else db.writer()
+        self._channel = self._writer.channel(
+            "activity log",
+            activity,
+            _COLUMNS,
+            self._rows,
             max_queue=max_queue,
-            batch_size=batch_size,
-            flush_interval=flush_interval,
-            monotonic=clock.monotonic if clock is not None else time.monotonic,
+            logger=logger,
             warn_interval=warn_interval,
+            monotonic=clock.monotonic if clock is not None else time.monotonic,
         )
-        self._queue = self._writer.queue
-        # Flushes at interpreter exit, or when the log is garbage-collected unclosed.
-        self._finalizer = weakref.finalize(self, close_at_exit, self._writer, exit_timeout)
+        self._queue = self._channel.queue
+        self._key = self._channel.key
+        self._sec = -1  # the last whole second formatted, and its text (the writer thread's cache)
+        self._sec_text = ""
 
     # --- writing -----------------------------------------------------------------
 
     def start(self) -> ActivityLog:
         """Start the writer thread (records logged before are kept and written)."""
-        if self._writer.limit == 0:
+        if self._channel.closed:
             raise RuntimeError(f"{self!r} is closed; create a new ActivityLog")
         self._writer.start()
         return self
@@ -93,10 +98,10 @@ class ActivityLog:
         if level not in _LEVELS:
             raise ValueError(f"activity level must be one of {sorted(LEVELS)}, got {level!r}")
         queue = self._queue
-        if len(queue) >= self._writer.limit:
-            self._writer.drop()
+        if len(queue) >= self._channel.limit:
+            self._channel.drop()
             return False
-        queue.append((self._now(), level, source, message, details or None))
+        queue.append((self._key, self._now(), level, source, message, details or None))
         return True
 
     def flush(self, timeout: float = 5.0) -> bool:
@@ -104,11 +109,11 @@ class ActivityLog:
         return self._writer.flush(timeout)
 
     def close(self, timeout: float = 5.0) -> bool:
-        """Refuse new records, write the queued ones and stop the writer. Idempotent.
-        False if the writer did not finish within ``timeout``."""
-        done = self._writer.close(timeout)
-        if done:
-            self._finalizer.detach()
+        """Refuse new records and write the queued ones (the writer goes on for the database's
+        other producers). Idempotent. False if they were not written within ``timeout``."""
+        self._channel.close()
+        done = self._writer.flush(timeout)
+        self._channel.report_drops(force=True)
         return done
 
     def __enter__(self) -> ActivityLog:
@@ -116,6 +121,28 @@ class ActivityLog:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _rows(self, items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Records as rows, on the writer thread: the timestamp as ISO-8601 UTC text (the
+        seconds part formatted once a second), the details as JSON."""
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        dumps = json.dumps
+        for _, ts, level, source, message, details in items:
+            sec = int(ts)
+            if sec != self._sec:
+                self._sec = sec
+                self._sec_text = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            append(
+                (
+                    f"{self._sec_text}.{int((ts - sec) * 1e6):06d}+00:00",
+                    level,
+                    source,
+                    message,
+                    None if details is None else dumps(details, default=str),
+                )
+            )
+        return rows
 
     # --- reading -----------------------------------------------------------------
 
@@ -153,25 +180,22 @@ class ActivityLog:
     # --- observability -----------------------------------------------------------
 
     def statistics(self) -> ActivityLogStatistics:
-        w = self._writer
+        c = self._channel
         return ActivityLogStatistics(
-            queued=len(w.queue),
-            written=w.written,
-            dropped=w.dropped,
-            batches=w.batches,
-            retries=w.retries,
-            errors=w.errors,
+            queued=len(self._queue),
+            written=c.written,
+            dropped=c.dropped,
+            batches=c.batches,
+            retries=c.retries,
+            errors=c.errors,
         )
 
     def __repr__(self) -> str:
-        w = self._writer
-        thread = w.thread
-        state = (
-            "closed" if w.limit == 0 else "running" if thread is not None and thread.is_alive() else "idle"
-        )
+        c = self._channel
+        state = "closed" if c.closed else "running" if self._writer.running else "idle"
         return (
-            f"ActivityLog({state}, queued={len(w.queue)}/{self._max_queue}, written={w.written}, "
-            f"dropped={w.dropped})"
+            f"ActivityLog({state}, queued={len(self._queue)}/{self._max_queue}, written={c.written}, "
+            f"dropped={c.dropped})"
         )
 
 

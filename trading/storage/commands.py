@@ -2,20 +2,31 @@
 
 A command goes ``pending -> running -> done | failed``. ``claim`` is one conditional
 UPDATE, so exactly one claimer wins, across threads and processes.
+
+Rows are read defensively (``_rows``): a command whose arguments are not a JSON object comes
+back with its raw text as ``args`` and a WARNING naming the row, so the desk fails that one
+command with a reason (the argument check refuses text) and carries on; a key-value document
+that does not parse raises ``StateError`` naming its key (the desk's saved state: guessing
+would silently reset a daily loss or a pause).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import RowMapping, insert, select, update
 
-from trading.storage._codec import dump_json, from_iso, load_json, to_iso
+from trading.errors import StateError
+from trading.storage._codec import dump_json, to_iso
+from trading.storage._rows import json_object, time_column, where
 from trading.storage._schema import commands, key_values
 from trading.storage._sql import check_limit, upsert
 from trading.storage.database import Database
 
 __all__ = ["CommandRepository", "KeyValueRepository"]
+
+logger = logging.getLogger(__name__)
 
 _FINAL = frozenset({"done", "failed"})
 _TIMES = ("created_at", "claimed_at", "finished_at")
@@ -82,7 +93,23 @@ class CommandRepository:
 
     def _fetch(self, query: Any) -> list[dict[str, Any]]:
         rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
-        return [_command(row) for row in rows]
+        return [self._command(row) for row in rows]
+
+    def _command(self, row: RowMapping) -> dict[str, Any]:
+        data = dict(row)
+        place = where(self._db, "commands", f"id {row['id']}")
+        for name in _TIMES:
+            try:
+                data[name] = time_column(data[name], name)
+            except ValueError as exc:
+                logger.warning("%s: %s: read as empty", place, exc)
+                data[name] = None
+        try:
+            data["args"] = json_object(data["args"], "args")
+        except ValueError as exc:
+            logger.warning("%s: %s: the command will fail", place, exc)
+            data["args"] = str(data["args"])[:200]  # not a mapping: the argument check refuses it
+        return data
 
     def __repr__(self) -> str:
         return f"CommandRepository({self._db!r})"
@@ -103,17 +130,20 @@ class KeyValueRepository:
         self._db.write(lambda conn: upsert(conn, key_values, row, ["key"]))
 
     def get(self, key: str) -> dict[str, Any] | None:
+        """The document stored under ``key``, or None. A value that is not a JSON object raises
+        ``StateError`` naming the database, the table and the key."""
         query = select(key_values.c.value).where(key_values.c.key == key)
         value = self._db.read(lambda conn: conn.execute(query).scalar())
-        return None if value is None else load_json(value)
+        if value is None:
+            return None
+        try:
+            return json_object(value, "value")
+        except ValueError as exc:
+            raise StateError(
+                f"{where(self._db, 'key_values', f'key {key!r}')}: {exc}: the saved state cannot be "
+                "read; fix the row, or delete it to start without it",
+                path=self._db.path,
+            ) from None
 
     def __repr__(self) -> str:
         return f"KeyValueRepository({self._db!r})"
-
-
-def _command(row: RowMapping) -> dict[str, Any]:
-    data = dict(row)
-    for name in _TIMES:
-        data[name] = from_iso(data[name])
-    data["args"] = load_json(data["args"])
-    return data

@@ -11,6 +11,10 @@ How ``database is locked`` is kept from callers:
 
 The schema is created and migrated on open, inside one ``BEGIN IMMEDIATE`` transaction,
 so two processes opening a fresh file at once migrate it exactly once.
+
+``writer()`` is the database's one ``BackgroundWriter`` (a queue and a thread), shared by
+every producer of background rows; ``close()`` writes what it holds before disposing of
+the engine, and so does interpreter exit for a database left open.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +39,8 @@ from trading.clock import Clock, LiveClock
 from trading.errors import StorageError
 from trading.storage import _schema
 from trading.storage._codec import to_iso
+from trading.storage._sql import is_busy_error
+from trading.storage.writer import BackgroundWriter
 
 __all__ = ["Database", "DatabaseStatistics"]
 
@@ -41,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_BUSY_MARKERS = ("database is locked", "database table is locked", "database is busy", "sqlite_busy")
+_EXIT_TIMEOUT = 5.0  # seconds the writer gets to write its queue at interpreter exit
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +57,6 @@ class DatabaseStatistics:
     writes: int
     retries: int  # write attempts repeated because SQLite reported busy
     failures: int  # operations that gave up and raised StorageError
-
-
-def is_busy_error(exc: BaseException) -> bool:
-    """True when ``exc`` (a DBAPI or SQLAlchemy error) means another connection holds the lock."""
-    message = str(getattr(exc, "orig", exc)).lower()
-    return any(marker in message for marker in _BUSY_MARKERS)
 
 
 class Database:
@@ -91,6 +92,9 @@ class Database:
         self._stats_lock = threading.Lock()
         self._reads = self._writes = self._retries = self._failures = 0
         self._closed = False
+        self._writer: BackgroundWriter | None = None
+        self._writer_lock = threading.Lock()
+        self._writer_finalizer: weakref.finalize[Any, Any] | None = None
         self._migrate()
 
     # --- engine ------------------------------------------------------------------
@@ -172,16 +176,19 @@ class Database:
             with self._serial:
                 yield
 
-    def raw_connection(self) -> Any:
-        """A pooled DBAPI connection (driver autocommit, the pragmas applied) for bulk writers
-        inside ``trading.storage``. Close it to give it back."""
-        self._check_open()
-        return self.engine.raw_connection()
-
-    @property
-    def serial_lock(self) -> threading.RLock | None:
-        """The lock that serialises use of a memory database's single connection (else None)."""
-        return self._serial
+    def writer(self) -> BackgroundWriter:
+        """This database's background writer, made on first use and not started: a producer
+        starts it (``BackgroundWriter.start``) when its rows should flow."""
+        with self._writer_lock:
+            self._check_open()
+            if self._writer is None:
+                name = self.path.name if self.path is not None else make_url(self.url).get_backend_name()
+                self._writer = BackgroundWriter(
+                    self.engine, name=name, serial_lock=self._serial, retry_deadline=self._retry_deadline
+                )
+                # Writes what is queued at interpreter exit, or when the database is collected unclosed.
+                self._writer_finalizer = weakref.finalize(self, _close_at_exit, self._writer)
+            return self._writer
 
     def _count(self, *, writes: bool = False, retries: bool = False, failures: bool = False) -> None:
         with self._stats_lock:
@@ -237,11 +244,17 @@ class Database:
     def closed(self) -> bool:
         return self._closed
 
-    def close(self) -> None:
-        """Close every pooled connection. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what the background writer holds (waiting up to ``timeout`` seconds), then
+        close every pooled connection. Idempotent."""
+        with self._writer_lock:
+            if self._closed:
+                return
+            self._closed = True
+            writer, finalizer = self._writer, self._writer_finalizer
+        if writer is not None and finalizer is not None:
+            writer.close(timeout)
+            finalizer.detach()
         self.engine.dispose()
 
     def __enter__(self) -> Database:
@@ -260,6 +273,13 @@ class Database:
         )
         state = "closed" if self._closed else "open"
         return f"Database({str(where)!r}, {state}, busy_timeout_ms={self.busy_timeout_ms})"
+
+
+def _close_at_exit(writer: BackgroundWriter) -> None:
+    try:
+        writer.close(_EXIT_TIMEOUT)
+    except Exception:  # at interpreter exit there is no caller left to tell; log and go on
+        logger.exception("%r could not write its queue at exit", writer)
 
 
 def _on_begin(conn: Connection) -> None:

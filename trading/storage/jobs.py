@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, Select, func, select
 
 from trading.signals.jobs import JobRecord
+from trading.storage._channel import WriterChannel
 from trading.storage._codec import dump_json, from_iso, load_json, to_iso
 from trading.storage._schema import jobs
-from trading.storage._sql import check_limit, upsert, upsert_many
+from trading.storage._sql import check_limit, upsert
 from trading.storage.database import Database
+from trading.storage.writer import BackgroundWriter
 
 __all__ = ["JobRepository", "job_values"]
 
 _UNFINISHED = ("PENDING", "RUNNING")
 _TIMES = ("created_at", "started_at", "finished_at")
+_COLUMNS = tuple(column.name for column in jobs.columns)
 
 
 class JobRepository:
@@ -30,10 +32,14 @@ class JobRepository:
         values = job_values(job)
         self._db.write(lambda conn: upsert(conn, jobs, values, ["task_id"]))
 
-    def record_values(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Upsert rows made by ``job_values`` in one transaction."""
+    @property
+    def database(self) -> Database:
+        return self._db
 
-        self._db.write(lambda conn: upsert_many(conn, jobs, rows, ["task_id"]))
+    def channel(self, writer: BackgroundWriter) -> WriterChannel:
+        """The channel on ``writer`` (this database's) that upserts the ``JobRecord`` put on it
+        (one per writer, shared); of a task's records in one batch only the newest is written."""
+        return writer.channel("job records", jobs, _COLUMNS, _job_rows, keys=("task_id",), payload=JobRecord)
 
     def unfinished(self, lane: str) -> builtins.list[JobRecord]:
         query = (
@@ -90,6 +96,15 @@ def _job(row: RowMapping) -> JobRecord:
         data[name] = from_iso(data[name])
     data["details"] = load_json(data["details"])
     return JobRecord(**data)
+
+
+def _job_rows(records: list[JobRecord]) -> list[tuple[Any, ...]]:
+    newest = {job.task_id: job for job in records}  # a later record of the same task replaces it
+    rows = []
+    for job in newest.values():
+        values = job_values(job)
+        rows.append(tuple(values[name] for name in _COLUMNS))
+    return rows
 
 
 def job_values(job: JobRecord) -> dict[str, Any]:

@@ -1,18 +1,28 @@
-"""What the risk engine records: violations, lockouts and the enforcement audit trail."""
+"""What the risk engine records: violations, lockouts and the enforcement audit trail.
+
+Rows are read defensively (``_rows``): a damaged violation or audit row is skipped with a
+WARNING naming it (they are history); a damaged lockout row stops the start with a
+``StateError`` naming it, because dropping a lockout would quietly let a locked account trade.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, delete, func, insert, select
 
-from trading.storage._codec import dump_json, from_iso, load_json, to_iso
+from trading.errors import StateError
+from trading.storage._codec import dump_json, to_iso
+from trading.storage._rows import json_object, time_column, where
 from trading.storage._schema import audit, lockouts, violations
 from trading.storage._sql import check_limit, upsert
 from trading.storage.database import Database
 
 __all__ = ["AuditRepository", "LockoutRepository", "ViolationRepository"]
+
+logger = logging.getLogger(__name__)
 
 _SEVERITIES = frozenset({"INFO", "WARNING", "CRITICAL"})
 
@@ -59,7 +69,13 @@ class ViolationRepository:
         check_limit(limit, offset)
         query = select(violations).order_by(violations.c.id.desc()).limit(limit).offset(offset)
         rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
-        return [_violation(row) for row in rows]
+        out = []
+        for row in rows:
+            try:
+                out.append(_violation(row))
+            except ValueError as exc:
+                logger.warning("%s: %s: row skipped", where(self._db, "violations", f"id {row['id']}"), exc)
+        return out
 
     def count(self) -> int:
         query = select(func.count()).select_from(violations)
@@ -94,12 +110,27 @@ class LockoutRepository:
         self._db.write(lambda conn: conn.execute(stmt))
 
     def all(self) -> list[dict[str, Any]]:
+        """Every stored lockout. A row that does not parse raises ``StateError`` naming it: a
+        lockout cannot be skipped without unlocking what it locks."""
         query = select(lockouts).order_by(lockouts.c.started_at, lockouts.c.scope)
         rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
-        return [
-            {**row, "started_at": from_iso(row["started_at"]), "until": from_iso(row["until"])}
-            for row in rows
-        ]
+        return [self._lockout(row) for row in rows]
+
+    def _lockout(self, row: RowMapping) -> dict[str, Any]:
+        try:
+            started = time_column(row["started_at"], "started_at")
+            if started is None:
+                raise ValueError("column started_at is empty")
+            if not isinstance(row["scope"], str) or not row["scope"]:
+                raise ValueError(f"column scope must be text, got {row['scope']!r}")
+            return {**row, "started_at": started, "until": time_column(row["until"], "until")}
+        except ValueError as exc:
+            place = where(self._db, "lockouts", f"scope {row['scope']!r}")
+            raise StateError(
+                f"{place}: {exc}: the lockout cannot be restored; fix the row, or delete it to "
+                "lift the lockout",
+                path=self._db.path,
+            ) from None
 
     def __repr__(self) -> str:
         return f"LockoutRepository({self._db!r})"
@@ -130,7 +161,13 @@ class AuditRepository:
         check_limit(limit, offset)
         query = select(audit).order_by(audit.c.id.desc()).limit(limit).offset(offset)
         rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
-        return [{**row, "ts": from_iso(row["ts"])} for row in rows]
+        out = []
+        for row in rows:
+            try:
+                out.append({**row, "ts": time_column(row["ts"], "ts")})
+            except ValueError as exc:
+                logger.warning("%s: %s: row skipped", where(self._db, "audit", f"id {row['id']}"), exc)
+        return out
 
     def count(self) -> int:
         query = select(func.count()).select_from(audit)
@@ -141,9 +178,10 @@ class AuditRepository:
 
 
 def _violation(row: RowMapping) -> dict[str, Any]:
-    return {
-        **row,
-        "ts": from_iso(row["ts"]),
-        "shadow": bool(row["shadow"]),
-        "values": load_json(row["values"]),
-    }
+    """One violation row; ``ValueError`` naming the column when it does not parse."""
+    ts = time_column(row["ts"], "ts")
+    if ts is None:
+        raise ValueError("column ts is empty")
+    if row["severity"] not in _SEVERITIES:
+        raise ValueError(f"column severity: {row['severity']!r} is not one of {sorted(_SEVERITIES)}")
+    return {**row, "ts": ts, "shadow": bool(row["shadow"]), "values": json_object(row["values"], "values")}

@@ -167,10 +167,10 @@ class TransactionBook:
     def count(self, name: str) -> int:
         return self._counts[name]
 
-    def record(self, level: int, message: str, **details: Any) -> None:
+    def record(self, level: int, message: str, *, source: str = ACTIVITY_SOURCE, **details: Any) -> None:
         """One activity-log row (when the desk has an activity log)."""
         if self._activity is not None:
-            self._activity.log_activity(logging.getLevelName(level), ACTIVITY_SOURCE, message, **details)
+            self._activity.log_activity(logging.getLevelName(level), source, message, **details)
 
     def __repr__(self) -> str:
         return f"TransactionBook(active={len(self._txns)}, links={len(self._links)})"

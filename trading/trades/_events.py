@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from trading.broker.base import Broker
@@ -100,7 +101,7 @@ class TradeEventHandler:
             txn = book.get(link.transaction_id)
             if txn is None:
                 return
-            txn.commissions += event.commission
+            txn.commissions += float(event.commission)
             progress = book.progress(txn.transaction_id)
             if link.purpose == "entry":
                 self._entry_filled(txn, progress, event)
@@ -118,11 +119,15 @@ class TradeEventHandler:
         if not event.is_complete:
             self._book.save(txn)
             return
-        self._open(txn, progress.entry_qty)
+        self.open_transaction(txn, progress.entry_qty)
 
-    def _open(self, txn: Transaction, quantity: float) -> None:
+    def open_transaction(
+        self, txn: Transaction, quantity: float, *, when: datetime | None = None, protect: bool = True
+    ) -> None:
+        """Move a WAITING transaction to OPENED with ``quantity`` at its ``entry_price`` (set by
+        the caller), publish ``TransactionOpened`` and, with ``protect``, send its TP/SL."""
         txn.quantity = quantity
-        txn.transition(TransactionStatus.OPENED, self._clock.now())
+        txn.transition(TransactionStatus.OPENED, when or self._clock.now())
         self._book.save(txn)
         self._book.bump("opened")
         self._note(
@@ -147,7 +152,8 @@ class TradeEventHandler:
                 entry_price=txn.entry_price or 0.0,
             )
         )
-        self.protect(txn)
+        if protect:
+            self.protect(txn)
 
     def _add_filled(self, txn: Transaction, event: OrderFilled) -> None:
         entry = txn.entry_price or event.price
@@ -178,12 +184,16 @@ class TradeEventHandler:
             if progress.closing_qty < txn.quantity - _EPS:
                 self._book.save(txn)  # a partial exit: wait for the rest
                 return
-        self._close(txn, progress.exit_value / progress.exit_qty, f"{link.role.value} filled")
+        self.close_transaction(txn, progress.exit_value / progress.exit_qty, f"{link.role.value} filled")
 
-    def _close(self, txn: Transaction, exit_price: float, reason: str) -> None:
+    def close_transaction(
+        self, txn: Transaction, exit_price: float, reason: str, *, when: datetime | None = None
+    ) -> None:
+        """Move an OPENED transaction to CLOSED at ``exit_price`` (its ``realized_pnl`` already
+        booked by the caller), retire it, cancel its legs and publish ``TransactionClosed``."""
         txn.exit_price = exit_price
         txn.reason = reason
-        txn.transition(TransactionStatus.CLOSED, self._clock.now())
+        txn.transition(TransactionStatus.CLOSED, when or self._clock.now())
         self._book.retire(txn, still_working=self.is_working)
         self._book.bump("closed")
         self._note(
@@ -259,7 +269,8 @@ class TradeEventHandler:
             if link.purpose == "entry" and txn.status is TransactionStatus.WAITING:
                 progress = book.progress_of(txn.transaction_id)
                 if progress is not None and progress.entry_qty > _EPS:
-                    self._open(txn, progress.entry_qty)  # partly filled, then ended: keep what we hold
+                    # partly filled, then ended: keep what we hold
+                    self.open_transaction(txn, progress.entry_qty)
                 else:
                     ended = type(event).__name__[5:].lower()
                     self.cancel_transaction(txn, f"entry order {event.order_id} {ended}: {reason}")
@@ -305,7 +316,7 @@ class TradeEventHandler:
                 txn.realized_pnl += (
                     (exit_price - entry) * txn.quantity * txn.side.sign * self._multiplier(txn.symbol)
                 )
-                self._close(txn, exit_price, "position closed outside the trade manager")
+                self.close_transaction(txn, exit_price, "position closed outside the trade manager")
 
     # --- protective legs ---------------------------------------------------------
 

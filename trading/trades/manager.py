@@ -12,9 +12,11 @@
   OPENED (the live legs are modified).
 - Bad input (not a ``Recommendation``, another strategy's recommendation, an unknown
   symbol) raises before anything of the pass is submitted or stored.
+- On desk start, ``restore`` reads the active transactions back and reconciles them with
+  the order history and the broker (a ``TradeReconciliation`` says what it repaired).
 
-The manager holds a ``TransactionBook`` (the state) and a ``TradeEventHandler`` that
-applies broker events to the same book.
+The manager holds a ``TransactionBook`` (the state), a ``TradeEventHandler`` that
+applies broker events to the same book, and a ``TransactionReconciler`` for the restart.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from trading.model.recommendation import check_exit_side
 from trading.storage import ActivityLog, DuplicatePositionError, TransactionRepository
 from trading.trades._book import TransactionBook
 from trading.trades._events import TradeEventHandler
+from trading.trades._reconcile import OrderHistory, TradeReconciliation, TransactionReconciler
 
 __all__ = ["PassOutcome", "RejectedRecommendation", "TradeManager", "TradeManagerStatistics"]
 
@@ -106,6 +109,7 @@ class TradeManager:
         self._clock = clock
         self._book = TransactionBook(transactions, activity)
         self._events = TradeEventHandler(self._book, broker, bus, clock)
+        self._reconciler = TransactionReconciler(self._book, self._events, broker)
         self._lock_timeout = float(lock_timeout)
         self._pass_locks: dict[tuple[str, str], threading.Lock] = {}
         self._registry_lock = threading.Lock()
@@ -393,47 +397,17 @@ class TradeManager:
         with self._book.lock:
             return [copy.copy(t) for t in self._book.transactions(strategy=strategy)]
 
-    def restore(self) -> list[Transaction]:
-        """Reload active transactions from the repository (on desk start) and reconcile them
-        with the broker: a WAITING entry the broker no longer knows is cancelled; an OPENED
-        transaction whose legs are gone gets its stored TP/SL sent again."""
-        restored = []
-        with self._book.lock:
-            for txn in self._book.stored_active():
-                if txn.transaction_id in self._book:
-                    continue
-                self._book.add(txn)
-                if txn.status is TransactionStatus.WAITING:
-                    self._restore_waiting(txn)
-                else:
-                    self._restore_opened(txn)
-                restored.append(copy.copy(txn))
-        logger.info("restored %d active transactions", len(restored))
-        return restored
-
-    def _restore_waiting(self, txn: Transaction) -> None:
-        entry = self._broker.get_order(txn.entry_order_id) if txn.entry_order_id else None
-        if entry is None or not entry.is_open:
-            self._events.cancel_transaction(txn, "entry order not working at the broker after a restart")
-            return
-        self._book.relink(entry.order_id, txn, OrderRole.ENTRY, "entry")
-
-    def _restore_opened(self, txn: Transaction) -> None:
-        live = [oid for oid in (txn.tp_order_id, txn.sl_order_id) if self._events.is_working(oid)]
-        wanted = (txn.take_profit is not None) + (txn.stop_loss is not None)
-        if len(live) == wanted:
-            for order_id, role in (
-                (txn.tp_order_id, OrderRole.TAKE_PROFIT),
-                (txn.sl_order_id, OrderRole.STOP_LOSS),
-            ):
-                if order_id is not None:
-                    self._book.relink(order_id, txn, role, "protect")
-            return
-        if txn.symbol not in self._broker.positions():
-            logger.warning(
-                "transaction %s is OPENED but the broker holds no %s position", txn.transaction_id, txn.symbol
-            )
-        self._events.replace_protection(txn)
+    def restore(self, history: OrderHistory) -> TradeReconciliation:
+        """Reload the active transactions from the repository (on desk start, the broker already
+        restored) and reconcile each with its orders and fills in ``history`` and with the
+        broker's positions and working orders: what happened while no manager was listening is
+        applied as if it had been seen (see ``trading.trades._reconcile``). Every change is a
+        ``TransactionRepair`` in the result, logged at WARNING and in the activity log (source
+        ``reconcile``). Transactions this manager already holds are left alone, so a second
+        call changes nothing."""
+        if not isinstance(history, OrderHistory):
+            raise TypeError(f"history must be an OrderHistory, got {type(history).__name__}")
+        return self._reconciler.restore(history)
 
     def statistics(self) -> TradeManagerStatistics:
         book = self._book

@@ -74,8 +74,8 @@ def test_load_risk_config_account_is_refused_pointing_to_desk_config(tmp_path):
     path = _write(tmp_path, "account: {starting_balance: 100000}\nrules: {}\n")
     with pytest.raises(
         ConfigError,
-        match=r"risk\.yaml: field 'account': .*starting balance in the desk config's "
-        r"account\.starting_balance \(desk\.yaml\)",
+        match=r"risk\.yaml: unknown key 'account' \(known: .*; .*starting balance in the desk config's "
+        r"account\.starting_balance \(desk\.yaml\)\)$",
     ) as info:
         load_risk_config(path)
     assert info.value.path == path and info.value.field == "account"
@@ -85,8 +85,8 @@ def test_load_risk_config_sweep_interval_is_refused_pointing_to_desk_loop(tmp_pa
     path = _write(tmp_path, "sweep_interval_s: 1.0\n")
     with pytest.raises(
         ConfigError,
-        match=r"field 'sweep_interval_s': bad value 1\.0: allowed the known fields: notifier, reset, rules, "
-        r"warning_threshold; .*loop\.risk_sweep_interval .*\(desk\.yaml\)",
+        match=r"unknown key 'sweep_interval_s' \(known: allow_no_enforced_rules, notifier, reset, rules, "
+        r"tamper_lock, warning_threshold; .*loop\.risk_sweep_interval .*\(desk\.yaml\)\)$",
     ):
         load_risk_config(path)
 
@@ -115,7 +115,7 @@ def test_rule_config_action_is_typed_not_text():
 def test_load_risk_config_unknown_field_lists_known_fields(tmp_path):
     path = _write(tmp_path, "rules:\n  max_order_rate: {max_orders: 5, max_ordres: 3}\n")
     with pytest.raises(
-        ConfigError, match=r"field 'max_ordres': bad value 3: allowed the known fields: action, .*max_orders"
+        ConfigError, match=r"rule 'max_order_rate', unknown key 'max_ordres' \(did you mean 'max_orders'\?\)$"
     ):
         load_risk_config(path)
 
@@ -200,3 +200,85 @@ def test_risk_config_is_frozen():
     cfg = parse_risk_config({"rules": {"daily_realized_loss": {"limit": 100}}})
     with pytest.raises(Exception, match="frozen"):
         cfg.rules["daily_realized_loss"].limit = 5
+
+
+# --- issue 12: a typo never weakens the risk file; every failure is one ConfigError line -----------
+
+SHIPPED_RISK = (REPO / "config" / "risk.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "match"),
+    [
+        (
+            "rules:\n",
+            "rules:\n  daily_realized_loss:\n    limit: 9999999\n    action: alert\n",
+            r"duplicate key 'daily_realized_loss' at lines \d+ and \d+: YAML would keep only the second",
+        ),
+        ("limit: 2500 ", "limit: .inf ", r"line \d+: '\.inf' is not a finite number$"),
+        ("limit: 2500 ", "limit: 1e400 ", r"line \d+: '1e400' is not a finite number$"),
+        ("limit: 2500 ", "limit: true ", r"rule 'daily_realized_loss', field 'limit': bad value True: allowed a number$"),
+        ("limit: 2500 ", "limit: '2500' ", r"rule 'daily_realized_loss', field 'limit': bad value '2500': allowed a number$"),
+        ("limit: 2500 ", "limit: 2500\n    enabled: 1 ", r"rule 'daily_realized_loss', field 'enabled': bad value 1: allowed true or false$"),
+        ("limit: 2500 ", "limt: 2500 ", r"rule 'daily_realized_loss', unknown key 'limt' \(did you mean 'limit'\?\)$"),
+        ("max_trades: 6,", "max_trades: true,", r"field 'per_minute\.max_trades': bad value True: allowed a whole number$"),
+        (
+            "holidays: [2026-01-01",
+            "holidays: [2026-13-01",
+            r"rule 'session_hours', field 'holidays\.0': bad value '2026-13-01': "
+            r"allowed a date written YYYY-MM-DD \(month must be in 1\.\.12\)$",
+        ),
+        ("timeout_s: 2.0", "timeout_s: yes", r"field 'notifier\.timeout_s': bad value 'yes': allowed a number$"),
+        ("rules:\n", "lolz: [&a [lol, lol], *a, *a]\nrules:\n", r"anchor &a at line \d+: YAML anchors and aliases are not allowed"),
+    ],
+)
+def test_load_risk_config_loosening_typo_refused_in_one_line(tmp_path, old, new, match):
+    assert old in SHIPPED_RISK
+    path = _write(tmp_path, SHIPPED_RISK.replace(old, new, 1))
+
+    with pytest.raises(ConfigError, match=match) as info:
+        load_risk_config(path)
+
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "# nothing here yet\n",
+        "rules: {}\n",
+        "rules:\n  daily_realized_loss: {limit: 100, mode: shadow}\n  max_contracts: {limit: 2, enabled: false}\n",
+    ],
+)
+def test_load_risk_config_no_enforced_rule_is_refused(tmp_path, text):
+    path = _write(tmp_path, text)
+
+    with pytest.raises(ConfigError, match=r"no rule is enabled in enforce mode, so this file limits nothing") as info:
+        load_risk_config(path)
+
+    assert info.value.field == "rules" and "allow_no_enforced_rules: true" in str(info.value)
+
+
+def test_load_risk_config_no_enforced_rule_allowed_when_said(tmp_path):
+    path = _write(tmp_path, "allow_no_enforced_rules: true\nrules:\n  daily_realized_loss: {limit: 100, mode: shadow}\n")
+
+    cfg = load_risk_config(path)
+
+    assert cfg.enforced_rules() == {} and list(cfg.shadow_rules()) == ["daily_realized_loss"]
+
+
+def test_load_risk_config_long_value_is_shortened(tmp_path):
+    path = _write(tmp_path, f"rules:\n  symbol_blocks: {{symbols: [GME], action: '{'x' * 5000}'}}\n")
+
+    with pytest.raises(ConfigError, match=r"field 'action': bad value 'x+\.\.\.x': allowed one of") as info:
+        load_risk_config(path)
+
+    assert len(str(info.value)) < 300
+
+
+def test_load_risk_config_shipped_file_defaults_tamper_lock_on():
+    cfg = load_risk_config(REPO / "config" / "risk.yaml")
+
+    assert cfg.tamper_lock is True and cfg.allow_no_enforced_rules is False
+    assert len(cfg.enforced_rules()) == 11 and set(cfg.shadow_rules()) == {"daily_realized_profit_target", "session_hours"}

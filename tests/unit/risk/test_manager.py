@@ -55,7 +55,7 @@ def test_risk_manager_violation_recorded_with_its_event(make_desk, db):
     _lose(desk)
     [row] = ViolationRepository(db).recent()
     assert row["rule"] == "daily_realized_loss" and row["severity"] == "CRITICAL" and not row["shadow"]
-    assert row["event"].startswith("PositionClosed(") and "realized_delta=-750.0" in row["event"]
+    assert row["event"].startswith("PositionClosed(") and "realized_delta=Decimal('-750.00000000')" in row["event"]
     assert row["values"] == {"daily_realized": -754.0, "limit": -500.0}
     assert [v.rule for v in desk.rm.recent_violations()] == ["daily_realized_loss"]
 

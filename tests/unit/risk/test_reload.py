@@ -4,8 +4,8 @@ import os
 from trading.model import OrderSide, OrderStatus
 from trading.risk import RiskManager, load_risk_config
 
-GOOD = "rules:\n  max_contracts: {limit: 2}\n"
-BETTER = "rules:\n  max_contracts: {limit: 5}\n"
+GOOD = "tamper_lock: false\nrules:\n  max_contracts: {limit: 2}\n"
+BETTER = "tamper_lock: false\nrules:\n  max_contracts: {limit: 5}\n"  # looser: allowed, no tamper lock
 BAD = "rules:\n  max_contracts: {limit: -1}\n"
 
 

@@ -39,7 +39,7 @@ def test_activity_log_flush_writes_records_newest_first_with_details(db: Databas
 
 def test_activity_log_close_without_flush_loses_nothing(db: Database) -> None:
     # Arrange
-    log = ActivityLog(db, batch_size=500).start()
+    log = ActivityLog(db).start()
     # Act
     for i in range(20_000):
         log.log_activity("DEBUG", "bench", f"record {i}")
@@ -137,7 +137,7 @@ def test_activity_log_recent_and_count_filter_by_search_and_level(db: Database) 
 def test_activity_log_database_locked_never_blocks_caller_and_retries(db_path: Path) -> None:
     # Arrange: another connection holds the write lock for a while; short busy timeout
     db = Database(db_path, busy_timeout_ms=10)
-    log = ActivityLog(db, flush_interval=0.01).start()
+    log = ActivityLog(db).start()
     blocker = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")
     # Act
@@ -159,7 +159,7 @@ def test_activity_log_database_locked_never_blocks_caller_and_retries(db_path: P
 def test_activity_log_four_threads_four_writers_one_file_no_errors(db_path: Path) -> None:
     # Arrange
     dbs = [Database(db_path) for _ in range(4)]
-    logs = [ActivityLog(d, batch_size=200).start() for d in dbs]
+    logs = [ActivityLog(d).start() for d in dbs]
     barrier = threading.Barrier(4)
 
     def produce(log: ActivityLog, n: int) -> None:

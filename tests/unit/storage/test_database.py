@@ -10,6 +10,7 @@ import pytest
 
 from trading.errors import StorageError
 from trading.storage import Database, KeyValueRepository
+from trading.storage._schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -18,7 +19,7 @@ def test_database_new_file_creates_schema_in_wal_mode(db: Database, db_path: Pat
     # Act
     version = db.schema_version()
     # Assert
-    assert version == 1
+    assert version == SCHEMA_VERSION == 2
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -34,8 +35,8 @@ def test_database_reopen_does_not_migrate_again(db_path: Path) -> None:
         rows = again.read(
             lambda conn: conn.exec_driver_sql("SELECT COUNT(*) FROM schema_version").scalar_one()
         )
-    # Assert
-    assert rows == 1
+    # Assert: one row per migration, none repeated
+    assert rows == SCHEMA_VERSION
 
 
 def test_database_newer_schema_version_is_refused(db_path: Path) -> None:
@@ -59,7 +60,8 @@ def test_database_two_processes_opening_fresh_file_migrate_once(tmp_path: Path) 
     # Assert
     assert codes == [0, 0, 0]
     with Database(path) as db:
-        assert db.read(lambda c: c.exec_driver_sql("SELECT COUNT(*) FROM schema_version").scalar_one()) == 1
+        rows = db.read(lambda c: c.exec_driver_sql("SELECT COUNT(*) FROM schema_version").scalar_one())
+        assert rows == SCHEMA_VERSION  # one row per migration, none repeated
 
 
 def test_database_write_while_other_connection_holds_lock_retries_and_succeeds(db_path: Path) -> None:

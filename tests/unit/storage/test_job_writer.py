@@ -42,7 +42,7 @@ def test_job_writer_unfinished_sees_records_still_queued(db: Database):
 
 
 def test_job_writer_many_threads_lose_nothing_and_close_writes_the_rest(db: Database):
-    store = BackgroundJobStore(JobRepository(db), batch_size=50)
+    store = BackgroundJobStore(JobRepository(db))
 
     def work(n: int) -> None:
         for i in range(300):

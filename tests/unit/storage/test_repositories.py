@@ -18,6 +18,7 @@ from trading.storage import (
     JobRepository,
     KeyValueRepository,
     LockoutRepository,
+    OrderHistoryRepository,
     OrderRepository,
     ViolationRepository,
 )
@@ -93,6 +94,63 @@ def test_fill_repository_for_order_returns_fills_in_order(db: Database) -> None:
         ("F-1", 2.0, 5001.0, "TAKE_PROFIT"),
     ]
     assert fills[1]["ts"] == T0 + timedelta(seconds=1)
+
+
+def test_order_history_repository_reads_one_transactions_orders_and_fills(db: Database) -> None:
+    # Arrange: an entry and its take-profit for T-1 (one partial fill, then the rest), and
+    # another transaction's order and fill that must not appear
+    orders, fills = OrderRepository(db), FillRepository(db)
+    entry = Order(symbol="ES", side=OrderSide.BUY, quantity=2, transaction_id="T-1", order_id="O-1")
+    tp = Order(
+        symbol="ES",
+        side=OrderSide.SELL,
+        quantity=2,
+        order_type=OrderType.LIMIT,
+        price=5010.0,
+        role=OrderRole.TAKE_PROFIT,
+        transaction_id="T-1",
+        order_id="O-2",
+    )
+    other = Order(symbol="ES", side=OrderSide.BUY, quantity=1, transaction_id="T-2", order_id="O-3")
+    for i, order in enumerate((entry, tp, other)):
+        order.created_at = T0 + timedelta(seconds=i)
+        orders.upsert(order)
+    tp.transition(OrderStatus.ACCEPTED)
+    tp.transition(OrderStatus.PARTIALLY_FILLED)
+    tp.filled_quantity, tp.avg_fill_price = 1.0, 5010.0
+    orders.upsert(tp)
+    for i, (order_id, qty, role) in enumerate(
+        (("O-1", 2.0, OrderRole.ENTRY), ("O-3", 1.0, OrderRole.ENTRY), ("O-2", 1.0, OrderRole.TAKE_PROFIT))
+    ):
+        fills.add(
+            OrderFilled(
+                ts=T0 + timedelta(seconds=10 + i),
+                order_id=order_id,
+                symbol="ES",
+                side=OrderSide.BUY if role is OrderRole.ENTRY else OrderSide.SELL,
+                quantity=qty,
+                price=5000.0 + i,
+                commission=2.5,
+                role=role,
+                fill_id=f"F-{i}",
+                transaction_id="T-2" if order_id == "O-3" else "T-1",
+            )
+        )
+    history = OrderHistoryRepository(db)
+    # Act
+    got_orders = history.orders_for("T-1")
+    got_fills = history.fills_for("T-1")
+    # Assert
+    assert [(o.order_id, o.role, o.status, o.filled_quantity, o.avg_fill_price) for o in got_orders] == [
+        ("O-1", OrderRole.ENTRY, OrderStatus.NEW, 0.0, None),
+        ("O-2", OrderRole.TAKE_PROFIT, OrderStatus.PARTIALLY_FILLED, 1.0, 5010.0),
+    ]
+    assert [(f.fill_id, f.order_id, f.side, f.quantity, f.price, f.role) for f in got_fills] == [
+        ("F-0", "O-1", OrderSide.BUY, 2.0, 5000.0, OrderRole.ENTRY),
+        ("F-2", "O-2", OrderSide.SELL, 1.0, 5002.0, OrderRole.TAKE_PROFIT),
+    ]
+    assert (got_fills[1].commission, got_fills[1].ts) == (2.5, T0 + timedelta(seconds=12))
+    assert history.orders_for("T-unknown") == [] and history.fills_for("T-unknown") == []
 
 
 # --- jobs ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from trading.model import (
     TransactionOpened,
     TransactionStatus,
 )
-from trading.storage import ActivityLog, Database, TransactionRepository
+from trading.storage import ActivityLog, Database, OrderHistoryRepository, TransactionRepository
 from trading.trades import TradeManager
 
 WAITING, OPENED, CLOSED, CANCELLED = (
@@ -505,7 +505,12 @@ def test_trade_manager_cancel_waiting_cancels_entry(
 
 
 def test_trade_manager_restore_picks_up_active_transactions(
-    manager: TradeManager, broker: PaperBroker, bus: EventBus, clock: TestClock, repo: TransactionRepository
+    manager: TradeManager,
+    broker: PaperBroker,
+    bus: EventBus,
+    clock: TestClock,
+    repo: TransactionRepository,
+    db: Database,
 ) -> None:
     # Arrange: one WAITING entry at the broker; a second manager starts on the same database
     tick(broker, clock, 5000.0)
@@ -515,7 +520,7 @@ def test_trade_manager_restore_picks_up_active_transactions(
     manager.close()  # the first manager stops handling broker events
     fresh = TradeManager(broker, bus, clock, repo)
     # Act
-    restored = fresh.restore()
+    restored = fresh.restore(OrderHistoryRepository(db)).restored
     tick(broker, clock, 4994.0)
     # Assert
     assert [t.transaction_id for t in restored] == [txn.transaction_id]

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from trading.clock import Clock
+from trading.config_types import Flag, Number
 from trading.model import Event, Order, Severity
 from trading.risk.actions import Action, Remedy
+from trading.risk.loosening import Looser
 from trading.risk.pnl import PnLTracker
 from trading.risk.reset import ResetScheduler
 from trading.risk.timers import TimerManager
@@ -30,16 +33,20 @@ Mode = Literal["enforce", "shadow"]
 
 class RuleConfig(BaseModel):
     """Fields every rule has. Subclasses narrow ``action`` to what the rule can do (a ``Literal``
-    of ``Action`` members: any other value is refused at load, with the allowed list)."""
+    of ``Action`` members: any other value is refused at load, with the allowed list).
+
+    Every field declares which change loosens the rule (``Looser``, ``trading.risk.loosening``):
+    the tamper lock refuses such a change while the desk runs. A subclass that redefines a field
+    declares its direction again."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: str
-    enabled: bool = True
-    mode: Mode = "enforce"
-    action: Action = Action.ALERT
-    warning_threshold: float | None = Field(default=None, gt=0, le=1)
-    description: str = ""
+    kind: Annotated[str, Looser.NEVER]
+    enabled: Annotated[Flag, Looser.OFF] = True
+    mode: Annotated[Mode, Looser.SHADOW] = "enforce"
+    action: Annotated[Action, Looser.MILDER] = Action.ALERT
+    warning_threshold: Annotated[Number | None, Looser.HIGHER] = Field(default=None, gt=0, le=1)
+    description: Annotated[str, Looser.NEVER] = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +68,7 @@ class RuleContext:
     pnl: PnLTracker
     timers: TimerManager
     reset: ResetScheduler
-    starting_balance: float
+    starting_balance: Decimal | float  # the account's (exact money from the broker)
     open_orders: Callable[[str | None], Sequence[Order]]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PositiveFloat
+from pydantic import Field
 
+from trading.config_types import Number
 from trading.model import Event, PositionChanged, PositionClosed, PositionEvent, Severity
 from trading.risk.actions import Action, Cooldown, plain_remedy
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
 
@@ -17,9 +19,11 @@ __all__ = ["CooldownAfterLoss", "CooldownAfterLossConfig"]
 
 class CooldownAfterLossConfig(RuleConfig):
     kind: Literal["cooldown_after_loss"] = "cooldown_after_loss"
-    minutes: PositiveFloat
-    min_loss: float = Field(default=0.0, ge=0, description="only losses larger than this start a cooldown")
-    action: Literal[Action.COOLDOWN, Action.ALERT] = Action.COOLDOWN
+    minutes: Annotated[Number, Field(gt=0), Looser.LOWER]
+    min_loss: Annotated[
+        Number, Field(ge=0, description="only losses larger than this start a cooldown"), Looser.HIGHER
+    ] = 0.0
+    action: Annotated[Literal[Action.COOLDOWN, Action.ALERT], Looser.MILDER] = Action.COOLDOWN
 
 
 class CooldownAfterLoss(Rule):
@@ -43,7 +47,7 @@ class CooldownAfterLoss(Rule):
     def on_position(self, event: PositionEvent) -> Violation | None:
         if event.realized_delta == 0.0:
             return None
-        result = event.realized_delta - event.commission
+        result = float(event.realized_delta - event.commission)
         if result >= self._threshold or result >= 0.0:
             return None
         self.ctx.timers.start(self._key, self._seconds, f"loss {money(result)} on {event.symbol}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from trading.config_types import Flag, Number
 from trading.model import Event, PositionChanged, PositionClosed, PositionEvent
 from trading.risk.actions import Action, plain_remedy
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
 
@@ -18,11 +20,15 @@ __all__ = ["DailyRealizedLoss", "DailyRealizedLossConfig"]
 
 class DailyRealizedLossConfig(RuleConfig):
     kind: Literal["daily_realized_loss"] = "daily_realized_loss"
-    limit: float = Field(gt=0, description="loss in account currency, positive: 1000 means -1,000.00")
-    include_commissions: bool = True
-    action: Literal[Action.FLATTEN_AND_LOCK, Action.FLATTEN, Action.LOCK, Action.ALERT] = (
-        Action.FLATTEN_AND_LOCK
-    )
+    limit: Annotated[
+        Number,
+        Field(gt=0, description="loss in account currency, positive: 1000 means -1,000.00"),
+        Looser.HIGHER,
+    ]
+    include_commissions: Annotated[Flag, Looser.OFF] = True
+    action: Annotated[
+        Literal[Action.FLATTEN_AND_LOCK, Action.FLATTEN, Action.LOCK, Action.ALERT], Looser.MILDER
+    ] = Action.FLATTEN_AND_LOCK
 
 
 class DailyRealizedLoss(Rule):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from trading.config_types import Flag, Number
 from trading.model import Event, PositionChanged, PositionClosed, PositionEvent, Severity
 from trading.risk.actions import Action, plain_remedy
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
 
@@ -18,9 +20,11 @@ __all__ = ["DailyRealizedProfitTarget", "DailyRealizedProfitTargetConfig"]
 
 class DailyRealizedProfitTargetConfig(RuleConfig):
     kind: Literal["daily_realized_profit_target"] = "daily_realized_profit_target"
-    target: float = Field(gt=0, description="realized profit in account currency")
-    include_commissions: bool = True
-    action: Literal[Action.LOCK, Action.FLATTEN_AND_LOCK, Action.ALERT] = Action.LOCK
+    target: Annotated[Number, Field(gt=0, description="realized profit in account currency"), Looser.HIGHER]
+    include_commissions: Annotated[Flag, Looser.OFF] = True
+    action: Annotated[Literal[Action.LOCK, Action.FLATTEN_AND_LOCK, Action.ALERT], Looser.MILDER] = (
+        Action.LOCK
+    )
 
 
 class DailyRealizedProfitTarget(Rule):

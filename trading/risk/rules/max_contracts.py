@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from trading.config_types import Number
 from trading.model import Event, Order, OrderRole, PositionChanged, PositionEvent, PositionOpened
 from trading.risk.actions import Action, ReduceToLimit, Remedy, plain_remedy
+from trading.risk.loosening import Looser
 from trading.risk.pnl import SymbolPnL
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
@@ -19,9 +21,15 @@ __all__ = ["MaxContracts", "MaxContractsConfig", "working_entry_quantity"]
 
 class MaxContractsConfig(RuleConfig):
     kind: Literal["max_contracts"] = "max_contracts"
-    limit: float = Field(gt=0, description="contracts (absolute), the symbols below together")
-    symbols: tuple[str, ...] = Field(default=(), description="symbols counted; empty: every symbol")
-    action: Literal[Action.REDUCE_TO_LIMIT, Action.FLATTEN, Action.ALERT] = Action.REDUCE_TO_LIMIT
+    limit: Annotated[
+        Number, Field(gt=0, description="contracts (absolute), the symbols below together"), Looser.HIGHER
+    ]
+    symbols: Annotated[
+        tuple[str, ...], Field(description="symbols counted; empty: every symbol"), Looser.NARROWER
+    ] = ()
+    action: Annotated[Literal[Action.REDUCE_TO_LIMIT, Action.FLATTEN, Action.ALERT], Looser.MILDER] = (
+        Action.REDUCE_TO_LIMIT
+    )
 
 
 def working_entry_quantity(orders: Any, symbol: str, sign: float) -> float:

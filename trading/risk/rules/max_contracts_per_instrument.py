@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PositiveFloat
+from pydantic import Field
 
+from trading.config_types import Number
 from trading.model import Event, Order, PositionChanged, PositionClosed, PositionEvent, PositionOpened
 from trading.risk.actions import Action, ClosePosition, ReduceToLimit, Remedy, plain_remedy
+from trading.risk.loosening import Each, Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.rules.max_contracts import projected_quantity
 from trading.risk.types import Violation
@@ -19,9 +21,17 @@ __all__ = ["MaxContractsPerInstrument", "MaxContractsPerInstrumentConfig"]
 
 class MaxContractsPerInstrumentConfig(RuleConfig):
     kind: Literal["max_contracts_per_instrument"] = "max_contracts_per_instrument"
-    limit: float = Field(gt=0, description="contracts per symbol unless per_symbol says otherwise")
-    per_symbol: dict[str, PositiveFloat] = Field(default_factory=dict)
-    action: Literal[Action.REDUCE_TO_LIMIT, Action.CLOSE_POSITION, Action.ALERT] = Action.REDUCE_TO_LIMIT
+    limit: Annotated[
+        Number,
+        Field(gt=0, description="contracts per symbol unless per_symbol says otherwise"),
+        Looser.HIGHER,
+    ]
+    per_symbol: Annotated[
+        dict[str, Annotated[Number, Field(gt=0)]], Each(Looser.HIGHER, fallback="limit")
+    ] = Field(default_factory=dict)
+    action: Annotated[Literal[Action.REDUCE_TO_LIMIT, Action.CLOSE_POSITION, Action.ALERT], Looser.MILDER] = (
+        Action.REDUCE_TO_LIMIT
+    )
 
 
 class MaxContractsPerInstrument(Rule):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import PositiveFloat, PositiveInt
+from pydantic import Field
 
+from trading.config_types import Number, Whole
 from trading.model import Order
 from trading.risk.actions import Action
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 
 __all__ = ["MaxOrderRate", "MaxOrderRateConfig"]
@@ -18,9 +20,9 @@ __all__ = ["MaxOrderRate", "MaxOrderRateConfig"]
 
 class MaxOrderRateConfig(RuleConfig):
     kind: Literal["max_order_rate"] = "max_order_rate"
-    max_orders: PositiveInt = 10
-    interval_s: PositiveFloat = 1.0
-    action: Literal[Action.DENY] = Action.DENY
+    max_orders: Annotated[Whole, Field(gt=0), Looser.HIGHER] = 10
+    interval_s: Annotated[Number, Field(gt=0), Looser.LOWER] = 1.0
+    action: Annotated[Literal[Action.DENY], Looser.MILDER] = Action.DENY
 
 
 class MaxOrderRate(Rule):

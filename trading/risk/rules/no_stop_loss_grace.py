@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import PositiveFloat
+from pydantic import Field
 
+from trading.config_types import Number
 from trading.model import Event, MarketDataUpdated, OrderType, PositionClosed, PositionOpened
 from trading.risk.actions import Action, ClosePosition, Remedy, plain_remedy
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -20,8 +22,8 @@ _STOPS = (OrderType.STOP, OrderType.STOP_LIMIT)
 
 class NoStopLossGraceConfig(RuleConfig):
     kind: Literal["no_stop_loss_grace"] = "no_stop_loss_grace"
-    grace_s: PositiveFloat = 30.0
-    action: Literal[Action.CLOSE_POSITION, Action.ALERT] = Action.CLOSE_POSITION
+    grace_s: Annotated[Number, Field(gt=0), Looser.HIGHER] = 30.0
+    action: Annotated[Literal[Action.CLOSE_POSITION, Action.ALERT], Looser.MILDER] = Action.CLOSE_POSITION
 
 
 class NoStopLossGrace(Rule):

@@ -4,14 +4,16 @@ optionally flatten when the session ends."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import Field
 
+from trading.config_types import Flag, IsoDate, LocalTime, TimeZoneName, parse_local_time
 from trading.model import Event, MarketDataUpdated, Order, Severity
 from trading.risk.actions import Action, Flatten
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -21,38 +23,21 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def parse_local_time(value: Any) -> Any:
-    """Accept 'HH:MM' / 'HH:MM:SS'; YAML 1.1 reads an unquoted 17:00 as the integer 1020 (base 60)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value < 24 * 60:
-            raise ValueError("write the time quoted, as 'HH:MM'")
-        return time(value // 60, value % 60)
-    if isinstance(value, str) and len(value) in (4, 7) and value[1] == ":":
-        return f"0{value}"  # '8:30' -> '08:30' (the strict loader keeps an unquoted 8:30 as text)
-    return value
-
-
-LocalTime = Annotated[time, BeforeValidator(parse_local_time)]
-
-
 class SessionHoursConfig(RuleConfig):
     kind: Literal["session_hours"] = "session_hours"
-    timezone: str = "America/Chicago"
-    open: LocalTime = time(8, 30)
-    close: LocalTime = time(15, 0)
-    days: tuple[Weekday, ...] = Field(default=("mon", "tue", "wed", "thu", "fri"), min_length=1)
-    holidays: tuple[date, ...] = ()
-    flatten_at_close: bool = False
-    action: Literal[Action.DENY, Action.ALERT] = Action.DENY
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except Exception as exc:  # zoneinfo raises several types for a bad key
-            raise ValueError(f"unknown time zone {value!r} (an IANA name such as America/Chicago)") from exc
-        return value
+    timezone: Annotated[TimeZoneName, Looser.ANY] = "America/Chicago"
+    open: Annotated[LocalTime, Looser.WINDOW_OPEN] = time(8, 30)
+    close: Annotated[LocalTime, Looser.WINDOW_CLOSE] = time(15, 0)
+    days: Annotated[tuple[Weekday, ...], Field(min_length=1), Looser.MORE] = (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+    )
+    holidays: Annotated[tuple[IsoDate, ...], Looser.FEWER] = ()
+    flatten_at_close: Annotated[Flag, Looser.OFF] = False
+    action: Annotated[Literal[Action.DENY, Action.ALERT], Looser.MILDER] = Action.DENY
 
 
 class SessionHours(Rule):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from trading.model import Event, Order, PositionOpened
 from trading.risk.actions import Action, Alert, ClosePosition
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -18,8 +19,8 @@ __all__ = ["SymbolBlocks", "SymbolBlocksConfig"]
 
 class SymbolBlocksConfig(RuleConfig):
     kind: Literal["symbol_blocks"] = "symbol_blocks"
-    symbols: tuple[str, ...] = Field(min_length=1)
-    action: Literal[Action.DENY, Action.CLOSE_POSITION] = Field(
+    symbols: Annotated[tuple[str, ...], Field(min_length=1), Looser.FEWER]
+    action: Annotated[Literal[Action.DENY, Action.CLOSE_POSITION], Looser.MILDER] = Field(
         default=Action.DENY,
         description="deny: refuse orders; close_position: also close a position that appears",
     )

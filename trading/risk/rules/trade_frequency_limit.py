@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from trading.config_types import Number, Whole
 from trading.model import Event, OrderFilled, OrderRole, Severity
 from trading.risk.actions import Action, Alert, Cooldown, Lock, Remedy
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
 from trading.risk.types import Violation
 
@@ -26,22 +28,22 @@ __all__ = ["TradeFrequencyLimit", "TradeFrequencyLimitConfig", "WindowLimit"]
 class WindowLimit(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_trades: PositiveInt
-    cooldown_s: PositiveFloat = 300.0
+    max_trades: Annotated[Whole, Field(gt=0), Looser.HIGHER]
+    cooldown_s: Annotated[Number, Field(gt=0), Looser.LOWER] = 300.0
 
 
 class SessionLimit(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_trades: PositiveInt
+    max_trades: Annotated[Whole, Field(gt=0), Looser.HIGHER]
 
 
 class TradeFrequencyLimitConfig(RuleConfig):
     kind: Literal["trade_frequency_limit"] = "trade_frequency_limit"
-    per_minute: WindowLimit | None = None
-    per_hour: WindowLimit | None = None
-    per_session: SessionLimit | None = None
-    action: Literal[Action.COOLDOWN, Action.ALERT] = Action.COOLDOWN
+    per_minute: Annotated[WindowLimit | None, Looser.SECTION] = None
+    per_hour: Annotated[WindowLimit | None, Looser.SECTION] = None
+    per_session: Annotated[SessionLimit | None, Looser.SECTION] = None
+    action: Annotated[Literal[Action.COOLDOWN, Action.ALERT], Looser.MILDER] = Action.COOLDOWN
 
     @model_validator(mode="after")
     def _one_window(self) -> TradeFrequencyLimitConfig:

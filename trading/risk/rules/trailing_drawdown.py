@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from trading.config_types import Flag, Number
 from trading.model import Event, MarketDataUpdated, PositionChanged, PositionClosed, PositionOpened
 from trading.risk.actions import Action, plain_remedy
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
 
@@ -18,12 +20,18 @@ __all__ = ["TrailingDrawdown", "TrailingDrawdownConfig"]
 
 class TrailingDrawdownConfig(RuleConfig):
     kind: Literal["trailing_drawdown"] = "trailing_drawdown"
-    max_drawdown: float = Field(gt=0, description="distance of the floor below the equity high-water mark")
-    stop_trailing_at_start: bool = Field(
+    max_drawdown: Annotated[
+        Number,
+        Field(gt=0, description="distance of the floor below the equity high-water mark"),
+        Looser.HIGHER,
+    ]
+    stop_trailing_at_start: Annotated[Flag, Looser.ON] = Field(
         default=True, description="the floor stops rising once it reaches the starting balance"
     )
-    include_unrealized: bool = True
-    action: Literal[Action.FLATTEN_AND_LOCK, Action.FLATTEN, Action.ALERT] = Action.FLATTEN_AND_LOCK
+    include_unrealized: Annotated[Flag, Looser.OFF] = True
+    action: Annotated[Literal[Action.FLATTEN_AND_LOCK, Action.FLATTEN, Action.ALERT], Looser.MILDER] = (
+        Action.FLATTEN_AND_LOCK
+    )
 
 
 class TrailingDrawdown(Rule):
@@ -40,7 +48,7 @@ class TrailingDrawdown(Rule):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._dd = self.config.max_drawdown
-        self._start = self.ctx.starting_balance
+        self._start = float(self.ctx.starting_balance)
         self._cap = self._start if self.config.stop_trailing_at_start else float("inf")
         self.high_water = max(self._start, self._equity())
         self.floor = min(self.high_water - self._dd, self._cap)

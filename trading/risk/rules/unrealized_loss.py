@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from trading.config_types import Number
 from trading.model import (
     Event,
     MarketDataUpdated,
@@ -17,6 +18,7 @@ from trading.model import (
     PositionOpened,
 )
 from trading.risk.actions import Action, ClosePosition, Remedy, plain_remedy
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.rules.open_pnl_watch import OpenPnLWatch
 from trading.risk.types import Violation
@@ -26,9 +28,11 @@ __all__ = ["UnrealizedLoss", "UnrealizedLossConfig"]
 
 class UnrealizedLossConfig(RuleConfig):
     kind: Literal["unrealized_loss"] = "unrealized_loss"
-    limit: float = Field(gt=0, description="open loss per position, positive")
-    symbols: tuple[str, ...] = Field(default=(), description="empty: every symbol")
-    action: Literal[Action.CLOSE_POSITION, Action.FLATTEN, Action.ALERT] = Action.CLOSE_POSITION
+    limit: Annotated[Number, Field(gt=0, description="open loss per position, positive"), Looser.HIGHER]
+    symbols: Annotated[tuple[str, ...], Field(description="empty: every symbol"), Looser.NARROWER] = ()
+    action: Annotated[Literal[Action.CLOSE_POSITION, Action.FLATTEN, Action.ALERT], Looser.MILDER] = (
+        Action.CLOSE_POSITION
+    )
 
 
 class UnrealizedLoss(Rule):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from trading.config_types import Number
 from trading.model import (
     Event,
     MarketDataUpdated,
@@ -18,6 +19,7 @@ from trading.model import (
     Severity,
 )
 from trading.risk.actions import Action, ClosePosition, Remedy, plain_remedy
+from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.rules.open_pnl_watch import OpenPnLWatch
 from trading.risk.types import Violation
@@ -27,9 +29,9 @@ __all__ = ["UnrealizedProfit", "UnrealizedProfitConfig"]
 
 class UnrealizedProfitConfig(RuleConfig):
     kind: Literal["unrealized_profit"] = "unrealized_profit"
-    target: float = Field(gt=0, description="open profit per position")
-    symbols: tuple[str, ...] = Field(default=(), description="empty: every symbol")
-    action: Literal[Action.CLOSE_POSITION, Action.ALERT] = Action.CLOSE_POSITION
+    target: Annotated[Number, Field(gt=0, description="open profit per position"), Looser.HIGHER]
+    symbols: Annotated[tuple[str, ...], Field(description="empty: every symbol"), Looser.NARROWER] = ()
+    action: Annotated[Literal[Action.CLOSE_POSITION, Action.ALERT], Looser.MILDER] = Action.CLOSE_POSITION
 
 
 class UnrealizedProfit(Rule):

@@ -154,3 +154,19 @@ def test_risk_rule_that_failed_to_measure_is_an_error_row(desk_state_dir: DeskSt
     ]
     fig = chart_figure(at.get("plotly_chart")[0])
     assert fig["data"][0]["x"] == [41.0, 80.0, 105.0, 60.0]
+
+
+def test_risk_refused_risk_file_edit_is_shown(desk_state_dir: DeskState) -> None:
+    status = "risk config change refused by the tamper lock: it loosens rules.daily_realized_loss.limit 2500 -> 9999"
+    write_snapshot(desk_state_dir.state_dir, replace(desk_state_dir.snapshot, config_status=status))
+
+    at = run_page("risk")
+
+    assert not at.exception
+    assert [w.value for w in at.warning] == [status]
+
+
+def test_risk_no_refusal_no_warning(desk_state_dir: DeskState) -> None:
+    at = run_page("risk")
+
+    assert not at.warning

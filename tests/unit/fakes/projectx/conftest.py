@@ -4,7 +4,9 @@ for the user hub), both running on the test's own event loop as the desk's adapt
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -99,8 +101,10 @@ class HubRecorder:
 
     TARGETS = ("GatewayUserAccount", "GatewayUserOrder", "GatewayUserPosition", "GatewayUserTrade")
 
-    def __init__(self, url: str, token: str, subscriptions: list[tuple[str, list[Any]]]) -> None:
-        self.client = SignalRClient(f"{url}?access_token={token}")
+    def __init__(
+        self, url: str, token: str, subscriptions: list[tuple[str, list[Any]]], **client_options: Any
+    ) -> None:
+        self.client = SignalRClient(f"{url}?access_token={token}", **client_options)
         self.subscriptions = subscriptions
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[CompletionMessage] = []
@@ -159,6 +163,12 @@ class HubRecorder:
         return list(self.received)
 
 
+def token_id(token: str) -> str:
+    """The ``jti`` claim of a session token (what the fake's logs keep instead of the token)."""
+    payload = token.split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"])
+
+
 def user_subscriptions(account_id: int) -> list[tuple[str, list[Any]]]:
     return [
         ("SubscribeAccounts", []),
@@ -166,6 +176,14 @@ def user_subscriptions(account_id: int) -> list[tuple[str, list[Any]]]:
         ("SubscribePositions", [account_id]),
         ("SubscribeTrades", [account_id]),
     ]
+
+
+async def invoked(fake: FakeProjectX, count: int) -> None:
+    """Wait (off the loop) until the hub has received ``count`` client invocations in all: after a
+    reconnect, the new connection's subscriptions are in place once the count has grown by four."""
+    assert await asyncio.to_thread(fake.wait_for_hub, lambda hub: len(hub.invocations()) >= count), (
+        f"the hub client did not subscribe again: {fake.hub_invocations()}"
+    )
 
 
 async def subscribed(fake: FakeProjectX, account_id: int) -> None:

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 from tests.fakes.projectx import ErrorCode, FakeProjectX
-from tests.unit.fakes.projectx.conftest import Gateway
+from tests.unit.fakes.projectx.conftest import Gateway, token_id
 
 
 def _claims(token: str) -> dict[str, object]:
@@ -121,7 +121,7 @@ async def test_request_log_keeps_token_ids_and_never_secrets(
     login, search = fake.requests.all()[-2:]
     assert login.path == "/api/Auth/loginKey" and login.body == {"userName": fake.user_name, "apiKey": "***"}
     assert login.token_id is None and login.succeeded
-    assert search.token_id == _claims(gateway.token or "")["jti"]
+    assert search.token_id == token_id(gateway.token or "")
     assert fake.api_key not in repr(fake.requests.all()) and (gateway.token or "") not in repr(
         fake.requests.all()
     )

@@ -232,8 +232,8 @@ class UserHub:
             return self._changed.wait_for(lambda: predicate(self), timeout)
 
     def _run(self, coroutine: Any, timeout: float) -> int:
-        if self._loop is None:
-            coroutine.close()
+        if self._loop is None or self._loop.is_closed():
+            coroutine.close()  # not served (yet, or any more): nobody is connected
             return 0
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout + 1)
 

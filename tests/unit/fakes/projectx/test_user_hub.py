@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from pysignalr.exceptions import AuthorizationError, NegotiationFailure, ServerError
 from pysignalr.exceptions import ConnectionError as HubConnectionError
@@ -300,3 +301,13 @@ async def test_pysignalr_errors_cannot_cross_an_async_context_manager() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError, match="__traceback__"):
         async with scope():
             raise AuthorizationError()
+
+
+async def test_hub_unreachable_ends_run_with_aiohttps_connector_error(gateway: Gateway) -> None:
+    assert gateway.token is not None
+    url = gateway.fake.user_hub_url
+    gateway.fake.stop()  # nothing listens on the port any more
+
+    recorder = HubRecorder(url, gateway.token, []).start()
+
+    assert isinstance(await _finished(recorder), aiohttp.ClientConnectorError)

@@ -311,3 +311,14 @@ async def test_hub_unreachable_ends_run_with_aiohttps_connector_error(gateway: G
     recorder = HubRecorder(url, gateway.token, []).start()
 
     assert isinstance(await _finished(recorder), aiohttp.ClientConnectorError)
+
+
+async def test_pysignalr_does_not_notice_a_hub_that_falls_silent(
+    fake: FakeProjectX, hub: HubRecorder
+) -> None:
+    fake.pause_hub()  # no events, no pings; the socket stays open and answers websocket pings
+
+    await asyncio.sleep(1.0)  # five of the fake's ping intervals
+
+    assert (hub.closed, hub.opened) == (0, 1) and hub.task is not None and not hub.task.done()
+    fake.resume_hub()

@@ -7,6 +7,7 @@ code before it starts anything, so for the same bad input it says what the desk 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -200,10 +201,12 @@ def test_make_run_broken_desk_config_exit_2_with_the_line(tmp_path: Path) -> Non
     broken["clock"]["speed"] = "fast"
     config.write_text(yaml.safe_dump(broken))
     venv = Path(sys.executable).parent.parent
+    # As a user types it at a shell: not a sub-make of `make test` (which would print "make[1]:").
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
 
     result = subprocess.run(
         ["make", "--no-print-directory", "-o", f"{venv}/.runtime", "run", f"VENV={venv}", f"PORT={free_port()}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False, env=env,
     )  # fmt: skip
 
     lines = result.stderr.splitlines()

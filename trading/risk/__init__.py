@@ -15,6 +15,7 @@ from trading.risk.lockouts import LockoutManager, LockoutStatistics
 from trading.risk.manager import RiskManager
 from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier, WebhookStatistics
 from trading.risk.pnl import DayPnL, PnLStatistics, PnLTracker, SymbolPnL
+from trading.risk.recorder import RiskRecorder, RiskStore
 from trading.risk.reset import ResetScheduler, ResetStatistics
 from trading.risk.rules import RULES, Rule, RuleConfig, RuleContext
 from trading.risk.sweep import RiskSweep
@@ -48,7 +49,9 @@ __all__ = [
     "RiskConfig",
     "RiskEngine",
     "RiskManager",
+    "RiskRecorder",
     "RiskStatistics",
+    "RiskStore",
     "RiskSweep",
     "Rule",
     "RuleConfig",

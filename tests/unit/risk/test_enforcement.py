@@ -25,6 +25,7 @@ def test_enforcer_flood_of_violating_events_flattens_once(make_desk, db):
     assert len(flattens) == 1
     assert len([o for o in desk.broker.open_orders() if o.symbol == "NQ"]) == 1
     assert desk.rm.enforcer.suppressed == 400  # 200 flattens and 200 locks
+    assert desk.rm.flush()
     audit = [row["action"] for row in AuditRepository(db).recent()]
     assert sorted(audit) == ["flatten", "lock"]
     assert len([e for e in desk.of(AlertRaised) if e.rule == "daily_realized_loss"]) == 1
@@ -35,6 +36,7 @@ def test_enforcer_every_action_audited_with_what_why_rule_result(make_desk, db):
     desk.tick("ES", 5000.0)
     desk.trade("ES", OrderSide.BUY, 1, 5000.0)
     desk.tick("ES", 4997.0)
+    assert desk.rm.flush()
     [row] = AuditRepository(db).recent()
     assert row["action"] == "close_position" and row["rule"] == "unrealized_loss" and row["symbol"] == "ES"
     assert "unrealized loss -150.00" in row["reason"] and row["result"].startswith("closing order ")

@@ -24,7 +24,7 @@ from pydantic import BeforeValidator
 
 from trading.model.money import to_money
 
-__all__ = ["GUARD", "Amount", "at_least", "at_most", "band", "strict_amount"]
+__all__ = ["GUARD", "Amount", "at_least", "at_most", "band", "show_amount", "strict_amount"]
 
 GUARD = 1e-6  # relative width of the band in which the exact value decides
 
@@ -70,3 +70,11 @@ def at_most(approx: float, limit: float, width: float, exact: Callable[[], Decim
     if approx > limit + width:
         return False
     return exact() <= bound
+
+
+def show_amount(value: Decimal) -> str:
+    """A limit as a person wrote it: ``Decimal('2500.0')`` -> ``2500``, ``Decimal('1000.10')`` ->
+    ``1000.1`` (never an exponent)."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,6 +60,7 @@ from trading.model import (
 from trading.risk._building import build_rules, default_notifier, rule_state
 from trading.risk._persist import export_risk_state, import_risk_state
 from trading.risk.actions import Action
+from trading.risk.amounts import show_amount
 from trading.risk.config import RiskConfig
 from trading.risk.config_reader import ReadOutcome, RiskConfigReader
 from trading.risk.enforcement import Enforcer
@@ -632,6 +634,8 @@ class RiskManager:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return show_amount(value)  # an exact money limit: 2500, 1000.1
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))  # 2500.0 -> 2500; 9999999.0 -> 9999999 (not 1e+07)
     if isinstance(value, tuple | list):

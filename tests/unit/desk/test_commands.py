@@ -246,7 +246,9 @@ async def test_commands_unlock_is_durable_when_done_and_a_restart_keeps_the_new_
     # Assert: reported done only once the database says so (no flush, another connection)
     assert _commands(desk).get(command_id)["status"] == "done"
     assert _rows(desk, "SELECT scope FROM lockouts WHERE scope = 'account'") == []
-    assert _rows(desk, "SELECT action, result FROM audit WHERE action = 'unlock'") == [("unlock", "account unlocked")]
+    assert _rows(desk, "SELECT action, result FROM audit WHERE action = 'unlock'") == [
+        ("unlock", "account unlocked")
+    ]
     [(state,)] = _rows(desk, "SELECT state FROM rule_state WHERE rule = 'daily_realized_loss'")
     assert json.loads(state)["tripped"] is True
     # Act: a new position after the unlock, then the desk dies (no shutdown) and starts again

@@ -2,6 +2,7 @@ from pathlib import Path
 from typing import Literal, get_args, get_origin
 
 import pytest
+from pydantic import ValidationError
 
 from trading.errors import ConfigError
 from trading.risk import RULES, Action, RiskConfig, load_risk_config, parse_risk_config
@@ -198,8 +199,9 @@ def test_parse_risk_config_top_level_list_is_refused():
 
 def test_risk_config_is_frozen():
     cfg = parse_risk_config({"rules": {"daily_realized_loss": {"limit": 100}}})
-    with pytest.raises(Exception, match="frozen"):
+    with pytest.raises(ValidationError, match=r"limit\n  Instance is frozen \[type=frozen_instance"):
         cfg.rules["daily_realized_loss"].limit = 5
+    assert cfg.rules["daily_realized_loss"].limit == 100
 
 
 # --- issue 12: a typo never weakens the risk file; every failure is one ConfigError line -----------

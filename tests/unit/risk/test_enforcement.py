@@ -1,4 +1,7 @@
-from trading.model import AlertRaised, EnforcementExecuted, OrderSide, PositionClosed
+import logging
+
+from trading.model import AlertRaised, EnforcementExecuted, OrderSide, PositionClosed, RuleViolated, Severity
+from trading.risk.actions import ClosePosition
 from trading.storage import AuditRepository
 
 from .conftest import repositories
@@ -65,3 +68,43 @@ def test_enforcer_actions_since_returns_only_the_newer_actions(make_desk):
     [action] = enforcer.actions_since(before)
     assert (action["action"], action["rule"], action["symbol"]) == ("close_position", "unrealized_loss", "ES")
     assert action["result"].startswith("closing order ")
+
+
+def test_enforcer_routine_action_alert_is_logged_at_warning_not_error(make_desk, caplog):
+    # Arrange: the default notifier (the log); a daily loss breach, flattened and locked as configured
+    desk = make_desk({"daily_realized_loss": {"limit": 100}})
+    desk.tick("ES", 5000.0)
+    caplog.set_level(logging.INFO)
+    # Act
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+    desk.trade("ES", OrderSide.SELL, 1, 4990.0)
+    # Assert: the violation is CRITICAL for the record; its alert is routine: WARNING, no ERROR line
+    [violation] = desk.of(RuleViolated)
+    assert violation.severity is Severity.CRITICAL
+    [alert] = [a for a in desk.of(AlertRaised) if a.rule == "daily_realized_loss"]
+    assert alert.severity is Severity.WARNING
+    alerts = [r for r in caplog.records if r.name == "trading.risk.notifier"]
+    assert [(r.levelname, r.getMessage().split(":")[0]) for r in alerts] == [
+        ("WARNING", "ALERT [WARNING] daily_realized_loss")
+    ]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_enforcer_failed_action_alert_is_critical_and_logged_at_error(make_desk, caplog):
+    # Arrange: a remedy the broker cannot carry out (it knows no instrument ZZZ)
+    desk = make_desk({"unrealized_loss": {"limit": 100}})
+    violation = desk.rm.engine.rules["unrealized_loss"].violation(
+        "ZZZ unrealized loss", remedy=ClosePosition(symbol="ZZZ"), symbol="ZZZ"
+    )
+    caplog.set_level(logging.INFO)
+    # Act
+    [result] = desk.rm.enforcer.enforce(violation)
+    # Assert: the step failed; the alert says a person must act, and the log says ERROR
+    assert result.startswith("failed: UnknownInstrumentError")
+    [alert] = desk.of(AlertRaised)
+    assert alert.severity is Severity.CRITICAL
+    errors = [(r.name, r.getMessage()[:40]) for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [
+        ("trading.risk.enforcement", "enforcement close_position by unrealized"),
+        ("trading.risk.notifier", "ALERT [CRITICAL] unrealized_loss: ZZZ un"),
+    ]

@@ -40,7 +40,11 @@ def test_daily_realized_loss_next_order_after_breach_is_denied(make_desk):
     desk.trade("ES", OrderSide.SELL, 1, 4985.0)  # -750
     order = desk.order("ES", OrderSide.BUY, 1)
     assert order.status is OrderStatus.DENIED
-    assert "HALTED" in order.reason or desk.rm.state is TradingState.HALTED
+    assert (
+        order.reason
+        == "account HALTED (daily_realized_loss: daily realized loss -754.00 <= -500.00): no new orders"
+    )
+    assert desk.rm.state is TradingState.HALTED
 
 
 def test_daily_realized_loss_gross_mode_ignores_commissions(make_desk):

@@ -91,7 +91,6 @@ _ORDER_EVENTS = (
     OrderExpired,
     OrderModified,
 )
-_WARNING_CHECK_EVERY = timedelta(seconds=0.25)
 _STATUS_LIMIT = 800  # characters of a refused reload's reason kept
 _POSITION_EVENTS = (PositionOpened, PositionChanged, PositionClosed)
 _OTHER_EVENTS: tuple[type[Event], ...] = (*_ORDER_EVENTS, AccountUpdated)
@@ -170,7 +169,6 @@ class RiskManager:
             reload_if_changed=self.check_config_changed,
         )
         self._started = False
-        self._next_warning_check = clock.now()
         self.reloads = self.reload_failures = 0
 
     def _context(self) -> RuleContext:
@@ -317,9 +315,8 @@ class RiskManager:
             self.enforcer.position_changed(event.symbol)
         self.engine.housekeeping(event.ts)
         self.engine.on_event(event)
-        if event.ts >= self._next_warning_check:  # distance to limits: at most 4 times a second
-            self._next_warning_check = event.ts + _WARNING_CHECK_EVERY
-            self.engine.check_warnings(event.ts)
+        # The distance to every limit (the warnings) is measured by the sweep, off this path:
+        # measuring 20 rules costs ~0.4 ms, and the subscribers after this one wait for it.
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
         with self.recorder.unit():  # written after: the orders and events go out first

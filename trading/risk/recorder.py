@@ -12,8 +12,9 @@ rows and the rule's latch are either all there (a restart does not fire again) o
   waits on the disk); ``unit(durable=True)`` (an operator's unlock, pause, resume, flatten)
   commits it before returning, and raises if it cannot.
 - A row recorded outside any unit (a lockout expiring on a tick) is a record of its own.
-- ``save_states()`` (every risk sweep, and at stop) writes the rule states that changed since
-  the last record: high-water marks, windows and timers move without a violation.
+- A record carries the rule states that changed since the last one handed to the store;
+  ``save_states()`` (every risk sweep, and at stop) writes those too: high-water marks,
+  windows and timers move without a violation.
 """
 
 from __future__ import annotations
@@ -139,11 +140,12 @@ class RiskRecorder:
         if store is None:
             return
         day, states = self._states()
+        changed = self._changed_states(day, states)
         rows: dict[str, Any] = {
             "violations": violations,
             "lockouts": lockouts,
             "audits": audits,
-            "rule_states": states,
+            "rule_states": changed,
             "trading_day": day,
             "at": self._clock.now(),
         }
@@ -156,7 +158,20 @@ class RiskRecorder:
             )
             return
         self.records += 1
-        self._written, self._written_day = states, day
+        self._wrote(day, states, changed)
+
+    def _changed_states(self, day: date, states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The states that differ from the ones last handed to the store (all of them on a new day)."""
+        if day != self._written_day:
+            return states
+        written = self._written
+        return {name: state for name, state in states.items() if written.get(name) != state}
+
+    def _wrote(
+        self, day: date, states: dict[str, dict[str, Any]], changed: dict[str, dict[str, Any]]
+    ) -> None:
+        self._written = states if day != self._written_day else {**self._written, **changed}
+        self._written_day = day
 
     def save_states(self, *, durable: bool = False) -> bool:
         """Write the rule states that changed since the last record; True if something was written."""
@@ -164,10 +179,7 @@ class RiskRecorder:
         if store is None or self._depth:
             return False
         day, states = self._states()
-        if day == self._written_day:
-            changed = {name: state for name, state in states.items() if self._written.get(name) != state}
-        else:
-            changed = states
+        changed = self._changed_states(day, states)
         if not changed:
             return False
         at = self._clock.now()
@@ -176,8 +188,7 @@ class RiskRecorder:
         elif not store.put(rule_states=changed, trading_day=day, at=at):
             self.refused += 1
             return False
-        self._written = {**self._written, **changed} if day == self._written_day else states
-        self._written_day = day
+        self._wrote(day, states, changed)
         return True
 
     def flush(self, timeout: float = 10.0) -> bool:

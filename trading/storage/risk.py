@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select
+from sqlalchemy import Connection, Dialect, RowMapping, bindparam, delete, func, insert, select
 
 from trading.errors import StateError, StorageError
 from trading.storage._codec import dump_json, to_iso
 from trading.storage._rows import json_object, time_column, where
 from trading.storage._schema import audit, lockouts, rule_state, violations
-from trading.storage._sql import check_limit, upsert
+from trading.storage._sql import Params, check_limit, compile_insert, upsert
 from trading.storage.database import Database
 from trading.storage.writer import BackgroundWriter
 
@@ -252,7 +252,14 @@ class RiskRepository:
         self.audit = AuditRepository(db)
         self.rule_states = RuleStateRepository(db)
         self._writer = writer if writer is not None else db.writer()
-        self._channel = self._writer.unit_channel("risk records", RiskRecord, _write_record, logger=logger)
+        self._statements = _RecordStatements(db.engine.dialect)
+        self._channel = self._writer.unit_channel(
+            "risk records",
+            RiskRecord,
+            self._statements.write,
+            prepare=self._statements.prepare,
+            logger=logger,
+        )
         self._writer.start()
 
     # --- writing -------------------------------------------------------------------
@@ -291,7 +298,8 @@ class RiskRepository:
         if not self._writer.flush(timeout):
             raise StorageError(f"{self._db}: the background writer did not drain within {timeout:g}s")
         if not record.empty:
-            self._db.write(lambda conn: _write_record(conn, record))
+            prepared = self._statements.prepare(record)
+            self._db.write(lambda conn: self._statements.write(conn, prepared))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """True once every record queued before the call has been written (or given up)."""
@@ -339,20 +347,60 @@ def _record(
     )
 
 
-def _write_record(conn: Connection, record: RiskRecord) -> None:
-    """Every row of ``record`` on ``conn``, inside the caller's transaction."""
-    for row in record.violations:
-        conn.execute(insert(violations).values(**_violation_row(**row)))
-    for scope, lock in record.lockouts:
-        if lock is None:
-            conn.execute(delete(lockouts).where(lockouts.c.scope == scope))
-        else:
-            upsert(conn, lockouts, _lockout_row(**lock), ["scope"])
-    for row in record.audits:
-        conn.execute(insert(audit).values(**_audit_row(**row)))
-    if record.rule_states:
-        assert record.trading_day is not None and record.at is not None  # checked by _record
-        _upsert_rule_states(conn, _rule_state_rows(record.rule_states, record.trading_day, record.at))
+_VIOLATION_COLUMNS = ("ts", "rule", "message", "action", "severity", "shadow", "symbol", "values", "event")
+_LOCKOUT_COLUMNS = ("scope", "rule", "reason", "started_at", "until")
+_AUDIT_COLUMNS = ("ts", "action", "rule", "reason", "result", "symbol")
+_RULE_STATE_COLUMNS = ("rule", "trading_day", "state", "updated_at")
+
+
+class _RecordStatements:
+    """The statements a risk record needs, compiled once for the database's dialect (a record is
+    written on the writer thread while the journal may wait for it: no statement is compiled then)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._violations = compile_insert(dialect, violations, _VIOLATION_COLUMNS)
+        self._lockouts = compile_insert(dialect, lockouts, _LOCKOUT_COLUMNS, ["scope"])
+        self._audit = compile_insert(dialect, audit, _AUDIT_COLUMNS)
+        self._rule_states = compile_insert(dialect, rule_state, _RULE_STATE_COLUMNS, ["rule"])
+        ended = delete(lockouts).where(lockouts.c.scope == bindparam("scope")).compile(dialect=dialect)
+        self._ended_sql: str = ended.string
+        self._ended_positional = bool(ended.positional)
+
+    def prepare(self, record: RiskRecord) -> list[tuple[tuple[str, Params | None], list[Any]]]:
+        """``record`` as (statement, rows) pairs, made before the transaction begins. A row that
+        cannot be stored raises here (the writer logs it, and the record is lost whole)."""
+
+        def rows(made: list[dict[str, Any]], columns: tuple[str, ...]) -> list[Any]:
+            return [tuple(r[c] for c in columns) for r in made]
+
+        ended = [scope for scope, lock in record.lockouts if lock is None]
+        states: list[dict[str, Any]] = []
+        if record.rule_states:
+            assert record.trading_day is not None and record.at is not None  # checked by _record
+            states = _rule_state_rows(record.rule_states, record.trading_day, record.at)
+        work = [
+            (self._violations, rows([_violation_row(**r) for r in record.violations], _VIOLATION_COLUMNS)),
+            (
+                self._lockouts,
+                rows(
+                    [_lockout_row(**lock) for _, lock in record.lockouts if lock is not None],
+                    _LOCKOUT_COLUMNS,
+                ),
+            ),
+            (
+                (self._ended_sql, None),
+                [(s,) for s in ended] if self._ended_positional else [{"scope": s} for s in ended],
+            ),
+            (self._audit, rows([_audit_row(**r) for r in record.audits], _AUDIT_COLUMNS)),
+            (self._rule_states, rows(states, _RULE_STATE_COLUMNS)),
+        ]
+        return [(statement, made) for statement, made in work if made]
+
+    @staticmethod
+    def write(conn: Connection, prepared: list[tuple[tuple[str, Params | None], list[Any]]]) -> None:
+        """A prepared record's rows on ``conn``, inside the caller's transaction."""
+        for (sql, params), made in prepared:
+            conn.exec_driver_sql(sql, made if params is None else params(made))
 
 
 def _violation_row(

@@ -48,6 +48,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 
 from trading.storage._channel import Build, WriterChannel, WriteUnit
+from trading.storage._gate import WriteGate
 from trading.storage._sql import compile_insert, is_busy_error
 
 __all__ = ["BackgroundWriter", "BackgroundWriterStatistics"]
@@ -80,6 +81,7 @@ class BackgroundWriter:
         batch_size: int = 1000,
         flush_interval: float = 0.05,
         retry_deadline: float = 30.0,
+        gate: WriteGate | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
@@ -90,6 +92,7 @@ class BackgroundWriter:
         self.engine = engine
         self.name = name
         self._serial = serial_lock  # a memory database's one shared connection: serialise its use
+        self._gate = gate if gate is not None else WriteGate()  # the database's: the journal goes first
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._retry_deadline = retry_deadline
@@ -150,6 +153,7 @@ class BackgroundWriter:
         payload: type,
         write: WriteUnit,
         *,
+        prepare: Callable[[Any], Any] | None = None,
         logger: logging.Logger = logger,
         warn_interval: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -164,7 +168,7 @@ class BackgroundWriter:
             name,
             f"-- unit channel {name}",
             None,
-            list,
+            list if prepare is None else (lambda items: [prepare(item) for item in items]),
             payload=payload,
             max_queue=None,
             logger=logger,
@@ -426,7 +430,7 @@ class BackgroundWriter:
         while True:
             attempt += 1
             try:
-                with self._serialised(), conn.begin():
+                with self._serialised(), self._gate.background(), conn.begin():
                     for channel, rows in work:
                         channel.run(conn, rows)
                 return None

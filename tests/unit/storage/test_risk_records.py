@@ -83,7 +83,7 @@ def test_risk_repository_a_record_with_a_bad_row_is_lost_whole_and_the_others_ar
         audits = [r[0] for r in raw.execute("SELECT action FROM audit")]
     assert (rules, scopes, audits) == (["first", "third"], ["ES"], ["flatten"])
     assert repo.statistics() == (2, 1)
-    assert "risk records lost 1 of 3 rows" in caplog.text
+    assert "risk records cannot store RiskRecord" in caplog.text and "got 'FATAL'" in caplog.text
 
 
 def test_risk_repository_lockout_ended_in_a_record_removes_its_row(db, db_path):

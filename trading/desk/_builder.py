@@ -163,6 +163,7 @@ def _build_locked(
         config_path=risk_path,
     )
     risk.start()
+    closers.add(risk.stop)  # writes the rule states; before the database closes
     _import_version_1_risk_state(risk, risk_store, kv)
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)

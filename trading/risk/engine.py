@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -330,11 +330,14 @@ class RiskEngine:
 
     # --- rule state across restarts -------------------------------------------------------
 
-    def rule_states(self) -> dict[str, dict[str, Any]]:
-        """Every rule's exported state (JSON-able), with its kind and whether its warning is out."""
+    def rule_states(self, names: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The rules' exported states (JSON-able), with their kind and whether their warning is
+        out: the rules ``names`` (those that exist), or every rule."""
+        rules = self._rules
+        chosen = rules.items() if names is None else ((n, rules[n]) for n in names if n in rules)
         return {
             name: {"kind": rule.kind, "warned": name in self._warned, **rule.export_state()}
-            for name, rule in self._rules.items()
+            for name, rule in chosen
         }
 
     def restore_rule_states(self, saved: Mapping[str, SavedState], today: date) -> int:

@@ -24,7 +24,7 @@ change was refused, for the dashboard.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -564,8 +564,8 @@ class RiskManager:
         (the desk publishes it beside its snapshot). A restart does not read it back."""
         return export_risk_state(self.pnl, self.engine)
 
-    def _rule_states(self) -> tuple[date, dict[str, dict[str, Any]]]:
-        return self.pnl.trading_day, self.engine.rule_states()
+    def _rule_states(self, names: Collection[str] | None) -> tuple[date, dict[str, dict[str, Any]]]:
+        return self.pnl.trading_day, self.engine.rule_states(names)
 
     def restore_state(self, state: dict[str, Any]) -> bool:
         """Import the rule states of a version-1 saved risk state (a database written before the

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -32,7 +32,8 @@ __all__ = ["RiskRecorder", "RiskStore", "SavedState"]
 logger = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
-States = Callable[[], tuple[date, dict[str, dict[str, Any]]]]
+# states(names): the trading day and the exported states of the rules ``names`` (None: every rule)
+States = Callable[[Collection[str] | None], tuple[date, dict[str, dict[str, Any]]]]
 
 
 class SavedState(Protocol):
@@ -139,7 +140,10 @@ class RiskRecorder:
         store = self.store
         if store is None:
             return
-        day, states = self._states()
+        # A violation's record carries its rule's state (the latch a restart must find with the
+        # violation); an operator's, every rule's that changed. The sweep saves the others.
+        names = None if durable else {str(row["rule"]) for row in violations}
+        day, states = self._states(names)
         changed = self._changed_states(day, states)
         rows: dict[str, Any] = {
             "violations": violations,
@@ -178,7 +182,7 @@ class RiskRecorder:
         store = self.store
         if store is None or self._depth:
             return False
-        day, states = self._states()
+        day, states = self._states(None)
         changed = self._changed_states(day, states)
         if not changed:
             return False

@@ -7,7 +7,7 @@ from trading.storage import LockoutRepository, RiskRepository
 
 
 def _recorder(db, clock):
-    return RiskRecorder(RiskRepository(db), clock, states=lambda: (clock.now().date(), {}))
+    return RiskRecorder(RiskRepository(db), clock, states=lambda names: (clock.now().date(), {}))
 
 
 def test_lockout_manager_lock_persists_and_publishes(clock, db):

@@ -12,7 +12,7 @@ from trading.risk.config import (
 from trading.risk.enforcement import EnforcementStatistics, Enforcer
 from trading.risk.engine import STATE_TABLE, EngineStatistics, RiskEngine
 from trading.risk.lockouts import LockoutManager, LockoutStatistics
-from trading.risk.manager import RiskManager
+from trading.risk.manager import FillSource, RiskManager
 from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier, WebhookStatistics
 from trading.risk.pnl import DayPnL, PnLStatistics, PnLTracker, SymbolPnL
 from trading.risk.recorder import RiskRecorder, RiskStore
@@ -33,6 +33,7 @@ __all__ = [
     "EnforcementStatistics",
     "Enforcer",
     "EngineStatistics",
+    "FillSource",
     "LimitWarning",
     "Lockout",
     "LockoutManager",

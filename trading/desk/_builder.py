@@ -38,17 +38,15 @@ from trading.snapshot import Series
 from trading.state_dir import StateDir
 from trading.storage import (
     ActivityLog,
-    AuditRepository,
     BackgroundJobStore,
     CommandRepository,
     Database,
     JobRepository,
     Journal,
     KeyValueRepository,
-    LockoutRepository,
     OrderHistoryRepository,
+    RiskRepository,
     TransactionRepository,
-    ViolationRepository,
 )
 from trading.trades import TradeManager
 
@@ -153,21 +151,20 @@ def _build_locked(
     activity = ActivityLog(db, clock=clock)
     activity.start()
     closers.add(activity.close)
+    risk_store = RiskRepository(db)  # violations, lockouts, audit, rule states: one record a decision
     risk = RiskManager(
         bus,
         broker,
         clock,
         risk_config,
-        violations=ViolationRepository(db),
-        lockouts=LockoutRepository(db),
-        audit=AuditRepository(db),
+        store=risk_store,
+        fills=journal.reader,  # today's P&L counters are recounted from the journal's fills
         account=config.account.name,
         config_path=risk_path,
     )
     risk.start()
-    saved_risk = kv.get(RISK_KEY)
-    if saved_risk is not None:
-        risk.restore_state(saved_risk)  # today's P&L counters: a restart never resets a daily loss
+    closers.add(risk.stop)  # writes the rule states; before the database closes
+    _import_version_1_risk_state(risk, risk_store, kv)
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
@@ -272,6 +269,16 @@ def _restored_broker(
             raise TradingError(f"{where}: the journal cannot start the account's books: {problem}")
     logger.info("paper account: %s", broker.account())
     return broker
+
+
+def _import_version_1_risk_state(risk: RiskManager, store: RiskRepository, kv: KeyValueRepository) -> None:
+    """A version-1 database kept the rules' latches and marks only in the key-value blob: take
+    them once, while the ``rule_state`` table is empty (from then on the table is their record)."""
+    if store.saved_rule_states():
+        return
+    saved = kv.get(RISK_KEY)
+    if saved is not None and saved.get("version") == 1:
+        risk.restore_state(saved)
 
 
 def _build_executor(config: DeskConfig, clock: Clock, jobs: BackgroundJobStore) -> StrategyExecutor:

@@ -81,21 +81,22 @@ def test_desk_heartbeat_in_year_9999_ignored_with_warning(config, tmp_path, capl
         desk.parts.close()
 
 
-DROP_RISK_STATE = "DELETE FROM key_values WHERE key = 'risk_state'"
+DROP_LOSS_STATE = "DELETE FROM rule_state WHERE rule = 'daily_realized_loss'"
+DROP_DRAWDOWN_STATE = "DELETE FROM rule_state WHERE rule = 'trailing_drawdown'"
 
 
 @pytest.mark.parametrize(
     ("statement", "match", "fix"),
     [
         (
-            "UPDATE key_values SET value = '{garbage' WHERE key = 'risk_state'",
-            r"desk\.db: table key_values, key 'risk_state': column value: not valid JSON",
-            DROP_RISK_STATE,
+            "UPDATE rule_state SET state = '{garbage' WHERE rule = 'daily_realized_loss'",
+            r"desk\.db: table rule_state, rule 'daily_realized_loss': column state: not valid JSON",
+            DROP_LOSS_STATE,
         ),
         (
-            "UPDATE key_values SET value = '{\"version\": 1, \"pnl\": 5}' WHERE key = 'risk_state'",
-            r"the saved risk state \(today's P&L counters and rule state\) cannot be restored: AttributeError",
-            DROP_RISK_STATE,
+            "UPDATE rule_state SET state = '{\"high_water\": \"lots\"}' WHERE rule = 'trailing_drawdown'",
+            r"the saved state of rule 'trailing_drawdown' cannot be restored: ValueError",
+            DROP_DRAWDOWN_STATE,
         ),
         (
             "INSERT INTO lockouts (scope, rule, reason, started_at, until) "

@@ -26,6 +26,7 @@ from trading.desk._publisher import ACCOUNT_KEY, LAST_PRICES_KEY, RISK_KEY, Stat
 from trading.desk._pump import MarketPump
 from trading.desk._snapshot_builder import SnapshotBuilder
 from trading.desk._statedir import DeskLock
+from trading.desk.books_check import check_books_pair
 from trading.desk.config import DeskConfig
 from trading.desk.preflight import csv_feed_path
 from trading.errors import TradingError
@@ -118,6 +119,7 @@ def build_parts(
     lock.acquire()
     closers.add(lock.release)
     try:
+        check_books_pair(state_dir, config.account.name)  # before anything is written
         return _build_locked(
             config, state_dir, bus, clock, risk_config, risk_path, config_path, lock, closers
         )
@@ -138,6 +140,10 @@ def _build_locked(
     closers: Closers,
 ) -> DeskParts:
     instruments = {i.symbol: i.to_instrument() for i in config.instruments}
+    state = StateManager(state_dir.state_file, clock=clock, load=False)
+    closers.add(state.close)
+    if not state_dir.state_file.exists():
+        state.save()  # an empty state file before the first account row: the pair stays consistent
     db = Database(state_dir.database)
     closers.add(db.close)
     kv = KeyValueRepository(db)
@@ -147,8 +153,6 @@ def _build_locked(
     feed = _build_feed(config, clock, config_path, broker)
     if isinstance(feed, CsvReplayFeed):
         closers.add(feed.close)
-    state = StateManager(state_dir.state_file, clock=clock, load=False)
-    closers.add(state.close)
     publisher = StatePublisher(state, kv)
     activity = ActivityLog(db, clock=clock)
     activity.start()

@@ -75,6 +75,11 @@ class JournalReader:
         """The account row, or None when the journal has no books yet."""
         return self._db.read(self._account_in)
 
+    def account_names(self) -> list[str]:
+        """Every account that has books in this database (not only this reader's), sorted."""
+        query = select(account_table.c.name).order_by(account_table.c.name)
+        return list(self._db.read(lambda conn: conn.execute(query).scalars().all()))
+
     def _account_in(self, conn: Connection) -> AccountRecord | None:
         query = select(account_table).where(account_table.c.name == self._account)
         row = conn.execute(query).mappings().first()

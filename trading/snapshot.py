@@ -22,10 +22,12 @@ __all__ = [
     "SNAPSHOT_KEY",
     "SNAPSHOT_VERSION",
     "AccountView",
+    "DiscrepancyView",
     "LaneView",
     "LockoutView",
     "OrderView",
     "PositionView",
+    "ReconciliationView",
     "RuleView",
     "Series",
     "Snapshot",
@@ -184,6 +186,29 @@ class LaneView:
     p99_run_ms: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class DiscrepancyView:
+    subject: str  # "position ES", "cash", "transaction T-3 (ma_es ES)"
+    found: str
+    repair: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconciliationView:
+    """The desk's start: what it restored from the journal and what it repaired."""
+
+    at: datetime
+    broker: str  # the side the journal was compared with
+    working_orders: int
+    positions: int
+    cash: float
+    transactions: int  # active transactions restored
+    risk: str = ""
+    discrepancies: tuple[DiscrepancyView, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Snapshot:
     version: int = SNAPSHOT_VERSION
@@ -212,6 +237,10 @@ class Snapshot:
     config_status: str = ""
     prices: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # what this desk's start restored and repaired (None: not known, e.g. a desk built without it)
+    reconciliation: ReconciliationView | None = None
+    # why the journal holds unwritten steps (disk full, I/O error): the desk is degraded; "" if not
+    storage_problem: str = ""
 
     @property
     def shadow_hits(self) -> tuple[ViolationView, ...]:

@@ -4,8 +4,9 @@ What is wired to what, and in which order, reads in one place. Subscription orde
 bus is the design's: the risk manager's trackers and engine first, then the TradeManager,
 then the activity log. The broker writes its books to the journal (orders, fills,
 positions, the account) itself, before it publishes each step; a restart rebuilds it from
-the journal. ``DeskParts`` only holds the parts and the order to close them in; behaviour
-lives in the parts themselves.
+the journal, and a ``Reconciler`` compares the journal with the broker's view and with its own
+fills, restores the transactions and reports every repair. ``DeskParts`` only holds the parts
+and the order to close them in; behaviour lives in the parts themselves.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from trading.broker import CsvReplayFeed, PaperBroker, SimulatedFeed
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._activity import subscribe_activity
+from trading.desk._broker_side import PaperSide
 from trading.desk._commands import CommandProcessor, DeskCommands, restore_pause
 from trading.desk._market import BarHistory
 from trading.desk._publisher import ACCOUNT_KEY, LAST_PRICES_KEY, RISK_KEY, StatePublisher
 from trading.desk._pump import MarketPump
+from trading.desk._reconcile import Reconciler
+from trading.desk._reconciliation import ReconciliationReport
 from trading.desk._snapshot_builder import SnapshotBuilder
 from trading.desk._statedir import DeskLock
 from trading.desk.books_check import check_books_pair
@@ -86,6 +90,7 @@ class DeskParts:
     broker: PaperBroker
     db: Database
     journal: Journal
+    reconciliation: ReconciliationReport
     kv: KeyValueRepository
     activity: ActivityLog
     risk: RiskManager
@@ -175,7 +180,10 @@ def _build_locked(
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
-    trade_manager.restore(OrderHistoryRepository(db))  # repairs are logged (source reconcile)
+    reconciler = Reconciler(journal.reader, PaperSide(broker), clock=clock, activity=activity, kv=kv)
+    reconciliation = reconciler.reconcile(
+        lambda: trade_manager.restore(OrderHistoryRepository(db)), risk=_risk_summary(risk)
+    )
     subscribe_activity(bus, activity)
     jobs = BackgroundJobStore(JobRepository(db))  # job records written off the event loop
     closers.add(jobs.close)  # after the executor stops, before the database closes
@@ -201,6 +209,7 @@ def _build_locked(
         transactions=transactions,
         strategies=strategies,
         equity=_previous_equity(publisher),
+        reconciliation=reconciliation.to_view(),
     )
     snapshots.sample_equity(clock.now().timestamp())
     market = MarketPump(
@@ -216,6 +225,7 @@ def _build_locked(
         broker=broker,
         db=db,
         journal=journal,
+        reconciliation=reconciliation,
         kv=kv,
         activity=activity,
         risk=risk,
@@ -276,6 +286,16 @@ def _restored_broker(
             raise TradingError(f"{where}: the journal cannot start the account's books: {problem}")
     logger.info("paper account: %s", broker.account())
     return broker
+
+
+def _risk_summary(risk: RiskManager) -> str:
+    """The risk state the restart restored, in one line for the reconciliation report."""
+    lockouts = len(risk.lockouts())
+    reason = f" ({risk.state_reason})" if risk.state_reason else ""
+    return (
+        f"risk: trading day {risk.pnl.trading_day}, daily net {risk.pnl.daily_net:,.2f}, "
+        f"{risk.state.value}{reason}, {lockouts} lockout{'' if lockouts == 1 else 's'}"
+    )
 
 
 def _build_executor(config: DeskConfig, clock: Clock, jobs: BackgroundJobStore) -> StrategyExecutor:

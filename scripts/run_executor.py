@@ -20,6 +20,10 @@ account, or the database holding another account's books. ``--new-account`` star
 account on purpose: after the same checks (but that one), it moves the old database, state
 file and heartbeat into ``<state>/archive-<UTC time>/`` (never deleting them), then starts.
 
+A storage outage (disk full, I/O error) is one ERROR line on stderr, ``storage failing: ...``
+(``trading.desk.outage_log``); the heartbeat says ``degraded`` while the journal holds steps
+it could not write, and a SIGTERM still flushes what it can and exits 0.
+
 Exit codes: 0 after a clean stop (SIGINT/SIGTERM) or a passed check, 2 for bad input
 (flags, config, CSV, state directory, a second desk on the same state directory), 1 for
 a crash.
@@ -144,8 +148,11 @@ def _archive_old_account(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from trading.desk.outage_log import StorageOutageFilter  # after the flags, like the desk
+
     stream = logging.StreamHandler(sys.stderr)
     stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stream.addFilter(StorageOutageFilter())  # a full disk reads as one ERROR line, not thousands
     logging.basicConfig(level=args.log_level, handlers=[stream])
     try:
         with held_logs():

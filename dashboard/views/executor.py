@@ -27,7 +27,10 @@ if ctx is not None:
         if metrics:
             default = metrics.index("queued") if "queued" in metrics else 0
             metric = right.selectbox("metric over time", metrics, index=default, key="lane_metric")
-            right.plotly_chart(charts.lane_history_chart(snap.lane_history, metric), key="lane_history_chart")
+            right.plotly_chart(
+                charts.lane_history_chart(snap.lane_history, metric, zone=ctx.clock.zone_name),
+                key="lane_history_chart",
+            )
         st.subheader("Strategies")
         st.dataframe(tables.strategies_frame(snap.strategies), hide_index=True, key="strategies_table")
         if snap.strategies:

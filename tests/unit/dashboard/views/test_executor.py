@@ -1,4 +1,4 @@
-"""pages/executor.py under AppTest."""
+"""views/executor.py under AppTest."""
 
 from __future__ import annotations
 

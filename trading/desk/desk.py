@@ -38,7 +38,8 @@ from trading.model import TradingState
 from trading.risk import load_risk_config
 from trading.signals.strategies import MarketView, Strategy
 from trading.snapshot import Snapshot
-from trading.state_dir import Heartbeat, StateDir
+from trading.state_dir import MAX_RESUME_AHEAD, Heartbeat, StateDir
+from trading.storage import Database, JournalReader
 
 __all__ = ["Desk"]
 
@@ -363,13 +364,39 @@ def _log_step_failure(what: str, exc: Exception) -> None:
 
 def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
     """A replay's ``TestClock``, or a ``ScaledClock`` from ``clock.start`` (validated, aware) or now,
-    resumed from the last heartbeat's simulated time so a restart never goes back in time.
+    resumed from the last heartbeat's simulated time, or the journal's last step when that is
+    later, so a restart never goes back in time.
     An unreadable heartbeat raises ``StateError`` (exit 2): the time to resume from is unknown."""
     if config.feed.kind == "csv":
         return TestClock(datetime(1970, 1, 2, tzinfo=UTC))  # moved by the replay's timestamps
     start = config.clock.start or datetime.now(UTC)
     state_dir.prepare()  # a state directory that cannot be used is the first thing to say, as check_desk does
-    resumed = Heartbeat.resume_time(state_dir.heartbeat, now=max(start, datetime.now(UTC)))
+    now = max(start, datetime.now(UTC))
+    resumed = Heartbeat.resume_time(state_dir.heartbeat, now=now)
     if resumed is not None:
         start = max(start, resumed)
+    journal = _journal_time(state_dir, config.account.name, now=now)
+    if journal is not None and journal > start:
+        logger.info("clock resumes from the journal's last step at %s (heartbeat: %s)", journal, resumed)
+        start = journal
     return ScaledClock(config.clock.speed, start=start)
+
+
+def _journal_time(state_dir: StateDir, account: str, *, now: datetime) -> datetime | None:
+    """The journal's newest time: a desk killed between heartbeats wrote steps after its last
+    heartbeat (a fast clock runs minutes ahead in half a second); resuming before them would
+    move the books' time back, across a daily reset even. None without a journal, or for a
+    time further ahead than any clock could have run (ignored with a WARNING, like the heartbeat's)."""
+    if not state_dir.database.exists():
+        return None
+    db = Database(state_dir.database)
+    try:
+        latest = JournalReader(db, account=account).latest_time()
+    finally:
+        db.close()
+    if latest is not None and latest - now > MAX_RESUME_AHEAD:
+        logger.warning(
+            "%s: the journal's last step at %s is far ahead of %s: ignored", state_dir.database, latest, now
+        )
+        return None
+    return latest

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, literal_column, select
+from sqlalchemy import Connection, RowMapping, Select, func, literal_column, select
 
 from trading.errors import StorageError
 from trading.model import (
@@ -79,6 +79,19 @@ class JournalReader:
         """Every account that has books in this database (not only this reader's), sorted."""
         query = select(account_table.c.name).order_by(account_table.c.name)
         return list(self._db.read(lambda conn: conn.execute(query).scalars().all()))
+
+    def latest_time(self) -> datetime | None:
+        """The newest time the journal holds (an order's last change, a fill); None when empty.
+        A restarted desk resumes its clock from no earlier than this."""
+
+        def work(conn: Connection) -> list[str | None]:
+            return [
+                conn.execute(select(func.max(orders.c.updated_at))).scalar(),
+                conn.execute(select(func.max(fills.c.ts))).scalar(),
+            ]
+
+        times = [t for t in (from_iso(v) for v in self._db.read(work)) if t is not None]
+        return max(times, default=None)
 
     def _account_in(self, conn: Connection) -> AccountRecord | None:
         query = select(account_table).where(account_table.c.name == self._account)

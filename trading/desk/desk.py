@@ -377,16 +377,18 @@ def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
         start = max(start, resumed)
     journal = _journal_time(state_dir, config.account.name, now=now)
     if journal is not None and journal > start:
-        logger.info("clock resumes from the journal's last step at %s (heartbeat: %s)", journal, resumed)
+        logger.info("clock resumes from the last desk time on record, %s (heartbeat: %s)", journal, resumed)
         start = journal
     return ScaledClock(config.clock.speed, start=start)
 
 
 def _journal_time(state_dir: StateDir, account: str, *, now: datetime) -> datetime | None:
-    """The journal's newest time: a desk killed between heartbeats wrote steps after its last
-    heartbeat (a fast clock runs minutes ahead in half a second); resuming before them would
-    move the books' time back, across a daily reset even. None without a journal, or for a
-    time further ahead than any clock could have run (ignored with a WARNING, like the heartbeat's)."""
+    """The newest desk time on record (journal steps, risk records, activity): a desk killed
+    between heartbeats wrote after its last heartbeat (a fast clock runs minutes ahead in half
+    a second); resuming before that would move the desk's time back, across a daily reset even
+    (a latch saved for the new day would then not be restored, and fire again). None without a
+    database, or for a time further ahead than any clock could have run (ignored with a
+    WARNING, like the heartbeat's)."""
     if not state_dir.database.exists():
         return None
     db = Database(state_dir.database)

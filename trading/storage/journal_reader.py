@@ -30,7 +30,7 @@ from trading.model import (
 )
 from trading.storage._codec import from_iso, to_iso
 from trading.storage._schema import account as account_table
-from trading.storage._schema import fills, orders, positions
+from trading.storage._schema import activity, fills, orders, positions, rule_state, violations
 from trading.storage.database import Database
 
 __all__ = ["JournalReader"]
@@ -81,13 +81,17 @@ class JournalReader:
         return list(self._db.read(lambda conn: conn.execute(query).scalars().all()))
 
     def latest_time(self) -> datetime | None:
-        """The newest time the journal holds (an order's last change, a fill); None when empty.
-        A restarted desk resumes its clock from no earlier than this."""
+        """The newest desk time on record: an order's last change, a fill, a rule's saved state,
+        the last violation and the last activity line; None when there is none. A restarted
+        desk resumes its clock from no earlier than this (its heartbeat may be older)."""
 
         def work(conn: Connection) -> list[str | None]:
             return [
                 conn.execute(select(func.max(orders.c.updated_at))).scalar(),
                 conn.execute(select(func.max(fills.c.ts))).scalar(),
+                conn.execute(select(func.max(rule_state.c.updated_at))).scalar(),
+                conn.execute(select(violations.c.ts).order_by(violations.c.id.desc()).limit(1)).scalar(),
+                conn.execute(select(activity.c.ts).order_by(activity.c.id.desc()).limit(1)).scalar(),
             ]
 
         times = [t for t in (from_iso(v) for v in self._db.read(work)) if t is not None]

@@ -274,23 +274,27 @@ def test_books_crash_sigkill_at_random_moments_never_loses_or_repeats(tmp_path: 
     db = state / "desk.db"
     tally = Tally()
     figures: dict[str, int] = {}
+    startup = 1.5  # seconds from spawn to the first heartbeat: the shortest start seen so far
     started = time.monotonic()
     with (tmp_path / "desk.err").open("w") as err:
         for n in range(1, CYCLES + 1):
             # Act: start, then stop at a moment chosen by the RNG
             proc = start_desk(config, state, err)
+            spawned = time.monotonic()
             try:
                 plan = rng.random()
                 clean = n % 10 == 0
-                if plan < 0.35 and not clean:
-                    time.sleep(rng.uniform(0.0, 2.5))  # often during the start itself
+                if plan < 0.35 and not clean:  # during the start: its second half restores and reconciles
+                    time.sleep(rng.uniform(0.5, 1.0) * startup)
                     reconciled = (heartbeat(state) or {}).get("pid") == proc.pid
                 else:
                     wait_for(
                         lambda p=proc: (heartbeat(state) or {}).get("pid") == p.pid,
                         60,
                         "the desk's heartbeat",
+                        every=0.01,
                     )
+                    startup = min(startup, time.monotonic() - spawned)
                     reconciled = True
                     if plan < 0.65:
                         time.sleep(rng.uniform(0.0, 1.5))

@@ -364,8 +364,8 @@ def _log_step_failure(what: str, exc: Exception) -> None:
 
 def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
     """A replay's ``TestClock``, or a ``ScaledClock`` from ``clock.start`` (validated, aware) or now,
-    resumed from the last heartbeat's simulated time, or the journal's last step when that is
-    later, so a restart never goes back in time.
+    resumed from the last heartbeat's simulated time, or the newest desk time the database
+    holds when that is later, so a restart never goes back in time.
     An unreadable heartbeat raises ``StateError`` (exit 2): the time to resume from is unknown."""
     if config.feed.kind == "csv":
         return TestClock(datetime(1970, 1, 2, tzinfo=UTC))  # moved by the replay's timestamps
@@ -398,7 +398,10 @@ def _journal_time(state_dir: StateDir, account: str, *, now: datetime) -> dateti
         db.close()
     if latest is not None and latest - now > MAX_RESUME_AHEAD:
         logger.warning(
-            "%s: the journal's last step at %s is far ahead of %s: ignored", state_dir.database, latest, now
+            "%s: the newest desk time on record, %s, is far ahead of %s: ignored",
+            state_dir.database,
+            latest,
+            now,
         )
         return None
     return latest

@@ -19,6 +19,8 @@ from filelock import FileLock
 
 from scripts._arg_types import positive_seconds
 from tests.integration._launcher import EXECUTOR, LAUNCHER, ROOT, error_line, free_port, run_script
+from trading.memory import StateManager
+from trading.snapshot import SNAPSHOT_KEY
 from trading.state_dir import StateDir
 
 LAUNCHER_PROG = "run_live_dashboard.py"
@@ -171,6 +173,24 @@ def test_scripts_desk_lock_held_same_line_exit_2(tmp_path: Path) -> None:
     assert check == launcher
     assert launcher == f"another desk already runs on state directory {state}: one desk per state directory"
     assert not (state / "logs").exists()
+
+
+@pytest.mark.slow  # three scripts start, about a second each
+def test_scripts_state_file_without_database_same_line_exit_2(tmp_path: Path) -> None:
+    # A state file that holds a snapshot, and no database: the books are gone, a fresh account must be asked for.
+    layout = StateDir(tmp_path / "state")
+    layout.root.mkdir()
+    with StateManager(layout.state_file) as state:
+        state.set(SNAPSHOT_KEY, {"published": "by an earlier desk"})
+
+    desk = error_line(run_script(EXECUTOR, "--state", str(layout.root)), EXECUTOR_PROG)
+    check = error_line(run_script(EXECUTOR, "--check", "--state", str(layout.root)), EXECUTOR_PROG)
+    launcher = error_line(_launch("--state", str(layout.root)), LAUNCHER_PROG)
+
+    assert desk == check == launcher
+    assert launcher.startswith(f"{layout.database} is missing while the state file {layout.state_file} holds")
+    assert f"run scripts/run_executor.py --new-account --state {layout.root}" in launcher
+    assert not layout.database.exists() and not (layout.root / "logs").exists()
 
 
 def test_executor_check_passes_starts_nothing(tmp_path: Path) -> None:

@@ -180,6 +180,7 @@ class RiskManager:
             reset=self.reset,
             starting_balance=self._broker.account().starting_balance,
             open_orders=self._broker.open_orders,
+            positions=self._broker.positions,
         )
 
     # --- lifecycle -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trading.clock import Clock
 from trading.config_types import Flag, Number
-from trading.model import Event, FillRecord, Order, Severity
+from trading.model import Event, FillRecord, Order, Position, Severity
 from trading.risk.actions import Action, Remedy
 from trading.risk.loosening import Looser
 from trading.risk.pnl import PnLTracker
@@ -62,7 +62,9 @@ class Measure:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuleContext:
-    """What rules may read. ``open_orders(symbol)`` lists the broker's working orders."""
+    """What rules may read. ``open_orders(symbol)`` lists the broker's working orders;
+    ``positions()`` the broker's open positions now: after every fill of the step whose events
+    are being delivered (the P&L tracker has seen them only up to the current event)."""
 
     clock: Clock
     pnl: PnLTracker
@@ -70,6 +72,7 @@ class RuleContext:
     reset: ResetScheduler
     starting_balance: Decimal | float  # the account's (exact money from the broker)
     open_orders: Callable[[str | None], Sequence[Order]]
+    positions: Callable[[], Mapping[str, Position]]
 
 
 class Rule:

@@ -58,3 +58,26 @@ def test_max_contracts_boundary_holding_more_than_the_limit_fires(make_desk, bro
     broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=quantity), check=False)
     desk.tick("ES", 5000.0)
     assert [v.rule for v in desk.of(RuleViolated)] == (["max_contracts"] if fires else [])
+
+
+def test_max_contracts_gap_fills_in_two_symbols_reduce_exactly_the_excess(make_desk, broker):
+    desk = make_desk({"max_contracts": {"limit": 4}})
+    desk.tick("ES", 5000.0)
+    desk.tick("NQ", 18000.0)
+    broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=3), check=False)
+    for quantity in (2, 2):
+        broker.submit(
+            Order(
+                symbol="NQ", side=OrderSide.BUY, quantity=quantity, order_type=OrderType.LIMIT, price=17990.0
+            ),
+            check=False,
+        )
+    desk.tick("ES", 5000.0)  # 3 ES: within
+    desk.tick("NQ", 17980.0)  # both NQ fill in one step: 7 held, 3 over
+    assert sum(o.quantity for o in broker.open_orders()) == 3
+    desk.tick("NQ", 17980.0)
+    desk.tick("ES", 5000.0)
+    desk.tick("NQ", 17980.0)
+    assert sum(abs(p.quantity) for p in broker.positions().values()) == 4
+    assert broker.open_orders() == []
+

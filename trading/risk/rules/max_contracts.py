@@ -129,11 +129,17 @@ class MaxContracts(Rule):
     def check(self, order: Order, reducing: bool, now: datetime) -> str | None:
         if reducing or not self._covers(order.symbol):
             return None
-        current, after = projected_quantity(self, order)
-        total = self._total() - current + after
+        _, after = projected_quantity(self, order)
+        orders = self.ctx.open_orders(None)
+        others = {s.symbol: s.quantity for s in self._counted() if s.symbol != order.symbol}
+        for working in orders:
+            symbol = working.symbol
+            if working.role is OrderRole.ENTRY and symbol != order.symbol and self._covers(symbol):
+                others.setdefault(symbol, 0.0)
+        total = after + sum(worst_quantity(held, orders, symbol) for symbol, held in others.items())
         if total <= self._limit + 1e-9:
             return None
-        return f"would hold {total:g} contracts, max_contracts {self._limit:g}"
+        return f"would hold {total:g} contracts, max_contracts {self._limit:g} (working entries counted)"
 
     def on_position(self, event: PositionEvent) -> Violation | None:
         return self._evaluate(event.ts)

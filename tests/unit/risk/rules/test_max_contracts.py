@@ -81,3 +81,25 @@ def test_max_contracts_gap_fills_in_two_symbols_reduce_exactly_the_excess(make_d
     assert sum(abs(p.quantity) for p in broker.positions().values()) == 4
     assert broker.open_orders() == []
 
+
+def test_max_contracts_check_counts_working_entries_in_other_symbols(make_desk):
+    desk = make_desk({"max_contracts": {"limit": 6}})
+    desk.tick("ES", 5000.0)
+    desk.tick("NQ", 18000.0)
+    working = desk.order("ES", OrderSide.BUY, 4, order_type=OrderType.LIMIT, price=4990.0)
+    assert working.status is OrderStatus.ACCEPTED
+    order = desk.order("NQ", OrderSide.SELL, 3)
+    assert order.status is OrderStatus.DENIED
+    assert "would hold 7 contracts, max_contracts 6" in order.reason
+    assert desk.order("NQ", OrderSide.SELL, 2).status is OrderStatus.ACCEPTED  # 4 + 2: the limit itself
+
+
+def test_max_contracts_check_ignores_working_entries_of_uncounted_symbols(make_desk):
+    desk = make_desk({"max_contracts": {"limit": 3, "symbols": ["NQ"]}})
+    desk.tick("ES", 5000.0)
+    desk.tick("NQ", 18000.0)
+    assert (
+        desk.order("ES", OrderSide.BUY, 4, order_type=OrderType.LIMIT, price=4990.0).status
+        is OrderStatus.ACCEPTED
+    )
+    assert desk.order("NQ", OrderSide.SELL, 3).status is OrderStatus.ACCEPTED

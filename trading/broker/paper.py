@@ -41,7 +41,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from trading.broker._checks import acceptance_problem, check_modify, require_new
+from trading.broker._checks import acceptance_problem, check_modify, off_tick_problem, require_new
 from trading.broker._ledger import Ledger
 from trading.broker._matching import Reached, limit_fill_price, stop_fill_price
 from trading.broker._order_book import OrderBook
@@ -300,6 +300,7 @@ class PaperBroker:
 
     def _accept(self, order: Order, now: datetime, events: list[Event]) -> None:
         inst = self._instruments[order.symbol]
+        # on a tick already (checked); this only drops a float's noise (4995.250000000001)
         if order.price is not None:
             order.price = inst.round_price(order.price)
         if order.stop_price is not None:
@@ -403,6 +404,9 @@ class PaperBroker:
         new_qty = order.quantity if quantity is None else quantity
         check_modify(order, new_qty, price, stop_price)
         inst = self._instruments[order.symbol]
+        off_tick = off_tick_problem(inst, price, stop_price)
+        if off_tick is not None:
+            raise OrderError(f"cannot modify {order_id}: {off_tick}")
         now = self._clock.now()
         order.quantity = new_qty
         if price is not None:

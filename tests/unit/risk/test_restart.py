@@ -89,6 +89,55 @@ def test_restart_trailing_drawdown_keeps_its_mark_and_its_latch(books, how):
     assert _rows(book, "trailing_drawdown") == 1
 
 
+EOD_DRAWDOWN = {"max_drawdown": 1000, "trailing": "end_of_day", "stop_trailing_at_start": False}
+
+
+def _next_day(desk: Desk, clock) -> None:
+    clock.set_time(desk.rm.next_reset)
+    desk.tick("GME", desk.prices["GME"])
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_restart_trailing_drawdown_end_of_day_keeps_its_mark_and_its_latch(books, clock, how):
+    book = books({"trailing_drawdown": EOD_DRAWDOWN})
+    desk = book.start()
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1000, 100.0)
+    desk.trade("GME", OrderSide.SELL, 1000, 110.0)  # balance 110,000
+    _next_day(desk, clock)  # floor 109,000
+    desk.trade("GME", OrderSide.BUY, 1000, 110.0)
+    desk.tick("GME", 109.0)  # at the floor with open P&L: flatten and lock
+    desk.tick("GME", 109.0)  # the flatten fills
+
+    again = _again(book, how)
+    again.rm.sweep()
+    again.tick("GME", 109.0)
+
+    _quiet(again)
+    rule = again.rm.engine.rules["trailing_drawdown"]
+    assert (rule.high_water, rule.floor) == (Decimal("110000"), Decimal("109000"))
+    assert again.rm.state is TradingState.HALTED
+    assert _rows(book, "trailing_drawdown") == 1
+
+
+def test_restart_trailing_drawdown_end_of_day_reset_missed_while_down_takes_that_balance(books, clock):
+    book = books({"trailing_drawdown": EOD_DRAWDOWN})
+    desk = book.start()
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1000, 100.0)
+    desk.trade("GME", OrderSide.SELL, 1000, 110.0)  # balance 110,000
+    reset = desk.rm.next_reset
+    book.close()  # the desk is down across the daily reset
+
+    clock.set_time(reset + timedelta(hours=1))
+    again = book.start()
+    again.tick("GME", 110.0)
+
+    rule = again.rm.engine.rules["trailing_drawdown"]
+    assert (rule.high_water, rule.floor) == (Decimal("110000"), Decimal("109000"))
+    _quiet(again)
+
+
 @pytest.mark.parametrize("kind", ["unrealized_loss", "unrealized_profit"])
 @pytest.mark.parametrize("how", HOW)
 def test_restart_open_pnl_latch_of_a_still_open_position_stays(books, how, kind):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -85,6 +85,7 @@ class TrailingDrawdown(Rule):
     kind = "trailing_drawdown"
     config_type = TrailingDrawdownConfig
     config: TrailingDrawdownConfig
+    loss_lockout: ClassVar[bool] = True  # its lockout is a loss lockout (the unlock policy reads this)
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

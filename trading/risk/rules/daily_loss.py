@@ -58,6 +58,7 @@ class DailyLoss(Rule):
         self._limit = self.config.limit
         self._bound = -self._limit  # today's P&L at or below this fires
         self._bound_f, self._width = float(self._bound), band(self._bound)
+        self._clear = self._bound_f + self._width  # above this the float alone decides: not reached
         self._net = self.config.include_commissions
         self._open = self.config.basis == "net"
         self._tripped = False
@@ -96,7 +97,10 @@ class DailyLoss(Rule):
         return at_most(self._approx(), self._bound_f, self._width, self._exact, self._bound)
 
     def on_price(self, event: MarketDataUpdated) -> Violation | None:
-        if self._tripped or not self._reached():
+        # the hot path: one float sum and compare while clearly above the limit (outside the band)
+        if self._tripped or self._realized_f + self.pnl.unrealized > self._clear:
+            return None
+        if not self._reached():
             return None
         return self._trip(event.ts, None)
 

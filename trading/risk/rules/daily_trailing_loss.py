@@ -49,7 +49,7 @@ class DailyTrailingLoss(Rule):
         self._limit = self.config.limit
         self._tripped = False
         self.peak = self.floor = Decimal(0)
-        self._peak_f = self._floor_f = self._width = 0.0
+        self._peak_f = self._floor_f = self._width = self._clear = 0.0
         self._set_peak(self.pnl.exact_equity())
         self._remedy = plain_remedy(self.config.action)
 
@@ -65,10 +65,13 @@ class DailyTrailingLoss(Rule):
         self.peak = peak
         self.floor = peak - self._limit
         self._peak_f, self._floor_f, self._width = float(peak), float(self.floor), band(self.floor)
+        self._clear = self._floor_f + self._width  # above this the float alone says: not at the floor
 
     def on_event(self, event: Any) -> Violation | None:
         pnl = self.pnl
         approx = pnl.equity
+        if self._clear < approx <= self._peak_f:  # the hot path: between the floor and the peak
+            return None
         if approx > self._peak_f:
             exact = pnl.exact_equity()
             if exact > self.peak:

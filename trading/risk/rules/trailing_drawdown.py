@@ -100,7 +100,7 @@ class TrailingDrawdown(Rule):
         self._tripped = False
         self.high_water = self._start
         self.floor = self._start
-        self._high_f = self._floor_f = self._width = 0.0
+        self._high_f = self._floor_f = self._width = self._clear = 0.0
         self._raise(max(self._start, self._exact()) if self._ticks else self._start)
         self._remedy = plain_remedy(cfg.action)
 
@@ -128,12 +128,15 @@ class TrailingDrawdown(Rule):
         floor = high - self._dd
         self.floor = floor if self._cap is None or floor < self._cap else self._cap
         self._high_f, self._floor_f, self._width = float(high), float(self.floor), band(self.floor)
+        self._clear = self._floor_f + self._width  # above this the float alone says: not at the floor
 
     def _at_floor(self, approx: float) -> bool:
         return at_most(approx, self._floor_f, self._width, self._exact, self.floor)
 
     def on_event(self, event: Any) -> Violation | None:
-        approx = self._approx()
+        approx = self.pnl.equity if self._unrealized else float(self.pnl.cash)
+        if self._clear < approx and (approx <= self._high_f or not self._ticks):
+            return None  # the hot path: above the floor, no new high to take
         if self._ticks and approx > self._high_f:
             exact = self._exact()
             if exact > self.high_water:

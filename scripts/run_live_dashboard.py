@@ -147,15 +147,18 @@ class DashboardRunner:
             )
         desk_config = self._desk_config_path()
         risk_config = cfg.risk_config.resolve() if cfg.risk_config is not None else None
-        # configs, CSV and a writable state directory (the launcher writes logs/ and run/ there too)
-        check_desk_files(desk_config, risk_config=risk_config, state_dir=self.state_dir, lock=False)
+        # configs, CSV and a writable state directory (the launcher writes logs/ and run/ there too);
+        # the books pair last: a desk still running on the directory is the first thing to say
+        check_desk_files(
+            desk_config, risk_config=risk_config, state_dir=self.state_dir, lock=False, books=False
+        )
         stop_left_behind(
             self.layout, ("desk", "streamlit") if cfg.executor else ("streamlit",), timeout=cfg.stop_timeout
         )
         check_port(cfg.host, cfg.port)
         if cfg.executor:
             check_no_live_desk(self.state_dir, stale_after=cfg.stale_after)
-            check_desk_files(None, risk_config=None, state_dir=self.state_dir, lock=True)
+            check_desk_files(desk_config, risk_config=None, state_dir=self.state_dir, lock=True)
 
     def _desk_config_path(self) -> Path | None:
         """The desk config the desk will load; in attach mode only one given with ``--config``."""

@@ -1,8 +1,9 @@
 """``PaperBroker``: a simulated venue that matches working orders against every price.
 
-The broker holds two parts that own their state: an ``OrderBook`` (working orders, their
-OCO groups and per-symbol matching books, recent closed orders) and a ``Ledger``
-(positions, cash, P&L). It does order entry, exits and matching itself.
+The broker holds the account's ``Books`` (trading/broker/books.py: an ``OrderBook`` of
+working orders, their OCO groups and per-symbol matching books, and a ``Ledger`` of
+positions, cash and P&L, with the journal they are committed to); a venue adapter holds
+the same books. The paper broker does order entry, exits and matching itself.
 
 Orders are matched on the *next* price after they are submitted (see ``_matching`` for the
 fill prices). Within one step markets fill first, then triggered stops, then limits, each

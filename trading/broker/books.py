@@ -473,4 +473,3 @@ class Books:
             f"positions={len(self.ledger.open_positions())}, steps={self.journal_steps}, "
             f"degraded={self._degraded is not None})"
         )
-

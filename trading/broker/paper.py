@@ -40,7 +40,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from trading.broker._checks import acceptance_problem, check_modify, require_new
+from trading.broker._checks import acceptance_problem, check_modify, pre_trade_verdict, require_new
 from trading.broker._matching import Reached, limit_fill_price, stop_fill_price
 from trading.broker._state import STATE_VERSION, last_prices_from_dict
 from trading.broker.base import AccountState, BrokerJournal, PreTradeCheck
@@ -257,18 +257,9 @@ class PaperBroker:
         return now
 
     def _run_checks(self, order: Order) -> tuple[str, str] | None:
-        for check in self._checks:
-            try:
-                verdict = check(order)
-            except Exception:
-                # Fail closed: a check that cannot decide must not let the order through.
-                self._check_errors += 1
-                name = getattr(check, "__qualname__", repr(check))
-                logger.exception("pre-trade check %s raised on %r; the order is denied", name, order)
-                return name, f"pre-trade check {name} failed; order denied"
-            if verdict is not None:
-                return verdict
-        return None
+        verdict, failed = pre_trade_verdict(self._checks, order)
+        self._check_errors += failed
+        return verdict
 
     def _invalid(self, order: Order) -> str | None:
         """Why ``order`` cannot be accepted, or None."""

@@ -87,6 +87,7 @@ class RiskEngine:
         self.state_reason = "started"
         self.paused = False
         self.pause_reason = ""
+        self.blind_reason = ""  # a venue's account cannot be observed (BrokerBlind): REDUCING until sighted
         self._rules: dict[str, Rule] = {}
         self._dispatch: dict[type, tuple[Handler, ...]] = {}
         self._by_type: dict[type, list[Handler]] = {}
@@ -278,6 +279,8 @@ class RiskEngine:
             target, reason = TradingState.HALTED, self.pause_reason
         elif lock is not None:
             target, reason = lock.state, f"{lock.rule}: {lock.reason}"
+        elif self.blind_reason:
+            target, reason = TradingState.REDUCING, f"broker blind: {self.blind_reason}"
         else:
             target, reason = TradingState.ACTIVE, "no lockout"
         if target is not self.state:
@@ -294,6 +297,12 @@ class RiskEngine:
         self._bus.publish(
             TradingStateChanged(ts=self._clock.now(), previous=previous, state=target, reason=reason)
         )
+
+    def set_blind(self, reason: str) -> None:
+        """The broker's account cannot be observed (``reason``), or can again (""): REDUCING
+        while blind, unless a pause or a lockout says more."""
+        self.blind_reason = reason
+        self.refresh_state()
 
     def set_paused(self, paused: bool, reason: str) -> None:
         self.paused, self.pause_reason = paused, reason

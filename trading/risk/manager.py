@@ -20,6 +20,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from trading.broker.base import Broker
 from trading.bus import EventBus
@@ -27,6 +28,8 @@ from trading.clock import Clock
 from trading.errors import ConfigError, StateError
 from trading.model import (
     AccountUpdated,
+    BrokerBlind,
+    BrokerSighted,
     Event,
     MarketDataUpdated,
     OrderAccepted,
@@ -185,6 +188,8 @@ class RiskManager:
             bus.subscribe(position_kind, self._on_position)
         for kind in _OTHER_EVENTS:
             bus.subscribe(kind, self.engine.on_event)
+        bus.subscribe(BrokerBlind, self._on_blind)
+        bus.subscribe(BrokerSighted, self._on_sighted)
         self._broker.add_pre_trade_check(self.engine.check)
         self.engine.refresh_state()
         self.tamper_lock.arm()
@@ -231,6 +236,8 @@ class RiskManager:
                 self._bus.unsubscribe(position_kind, self._on_position)
             for kind in _OTHER_EVENTS:
                 self._bus.unsubscribe(kind, self.engine.on_event)
+            self._bus.unsubscribe(BrokerBlind, self._on_blind)
+            self._bus.unsubscribe(BrokerSighted, self._on_sighted)
         if self._owns_notifier:
             self.notifier.close()
 
@@ -256,6 +263,22 @@ class RiskManager:
         if event.ts >= self._next_warning_check:  # distance to limits: at most 4 times a second
             self._next_warning_check = event.ts + _WARNING_CHECK_EVERY
             self.engine.check_warnings(event.ts)
+
+    def _on_blind(self, event: BrokerBlind) -> None:
+        """The venue's account cannot be observed: no new entries (REDUCING) until it can."""
+        since = event.since.astimezone(ZoneInfo(self.reset.timezone)).strftime("%H:%M:%S")
+        self.engine.set_blind(f"{event.broker} account not observed since {since} ({event.reason})")
+        self.enforcer.alert(
+            Severity.CRITICAL, f"{event.broker} account cannot be observed: {event.reason}", "broker"
+        )
+
+    def _on_sighted(self, event: BrokerSighted) -> None:
+        self.engine.set_blind("")
+        self.enforcer.alert(
+            Severity.WARNING,
+            f"{event.broker} account observed again after {event.blind_seconds:.1f} s; books reconciled",
+            "broker",
+        )
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
         # a denial was the pre-trade check's verdict: nothing to enforce on the account

@@ -242,6 +242,10 @@ class VenueBroker:
         """The last reconciliation's report (start, reconnect or poll)."""
         return self._sync.last_report
 
+    def reconciliations(self) -> list[ReconciliationReport]:
+        """The reports kept (oldest first): every start and reconnect, every poll that repaired."""
+        return list(self._sync.reports)
+
     @property
     def blind(self) -> bool:
         return self._sight.blind
@@ -616,6 +620,7 @@ class VenueBroker:
             "down_since": None if sight.since is None else sight.since.isoformat(),
             "reason": "" if sight.connected else sight.reason,
             "reconciliation": None if report is None else report.summary(),
+            "resync_due": self._resync is not None,
             "flattening": self._flattener.running,
         }
 

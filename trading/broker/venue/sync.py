@@ -29,6 +29,7 @@ the report (``ReconciliationReport``) lists every repair with both values.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -97,6 +98,8 @@ class BrokerSync:
         self._lookback = lookback
         self.cursor: datetime | None = None  # orders created after it are read each round
         self.last_report: ReconciliationReport | None = None
+        # Reports worth keeping: every start and reconnect, and every poll that repaired something.
+        self.reports: deque[ReconciliationReport] = deque(maxlen=100)
         self.last_view: VenueView | None = None
         self.rounds = self.repairs = 0
 
@@ -249,6 +252,8 @@ class BrokerSync:
             skipped=skipped,
         )
         self.last_report = report
+        if trigger != "poll" or not report.clean:
+            self.reports.append(report)
         if report.clean:
             logger.log(logging.DEBUG if trigger == "poll" else logging.INFO, "%s", report.summary())
         else:

@@ -91,7 +91,10 @@ class Harness:
     async def start(self) -> None:
         self.broker.open(self.journal.load())
         await self.broker.start()
-        await self.wait_for(lambda: self.broker.status()["connected"], what="the stream to listen")
+        await self.wait_for(
+            lambda: self.broker.status()["connected"] and not self.broker.status()["resync_due"],
+            what="the stream to listen and the books to be reconciled",
+        )
 
     async def stop(self) -> None:
         self.stopped = True

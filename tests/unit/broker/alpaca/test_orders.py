@@ -4,6 +4,8 @@ before its events are published."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from decimal import Decimal
 
 from tests.unit.broker.alpaca.conftest import Harness
@@ -191,3 +193,47 @@ async def test_modify_replaces_at_the_venue_and_keeps_our_order_id(harness: Harn
     harness.fake.set_price("AAPL", 95.5)
     await harness.wait_for(lambda: order.status is OrderStatus.FILLED, what="the replaced order's fill")
     assert [f.order_id for f in harness.recorder.of(OrderFilled)] == [order.order_id]
+
+
+async def test_submit_that_times_out_is_looked_up_before_it_is_sent_again(
+    make_harness: Callable[..., Harness],
+) -> None:
+    harness = make_harness(request_timeout=0.3)
+    fake = harness.fake
+    fake.set_price("AAPL", 100)
+    await harness.start()
+    fake.faults.stall_rest(1.0, methods=("POST",), path_prefix="/v2/orders")  # answered after our timeout
+
+    order = harness.broker.submit(Order(symbol="AAPL", side=BUY, quantity=10, time_in_force=TimeInForce.DAY))
+
+    await harness.wait_for(lambda: order.status is OrderStatus.FILLED, what="the fill")
+    await asyncio.sleep(1.0)  # the stalled first POST reaches the venue now: a duplicate, refused
+    lookups = fake.requests.matching("GET", "/v2/orders:by_client_order_id")
+    assert [r.query["client_order_id"] for r in lookups][:1] == [order.order_id]
+    assert [o["client_order_id"] for o in fake.orders()] == [order.order_id]
+    assert len(harness.recorder.of(OrderFilled)) == 1
+
+
+async def test_submit_answered_duplicate_takes_the_order_an_earlier_attempt_placed(harness: Harness) -> None:
+    fake = harness.fake
+    fake.set_price("AAPL", 100)
+    await harness.start()
+    order = Order(symbol="AAPL", side=BUY, quantity=2, order_type=OrderType.LIMIT, price=90)
+    fake.engine.submit(  # as if an earlier attempt had got through and its answer was lost
+        {
+            "symbol": "AAPL",
+            "qty": "2",
+            "side": "buy",
+            "type": "limit",
+            "limit_price": "90",
+            "time_in_force": "gtc",
+            "client_order_id": order.order_id,
+        }
+    )
+
+    harness.broker.submit(order)
+
+    await harness.wait_for(lambda: order.status is OrderStatus.ACCEPTED, what="the order found")
+    assert len(fake.orders()) == 1
+    assert [r.status for r in fake.requests.matching("POST", "/v2/orders")] == [422]
+    assert harness.recorder.of(OrderRejected) == []

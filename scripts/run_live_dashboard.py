@@ -185,6 +185,8 @@ class DashboardRunner:
                 argv += ["--config", str(cfg.config.resolve())]
             if cfg.risk_config is not None:
                 argv += ["--risk-config", str(cfg.risk_config.resolve())]
+            if cfg.allow_live:
+                argv.append("--allow-live")
             desk = ChildProcess(
                 "desk",
                 argv,
@@ -446,6 +448,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-executor", action="store_true", help="attach to a desk already running on --state")
     p.add_argument("--app", type=Path, default=REPO_ROOT / "dashboard" / "app.py", help=argparse.SUPPRESS)
     p.add_argument("--restart-limit", type=int, default=5, help="consecutive restarts before giving up")
+    p.add_argument(
+        "--allow-live",
+        action="store_true",
+        help="pass --allow-live to the desk (a live broker account; the config must allow it too)",
+    )
     return p
 
 
@@ -469,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
             executor=not args.no_executor,
             app_path=args.app,
             restart_limit=args.restart_limit,
+            allow_live=args.allow_live,
         )
     except ConfigError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)

@@ -17,7 +17,9 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from trading.broker.base import BrokerJournal
 from trading.broker.venue.audit import AuditSink
@@ -29,9 +31,26 @@ from trading.clock import Clock
 from trading.errors import ConfigError
 from trading.model import Instrument
 
-__all__ = ["BROKER_KINDS", "PAPER", "BrokerContext", "BrokerKind", "broker_kind"]
+__all__ = [
+    "BROKER_KINDS",
+    "PAPER",
+    "BrokerContext",
+    "BrokerKind",
+    "PaperSettings",
+    "broker_kind",
+    "settings_models",
+]
 
 PAPER = "paper"
+
+
+class PaperSettings(BaseModel):
+    """``broker: {kind: paper}`` (the default): the desk's own simulated account; its
+    settings are ``account:`` (starting balance, slippage)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["paper"] = "paper"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +103,11 @@ def broker_kind(name: str) -> BrokerKind:
         known = ", ".join([PAPER, *sorted(BROKER_KINDS)])
         raise ConfigError(f"unknown broker kind {name!r} (known: {known})", field="broker.kind", value=name)
     return kind
+
+
+def settings_models() -> tuple[type[BaseModel], ...]:
+    """The ``broker:`` section's models, one per kind (``kind`` is each one's literal tag)."""
+    return (PaperSettings, *(kind.settings_model() for kind in BROKER_KINDS.values()))
 
 
 def _load(path: str) -> Any:

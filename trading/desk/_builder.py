@@ -11,12 +11,15 @@ lives in the parts themselves.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trading.broker import CsvReplayFeed, PaperBroker, SimulatedFeed
+from trading.broker import CsvReplayFeed, DeskBroker, PaperBroker, SimulatedFeed
+from trading.broker.registry import BrokerContext, broker_kind
+from trading.broker.venue import VenueBroker, VenueSettings
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._activity import subscribe_activity
@@ -30,7 +33,7 @@ from trading.desk.config import DeskConfig
 from trading.desk.preflight import csv_feed_path
 from trading.errors import TradingError
 from trading.memory import StateManager
-from trading.model import Instrument
+from trading.model import Instrument, to_money
 from trading.risk import RiskConfig, RiskManager
 from trading.signals import ExecutorConfig, LaneConfig, StrategyExecutor
 from trading.signals.strategies import STRATEGY_KINDS, Strategy
@@ -82,7 +85,8 @@ class Closers:
 class DeskParts:
     lock: DeskLock
     instruments: dict[str, Instrument]
-    broker: PaperBroker
+    broker: DeskBroker
+    venue: VenueBroker | None  # the broker when it is a real venue's (started and stopped with the loop)
     db: Database
     journal: Journal
     kv: KeyValueRepository
@@ -110,8 +114,10 @@ def build_parts(
     risk_config: RiskConfig,
     risk_path: Path,
     config_path: Path | None,
+    allow_live: bool = False,
 ) -> DeskParts:
-    """Open everything in order; on any failure, close what was opened and re-raise."""
+    """Open everything in order; on any failure, close what was opened and re-raise.
+    ``allow_live``: the process was started with ``--allow-live`` (a live venue account)."""
     state_dir.prepare()
     closers = Closers()
     lock = DeskLock(state_dir)
@@ -119,7 +125,7 @@ def build_parts(
     closers.add(lock.release)
     try:
         return _build_locked(
-            config, state_dir, bus, clock, risk_config, risk_path, config_path, lock, closers
+            config, state_dir, bus, clock, risk_config, risk_path, config_path, lock, closers, allow_live
         )
     except BaseException:
         closers.close()
@@ -136,6 +142,7 @@ def _build_locked(
     config_path: Path | None,
     lock: DeskLock,
     closers: Closers,
+    allow_live: bool,
 ) -> DeskParts:
     instruments = {i.symbol: i.to_instrument() for i in config.instruments}
     db = Database(state_dir.database)
@@ -143,7 +150,14 @@ def _build_locked(
     kv = KeyValueRepository(db)
     journal = Journal(db, account=config.account.name)
     closers.add(journal.close)  # closed after everything that trades, before the database
-    broker = _restored_broker(config, bus, clock, instruments, journal, kv, state_dir)
+    venue: VenueBroker | None = None
+    broker: DeskBroker
+    if isinstance(config.broker, VenueSettings):
+        venue = _venue_broker(config, config.broker, bus, clock, instruments, journal, db, allow_live)
+        closers.add(venue.close)  # its lanes' threads; the desk stops its stream and polling first
+        broker = venue
+    else:
+        broker = _restored_broker(config, bus, clock, instruments, journal, kv, state_dir)
     feed = _build_feed(config, clock, config_path, broker)
     if isinstance(feed, CsvReplayFeed):
         closers.add(feed.close)
@@ -197,6 +211,7 @@ def _build_locked(
         transactions=transactions,
         strategies=strategies,
         equity=_previous_equity(publisher),
+        broker_status=None if venue is None else venue.status,
     )
     snapshots.sample_equity(clock.now().timestamp())
     market = MarketPump(
@@ -210,6 +225,7 @@ def _build_locked(
         lock=lock,
         instruments=instruments,
         broker=broker,
+        venue=venue,
         db=db,
         journal=journal,
         kv=kv,
@@ -274,6 +290,36 @@ def _restored_broker(
     return broker
 
 
+def _venue_broker(
+    config: DeskConfig,
+    settings: VenueSettings,
+    bus: EventBus,
+    clock: Clock,
+    instruments: dict[str, Instrument],
+    journal: Journal,
+    db: Database,
+    allow_live: bool,
+) -> VenueBroker:
+    """A real venue's account (``broker.kind``, from the registry) on the journal: its books
+    restored from the journal, then reconciled with the venue (blocking, before the loop)."""
+    context = BrokerContext(
+        bus=bus,
+        clock=clock,
+        instruments=tuple(instruments.values()),
+        journal=journal,
+        history=journal.reader,
+        audit=AuditRepository(db),
+        environ=os.environ,
+        allow_live=allow_live,
+        starting_balance=to_money(config.account.starting_balance),
+    )
+    broker = broker_kind(settings.kind).build(settings, context)
+    report = broker.open(journal.load())
+    if report is not None:
+        logger.info("%s", report.summary())
+    return broker
+
+
 def _build_executor(config: DeskConfig, clock: Clock, jobs: BackgroundJobStore) -> StrategyExecutor:
     ex = config.executor
     return StrategyExecutor(
@@ -300,8 +346,10 @@ def _build_strategies(config: DeskConfig) -> tuple[Strategy, ...]:
 
 
 def _build_feed(
-    config: DeskConfig, clock: Clock, config_path: Path | None, broker: PaperBroker
-) -> SimulatedFeed | CsvReplayFeed:
+    config: DeskConfig, clock: Clock, config_path: Path | None, broker: DeskBroker
+) -> SimulatedFeed | CsvReplayFeed | None:
+    if config.feed.kind == "broker":
+        return None  # the venue's own marks (polled positions), no bars
     csv_path = csv_feed_path(config, config_path)
     if csv_path is not None:
         assert config.feed.csv is not None

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
-from trading.broker import PaperBroker
+from trading.broker import DeskBroker
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._series import SeriesBuffer
@@ -76,7 +78,7 @@ class SnapshotBuilder:
         *,
         bus: EventBus,
         clock: Clock,
-        broker: PaperBroker,
+        broker: DeskBroker,
         risk: RiskManager,
         trade_manager: TradeManager,
         executor: StrategyExecutor,
@@ -84,6 +86,7 @@ class SnapshotBuilder:
         transactions: TransactionRepository,
         strategies: tuple[Strategy, ...],
         equity: Series | None = None,
+        broker_status: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self._config = config
         self._clock = clock
@@ -94,6 +97,7 @@ class SnapshotBuilder:
         self._activity = activity
         self._repo = transactions
         self._strategies = strategies
+        self._broker_status = broker_status  # a venue's connection, blindness, reconciliation
         self.started_at = datetime.now(UTC)
         self.tallies = {s.name: StrategyTally(s.name) for s in strategies}
         self.transactions: deque[Transaction] = deque(maxlen=config.loop.recent_items)
@@ -183,7 +187,11 @@ class SnapshotBuilder:
             next_reset=risk.next_reset,
             config_status=risk.config_status,
             prices={s: p for s in self._config_symbols() if (p := broker.last_price(s)) is not None},
-            extra={"speed": getattr(self._clock, "speed", None), "config": self._config.account.name},
+            extra={
+                "speed": getattr(self._clock, "speed", None),
+                "config": self._config.account.name,
+                "broker": {"kind": "paper"} if self._broker_status is None else self._broker_status(),
+            },
         )
 
     def _strategy_views(self) -> tuple[StrategyView, ...]:

@@ -557,6 +557,11 @@ class VenueBroker:
         )
         self._watch = self._stream_task = None
         await self._tasks.stop()
+        self.close()
+
+    def close(self) -> None:
+        """Close the request lanes (idempotent; ``stop`` does it too). For a desk whose build
+        failed before the loop ran."""
         for lane in self._lanes.values():
             lane.close()
 

@@ -80,14 +80,18 @@ class AlpacaStream:
         self, on_update: Callable[[VenueUpdate], None], on_connected: Callable[[bool], None]
     ) -> None:
         """The SDK's connection loop on this event loop, until cancelled."""
-        self._on_update = on_update
-        self._on_connected = on_connected
+        self.bind(on_update, on_connected)
         self._sdk.subscribe_trade_updates(_unused_handler)  # the SDK connects only once subscribed
         try:
             await self._sdk._run_forever()
         finally:
             self.set_listening(False)
             await self._sdk.close()
+
+    def bind(self, on_update: Callable[[VenueUpdate], None], on_connected: Callable[[bool], None]) -> None:
+        """Where messages and connection changes go (``run`` binds them)."""
+        self._on_update = on_update
+        self._on_connected = on_connected
 
     def dispatch(self, msg: dict[str, Any]) -> None:
         """One message as the SDK received it (JSON already decoded)."""

@@ -542,7 +542,7 @@ class VenueBroker:
         loop = asyncio.get_running_loop()
         self._tasks.start(loop)
         self._stream_task = loop.create_task(
-            self._stream.run(self._on_update, self._on_connected), name=f"{self.source}-stream"
+            self._stream.run(self.apply_update, self._on_connected), name=f"{self.source}-stream"
         )
         self._next_poll = loop.time() + self.settings.poll_interval
         self._watch = loop.create_task(self._watch_loop(), name=f"{self.source}-watch")
@@ -569,7 +569,9 @@ class VenueBroker:
         """Wait until no request is running (tests, a clean stop)."""
         await self._tasks.idle()
 
-    def _on_update(self, update: VenueUpdate) -> None:
+    def apply_update(self, update: VenueUpdate) -> None:
+        """One message of the venue's stream (the stream's callback): applied to the books,
+        published. A message the books cannot take schedules a reconciliation instead."""
         self._updates += 1
         try:
             self._mirror.apply(update)

@@ -73,6 +73,7 @@ class Harness:
         self.broker: VenueBroker = broker_kind("alpaca").build(self.settings, context)
         self.risk: RiskManager | None = None
         self.stopped = False
+        self.opened = False
 
     def with_risk(self, rules: dict[str, Any]) -> RiskManager:
         self.risk = RiskManager(
@@ -88,8 +89,14 @@ class Harness:
         self.risk.start()
         return self.risk
 
-    async def start(self) -> None:
+    def open(self) -> None:
+        """The desk's build step: books from the journal, reconciled with the venue (blocking)."""
         self.broker.open(self.journal.load())
+        self.opened = True
+
+    async def start(self) -> None:
+        if not self.opened:
+            self.open()
         await self.broker.start()
         await self.wait_for(
             lambda: self.broker.status()["connected"] and not self.broker.status()["resync_due"],

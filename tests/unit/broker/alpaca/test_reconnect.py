@@ -71,17 +71,23 @@ async def test_a_silent_stream_is_caught_up_by_polling_and_the_late_updates_book
     fake = harness.fake
     fake.set_price("AAPL", 100)
     await harness.start()
+    order = harness.broker.submit(
+        Order(symbol="AAPL", side=BUY, quantity=10, order_type=OrderType.LIMIT, price=99, strategy="desk")
+    )
+    await harness.wait_for(lambda: order.status is OrderStatus.ACCEPTED)
+    updates = harness.broker.statistics().updates
     fake.pause_stream()
 
-    hand = fake.place_hand_order("AAPL", "buy", 4)
+    fake.fill(fake.orders()[0]["id"], 4, 99)  # a partial fill of ours
+    hand = fake.place_hand_order("AAPL", "buy", 2)  # and a hand order, filled
 
-    await harness.wait_for(lambda: "AAPL" in harness.broker.positions(), what="the poll to find the fill")
-    assert harness.broker.positions()["AAPL"].quantity == 4
-    fake.resume_stream()  # the held "new" and "fill" arrive now
-    await harness.wait_for(lambda: harness.broker.statistics().updates >= 2, what="the late updates")
+    await harness.wait_for(lambda: order.filled_quantity == 4, what="the poll to find the partial fill")
+    await harness.wait_for(lambda: harness.broker.positions()["AAPL"].quantity == 6, what="the hand fill")
+    fake.resume_stream()  # the held partial_fill, new and fill arrive now
+    await harness.wait_for(lambda: harness.broker.statistics().updates >= updates + 3, what="the late updates")
     fills = harness.recorder.of(OrderFilled)
-    assert [(f.order_id, f.quantity) for f in fills] == [("X-" + hand["id"], 4)]
-    assert harness.broker.positions()["AAPL"].quantity == 4
+    assert [(f.order_id, f.quantity) for f in fills] == [(order.order_id, 4), ("X-" + hand["id"], 2)]
+    assert harness.broker.positions()["AAPL"].quantity == 6 and order.filled_quantity == 4
 
 
 async def test_stream_down_past_the_limit_is_blind_reducing_then_sighted_after_the_resync(

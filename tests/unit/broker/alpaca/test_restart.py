@@ -35,7 +35,7 @@ async def test_restart_books_what_happened_while_down_and_keeps_working_orders(
     fake.cancel_by_hand(next(o["id"] for o in fake.orders() if o["client_order_id"] == doomed.order_id))
 
     second = make_harness()
-    await second.start()
+    second.open()  # as the desk is built: before the loop, before the risk and trade managers
 
     assert second.broker.positions()["AAPL"].quantity == 6
     report = second.broker.reconciliations()[0]
@@ -47,6 +47,7 @@ async def test_restart_books_what_happened_while_down_and_keeps_working_orders(
     account = journal.account()
     assert account is not None and account.realized_pnl == Decimal(4)
     assert journal.orders(ids=[doomed.order_id])[0].status is OrderStatus.CANCELLED
+    await second.start()
     working = [o.order_id for o in second.broker.open_orders()]
     assert working == [resting.order_id]
     second.broker.cancel(resting.order_id, "after the restart")

@@ -48,6 +48,7 @@ bench: $(VENV)/.dev
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Refresh docs/screenshot.png from the browser test (a live desk behind a real dashboard).
+# Refresh docs/screenshot-overview.png and docs/screenshot-risk.png from the browser test
+# (a live desk behind a real dashboard, after its first closed trade; no machine path on them).
 screenshot: $(VENV)/.dev browser
-	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest tests/e2e -k flatten -q
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest tests/e2e/test_live_desk_browser.py -k screenshots -q

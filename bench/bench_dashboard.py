@@ -120,7 +120,7 @@ def main() -> None:
         os.environ["DESK_STATE_DIR"] = str(state_dir)
         from streamlit.testing.v1 import AppTest
 
-        at = AppTest.from_file(str(ROOT / "dashboard" / "pages" / "overview.py"), default_timeout=60).run()
+        at = AppTest.from_file(str(ROOT / "dashboard" / "views" / "overview.py"), default_timeout=60).run()
         runs = timed(at.run, max(3, repeat // 10))
         assert not at.exception
         print(

@@ -1,4 +1,4 @@
-"""The Streamlit dashboard: ``data`` (read-only loaders), ``charts`` (pure figures), ``pages`` (layout).
+"""The Streamlit dashboard: ``data`` (read-only loaders), ``charts`` (pure figures), ``views`` (layout).
 
 Start it with ``python scripts/run_live_dashboard.py`` (or ``streamlit run dashboard/app.py``
 with ``DESK_STATE_DIR`` set). The command protocol it shares with the desk is

@@ -1,7 +1,11 @@
 """The dashboard's entry point: ``streamlit run dashboard/app.py``.
 
-Settings come from the environment the launcher sets (``DESK_STATE_DIR``,
-``DASHBOARD_REFRESH_SECONDS``); the sidebar slider changes the refresh for this session.
+Every URL runs this script: it draws the sidebar (operator, refresh slider, auto-refresh) and
+picks the view with ``st.navigation``. The views live in ``dashboard/views/``, a folder
+Streamlit does not serve on its own (unlike one named ``pages/``), so a bookmark or a
+reconnecting tab on any page gets the whole app. Settings come from the environment the
+launcher sets (``DESK_STATE_DIR``, ``DASHBOARD_REFRESH_SECONDS``, ``DASHBOARD_OPERATOR``);
+the sidebar slider changes the refresh for this session.
 """
 
 from __future__ import annotations
@@ -16,11 +20,22 @@ if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboar
 import streamlit as st  # noqa: E402  (after the path fix above)
 from streamlit_autorefresh import st_autorefresh  # noqa: E402
 
+from dashboard.identity import current_operator  # noqa: E402
+from dashboard.session import REFRESH_SLIDER_KEY  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from trading.errors import ConfigError  # noqa: E402
 
 REFRESH_KEY = "desk_autorefresh"
-PAGES = Path(__file__).resolve().parent / "pages"
+VIEWS = Path(__file__).resolve().parent / "views"
+# On a phone: less padding above the page, a smaller page title, so the state, equity, daily
+# P&L and headroom fit the first screen.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  .stMainBlockContainer, .block-container { padding-top: 4rem; padding-left: 0.75rem;
+    padding-right: 0.75rem; }
+  h2 { font-size: 1.3rem !important; padding-top: 0 !important; }
+}
+</style>"""
 
 st.set_page_config(page_title="Trading desk", page_icon=":material/monitoring:", layout="wide")
 
@@ -30,26 +45,31 @@ except ConfigError as exc:
     st.error(f"Dashboard misconfigured: {exc}")
     st.stop()
 
+st.html(PHONE_CSS)
 with st.sidebar:
     st.markdown("### Trading desk")
+    operator = current_operator(settings)
+    st.caption(
+        f"operator **{operator.name}**", help=f"from the {operator.source}; recorded with every command"
+    )
     refresh = st.slider(
         "refresh every (s)",
         min_value=1,
         max_value=max(120, settings.refresh_seconds),
         value=settings.refresh_seconds,
-        key="refresh_seconds",
+        key=REFRESH_SLIDER_KEY,
     )
     refreshes = st_autorefresh(interval=refresh * 1000, key=REFRESH_KEY)
-    st.caption(f"state: {settings.state_dir} · refresh #{refreshes}")
+    st.caption(f"state: {settings.state_name} · refresh #{refreshes}")
 
 page = st.navigation(
     [
-        st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
-        st.Page(PAGES / "risk.py", title="Risk", icon=":material/shield:"),
-        st.Page(PAGES / "executor.py", title="Executor", icon=":material/memory:"),
-        st.Page(PAGES / "jobs.py", title="Jobs", icon=":material/work_history:"),
-        st.Page(PAGES / "activity.py", title="Activity log", icon=":material/list_alt:"),
-        st.Page(PAGES / "controls.py", title="Controls", icon=":material/tune:"),
+        st.Page(VIEWS / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+        st.Page(VIEWS / "risk.py", title="Risk", icon=":material/shield:"),
+        st.Page(VIEWS / "executor.py", title="Executor", icon=":material/memory:"),
+        st.Page(VIEWS / "jobs.py", title="Jobs", icon=":material/work_history:"),
+        st.Page(VIEWS / "activity.py", title="Activity log", icon=":material/list_alt:", url_path="activity"),
+        st.Page(VIEWS / "controls.py", title="Controls", icon=":material/tune:"),
     ]
 )
 page.run()

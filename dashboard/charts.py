@@ -2,6 +2,9 @@
 
 Long series are reduced to at most ``max_points`` by keeping each bucket's first, min,
 max and last point, so the browser never receives 200,000 points and spikes stay visible.
+Time axes read in the exchange time zone (``zone``), like every other time on the pages:
+Plotly has no time zones, so the epoch milliseconds are shifted by the zone's offset at each
+point (daylight saving included) and the axis is titled with the zone's name.
 """
 
 from __future__ import annotations
@@ -9,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.money import Tone
+from dashboard.rule_meaning import in_usage_chart, rule_tone
 from trading.snapshot import LaneView, RuleView, Series, StrategyView
 
 __all__ = [
     "AMBER",
     "GREEN",
+    "GREY",
     "RED",
     "daily_pnl_chart",
     "downsample",
@@ -25,6 +32,7 @@ __all__ = [
     "lane_history_chart",
     "rule_usage_chart",
     "strategy_pnl_chart",
+    "tone_color",
     "usage_color",
 ]
 
@@ -32,9 +40,11 @@ GREEN = "#2e7d32"
 AMBER = "#f9a825"
 RED = "#c62828"
 GREY = "#9e9e9e"
+BLUE = "#1565c0"
+_TONE_COLORS = {Tone.GOOD: GREEN, Tone.WARN: AMBER, Tone.BAD: RED, Tone.NEUTRAL: GREY, Tone.INFO: BLUE}
 
 _LAYOUT = {"margin": {"l": 40, "r": 20, "t": 40, "b": 30}, "height": 320, "template": "plotly_white"}
-_DATE_AXIS = {"type": "date"}  # x values are epoch milliseconds (UTC)
+_DATE_AXIS = {"type": "date"}  # x values are epoch milliseconds (of a wall clock, see _local_ms)
 
 
 def downsample(
@@ -69,13 +79,27 @@ def _epoch_ms(times: np.ndarray) -> np.ndarray:
     return np.asarray(times, dtype=np.float64) * 1000.0
 
 
+def _local_ms(times: np.ndarray, zone: str) -> np.ndarray:
+    """Epoch seconds to milliseconds of the wall clock in ``zone`` (what a date axis should show)."""
+    ms = _epoch_ms(times)
+    if zone == "UTC" or ms.shape[0] == 0:
+        return ms
+    stamps = pd.to_datetime(np.asarray(times, dtype=np.float64), unit="s", utc=True)
+    offsets = stamps.tz_convert(zone).tz_localize(None) - stamps.tz_localize(None)
+    return ms + offsets.total_seconds().to_numpy(dtype=np.float64) * 1000.0
+
+
+def _time_axis(zone: str) -> dict[str, object]:
+    return {**_DATE_AXIS, "title": {"text": f"time ({zone})"}}
+
+
 def equity_chart(
-    curve: Series, *, starting_balance: float | None = None, max_points: int = 4000
+    curve: Series, *, starting_balance: float | None = None, max_points: int = 4000, zone: str = "UTC"
 ) -> go.Figure:
     times, values = downsample(curve.times, curve.values, max_points)
     fig = go.Figure(
         go.Scatter(
-            x=_epoch_ms(times),
+            x=_local_ms(times, zone),
             y=values,
             mode="lines",
             name="equity",
@@ -86,7 +110,7 @@ def equity_chart(
         fig.add_hline(
             y=starting_balance, line={"dash": "dot", "color": GREY}, annotation_text="starting balance"
         )
-    fig.update_layout(title="Equity", yaxis_title="equity", xaxis=_DATE_AXIS, **_LAYOUT)
+    fig.update_layout(title="Equity", yaxis_title="equity", xaxis=_time_axis(zone), **_LAYOUT)
     return fig
 
 
@@ -107,12 +131,18 @@ def usage_color(used: float, status: str = "ok", *, warn_at: float = 0.7, danger
     return GREEN
 
 
+def tone_color(tone: Tone) -> str:
+    return _TONE_COLORS[tone]
+
+
 def rule_usage_chart(rules: Iterable[RuleView]) -> go.Figure:
-    """One horizontal bar per rule: the share of its limit in use (100 % is the limit)."""
-    rules = [r for r in rules if r.enabled]
+    """One horizontal bar per limit rule (``rule_meaning.in_usage_chart``): the share of its limit
+    in use (100 % is the limit), coloured by meaning: an enforced limit green, amber, red; a
+    shadow-mode or profit rule grey."""
+    rules = [r for r in rules if in_usage_chart(r)]
     labels = [f"{r.rule} ({r.mode})" if r.mode == "shadow" else r.rule for r in rules]
     used = [round(r.used * 100.0, 1) for r in rules]
-    text = [f"{r.value:,.2f} / {r.limit:,.2f} {r.unit}".strip() for r in rules]
+    text = [_usage_text(r) for r in rules]
     fig = go.Figure(
         go.Bar(
             x=used,
@@ -120,7 +150,7 @@ def rule_usage_chart(rules: Iterable[RuleView]) -> go.Figure:
             orientation="h",
             text=text,
             textposition="auto",
-            marker_color=[usage_color(r.used, r.status) for r in rules],
+            marker_color=[tone_color(rule_tone(r)) for r in rules],
             name="used %",
         )
     )
@@ -133,6 +163,11 @@ def rule_usage_chart(rules: Iterable[RuleView]) -> go.Figure:
         **{**_LAYOUT, "height": max(200, 40 * len(rules) + 80)},
     )
     return fig
+
+
+def _usage_text(rule: RuleView) -> str:
+    """ "410 / 1,000 $", "29.27 / 60 s": rounded to the cent, no trailing zeros."""
+    return f"{round(rule.value, 2):,.10g} / {round(rule.limit, 2):,.10g} {rule.unit}".strip()
 
 
 def lane_depth_chart(lanes: Iterable[LaneView]) -> go.Figure:
@@ -155,6 +190,7 @@ def lane_history_chart(
     *,
     title: str | None = None,
     max_points: int = 2000,
+    zone: str = "UTC",
 ) -> go.Figure:
     """One line per lane for ``metric`` (e.g. "queued", "completed_per_s") over time."""
     fig = go.Figure()
@@ -163,8 +199,8 @@ def lane_history_chart(
         if series is None or len(series) == 0:
             continue
         times, values = downsample(series.times, series.values, max_points)
-        fig.add_trace(go.Scatter(x=_epoch_ms(times), y=values, mode="lines", name=lane))
-    fig.update_layout(title=title or metric, xaxis=_DATE_AXIS, **_LAYOUT)
+        fig.add_trace(go.Scatter(x=_local_ms(times, zone), y=values, mode="lines", name=lane))
+    fig.update_layout(title=title or metric, xaxis=_time_axis(zone), **_LAYOUT)
     return fig
 
 

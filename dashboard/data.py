@@ -6,7 +6,8 @@ is ``trading.state_dir.StateDir``):
 - the heartbeat (``trading.state_dir.Heartbeat``): is the desk alive, and since when;
 - the state file through ``trading.memory.StateManager``: the latest ``Snapshot``,
   reloaded only when the state's version token changed;
-- the database through ``trading.storage``: jobs, activity log, violations, commands.
+- the database through ``trading.storage``: jobs, activity log, violations, the risk
+  actions audit trail (every enforcement step and operator action), commands.
 
 It never imports broker, risk or desk code. Its one write is ``submit_command``: a row in
 the ``commands`` table, validated by ``trading.commands`` (the desk validates it again),
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -32,7 +33,14 @@ from trading.memory import StateManager
 from trading.signals.jobs import JobRecord
 from trading.snapshot import SNAPSHOT_KEY, SNAPSHOT_VERSION, Snapshot
 from trading.state_dir import Heartbeat, StateDir
-from trading.storage import ActivityLog, CommandRepository, Database, JobRepository, ViolationRepository
+from trading.storage import (
+    ActivityLog,
+    AuditRepository,
+    CommandRepository,
+    Database,
+    JobRepository,
+    ViolationRepository,
+)
 
 __all__ = [
     "DeskHealth",
@@ -92,6 +100,7 @@ class DeskReader:
         self._activity: ActivityLog | None = None
         self._violations: ViolationRepository | None = None
         self._commands: CommandRepository | None = None
+        self._audit: AuditRepository | None = None
         self._token_checks = 0
         self._loads = 0
         self._load_errors = 0
@@ -194,6 +203,7 @@ class DeskReader:
                 self._activity = ActivityLog(self._db)
                 self._violations = ViolationRepository(self._db)
                 self._commands = CommandRepository(self._db)
+                self._audit = AuditRepository(self._db)
             self._queries += 1
             return self._db
 
@@ -236,16 +246,50 @@ class DeskReader:
         return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
     def activity(
-        self, *, search: str | None = None, level: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        search: str | None = None,
+        level: str | None = None,
+        sources: Collection[str] | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Newest first; ``sources`` any of these exactly, ``since`` stamped at or after it (desk time)."""
         self._database()
         assert self._activity is not None
-        return self._activity.recent(limit=limit, offset=offset, search=search or None, level=level or None)
+        return self._activity.recent(
+            limit=limit,
+            offset=offset,
+            search=search or None,
+            level=level or None,
+            sources=sources,
+            since=since,
+        )
 
-    def activity_count(self, *, search: str | None = None, level: str | None = None) -> int:
+    def activity_count(
+        self,
+        *,
+        search: str | None = None,
+        level: str | None = None,
+        sources: Collection[str] | None = None,
+        since: datetime | None = None,
+    ) -> int:
         self._database()
         assert self._activity is not None
-        return self._activity.count(search=search or None, level=level or None)
+        return self._activity.count(search=search or None, level=level or None, sources=sources, since=since)
+
+    def risk_actions(self, *, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Every enforcement step and operator action (the audit trail), newest first: rule-driven
+        ones whether a broker event or the risk sweep caused them."""
+        self._database()
+        assert self._audit is not None
+        return self._audit.recent(limit=limit, offset=offset)
+
+    def risk_action_count(self) -> int:
+        self._database()
+        assert self._audit is not None
+        return self._audit.count()
 
     def violations(self, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         self._database()
@@ -261,6 +305,12 @@ class DeskReader:
         self._database()
         assert self._commands is not None
         return self._commands.recent(limit=limit)
+
+    def command(self, command_id: int) -> dict[str, Any] | None:
+        """One command row (its status and the desk's result), None when there is no such id."""
+        self._database()
+        assert self._commands is not None
+        return self._commands.get(command_id)
 
     def submit_command(
         self, kind: str | CommandKind, args: Mapping[str, Any] | None = None, *, requested_by: str
@@ -284,6 +334,7 @@ class DeskReader:
             if self._db is not None:
                 self._db.close()
             self._db = self._jobs = self._activity = self._violations = self._commands = None
+            self._audit = None
             if self._state is not None:
                 self._state.close()
             self._state = None

@@ -1,25 +1,41 @@
-"""Streamlit glue shared by the pages: the cached reader, the desk banner, a pager.
+"""Streamlit glue shared by the views: the cached reader, the page context, the banner, a pager.
 
-Pages call ``page_context()`` first; it works whether the page runs under the
-``st.navigation`` entry point (``app.py``) or alone (``AppTest.from_file(page)``).
+Views call ``page_context()`` first; it works whether the view runs under the
+``st.navigation`` entry point (``app.py``) or alone (``AppTest.from_file(view)``).
+``show_banner`` draws the desk's state and the numbers' freshness in a fragment that reruns
+every second on its own (so STALE and "updated N s ago" are live whatever the page's
+refresh), then the desk's clock of the numbers on screen.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import streamlit as st
 
-from dashboard.data import DeskHealth, DeskReader, DeskStatus
+from dashboard.banner import desk_banner, freshness
+from dashboard.data import DeskReader, DeskStatus
+from dashboard.desk_clock import DeskClock
+from dashboard.identity import Operator, current_operator
 from dashboard.settings import DashboardSettings
 from trading.clock import LiveClock
 from trading.errors import ConfigError
 from trading.snapshot import Snapshot
 
-__all__ = ["PageContext", "get_reader", "page_context", "pager", "show_banner"]
+__all__ = [
+    "LIVE_STATUS_EVERY",
+    "REFRESH_SLIDER_KEY",
+    "PageContext",
+    "get_reader",
+    "page_context",
+    "pager",
+    "show_banner",
+]
 
-_STATE_COLORS = {"ACTIVE": "green", "REDUCING": "orange", "HALTED": "red"}
+LIVE_STATUS_EVERY = 1.0  # seconds between two redraws of the banner's live part
+REFRESH_SLIDER_KEY = "refresh_seconds"  # the sidebar's refresh slider (app.py): this session's refresh
 
 
 def _close_reader(reader: DeskReader) -> None:
@@ -38,14 +54,19 @@ class PageContext:
     reader: DeskReader
     status: DeskStatus
     snapshot: Snapshot | None
+    clock: DeskClock  # the desk's clock of ``snapshot``: every countdown and time on the page
+    operator: Operator
+    wall_now: float  # when this run read the desk (epoch seconds)
 
     @property
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        """The desk's time of the numbers on screen (the snapshot's), not the wall clock."""
+        return self.clock.now
 
 
 def page_context() -> PageContext | None:
-    """Settings, reader, desk status and snapshot for this run; None (after saying why) when unusable."""
+    """Settings, reader, desk status, snapshot and clock for this run; None (after saying why)
+    when the settings are unusable."""
     try:
         settings = DashboardSettings.from_env()
     except ConfigError as exc:
@@ -54,24 +75,49 @@ def page_context() -> PageContext | None:
     reader = get_reader(str(settings.state_dir.resolve()), settings.stale_after)
     status = reader.status()
     snapshot = reader.snapshot()
-    return PageContext(settings, reader, status, snapshot)
+    wall_now = time.time()
+    clock = DeskClock.of(snapshot, wall_now=wall_now)
+    return PageContext(settings, reader, status, snapshot, clock, current_operator(settings), wall_now)
 
 
 def show_banner(ctx: PageContext) -> None:
-    """The desk's liveness and trading state, in plain words, at the top of every page."""
-    if not ctx.status.running:
-        st.warning(ctx.status.message, icon=":material/warning:")
-    if ctx.snapshot is None:
-        reason = ctx.reader.snapshot_error or "the desk has not published a snapshot yet"
-        if ctx.status.health is not DeskHealth.NO_STATE:
-            st.info(f"No snapshot to show: {reason}")
-        return
+    """The desk's state (grey STALE once its heartbeat is old), how fresh the numbers are, and
+    the desk's time of those numbers, at the top of every page."""
+    _live_status(ctx)
     snap = ctx.snapshot
-    color = _STATE_COLORS.get(snap.trading_state, "gray")
-    paused = " · :orange[PAUSED]" if snap.paused else ""
-    reason = f": {snap.state_reason}" if snap.state_reason else ""
-    st.markdown(f"**Trading state:** :{color}[**{snap.trading_state}**]{reason}{paused}")
-    st.caption(f"snapshot taken {snap.taken_at:%Y-%m-%d %H:%M:%S} UTC · desk pid {snap.desk_pid}")
+    if snap is None:
+        if ctx.status.running or ctx.reader.snapshot_error:
+            reason = ctx.reader.snapshot_error or "the desk has not published a snapshot yet"
+            st.info(f"No snapshot to show: {_short(reason, ctx)}")
+        return
+    clock = ctx.clock
+    st.caption(
+        f"desk time {clock.local(snap.taken_at)} · times in {clock.zone_name} · desk pid {snap.desk_pid}",
+        help=f"the desk's clock of the numbers below: {clock.utc(snap.taken_at)}"
+        + (f"; the desk runs {snap.clock_speed:g}x real time" if snap.clock_speed != 1 else ""),
+    )
+
+
+@st.fragment(run_every=LIVE_STATUS_EVERY)
+def _live_status(ctx: PageContext) -> None:
+    status = ctx.reader.status()  # read again on every redraw: a hung desk shows within a second
+    banner = desk_banner(status, ctx.snapshot, ctx.clock, state_name=ctx.settings.state_name)
+    fresh = freshness(
+        ctx.snapshot,
+        wall_now=time.time(),
+        refresh=float(st.session_state.get(REFRESH_SLIDER_KEY, ctx.settings.refresh_seconds)),
+        stale_after=ctx.settings.stale_after,
+        desk_stale=not status.running,
+    )
+    st.markdown(banner.markdown())
+    st.markdown(f":{fresh.tone.value}[{fresh.text()}]", help="wall time since the desk built these numbers")
+    if banner.warning:
+        st.warning(banner.warning, icon=":material/warning:")
+
+
+def _short(message: str, ctx: PageContext) -> str:
+    """``message`` with the state directory's path replaced by its short name."""
+    return message.replace(str(ctx.reader.state_dir), repr(ctx.settings.state_name))
 
 
 def pager(key: str, total: int, page_size: int) -> int:

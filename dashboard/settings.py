@@ -6,17 +6,23 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from trading.errors import ConfigError
 
-__all__ = ["ENV_REFRESH", "ENV_STALE_AFTER", "ENV_STATE_DIR", "DashboardSettings"]
+__all__ = ["ENV_OPERATOR", "ENV_REFRESH", "ENV_STALE_AFTER", "ENV_STATE_DIR", "DashboardSettings"]
 
 ENV_STATE_DIR = "DESK_STATE_DIR"
 ENV_REFRESH = "DASHBOARD_REFRESH_SECONDS"
 ENV_STALE_AFTER = "DASHBOARD_STALE_AFTER_SECONDS"
+ENV_OPERATOR = "DASHBOARD_OPERATOR"  # the launcher's --operator NAME
 
-_ENV_FIELDS = {ENV_STATE_DIR: "state_dir", ENV_REFRESH: "refresh_seconds", ENV_STALE_AFTER: "stale_after"}
+_ENV_FIELDS = {
+    ENV_STATE_DIR: "state_dir",
+    ENV_REFRESH: "refresh_seconds",
+    ENV_STALE_AFTER: "stale_after",
+    ENV_OPERATOR: "operator",
+}
 
 
 class DashboardSettings(BaseModel):
@@ -26,6 +32,17 @@ class DashboardSettings(BaseModel):
     refresh_seconds: int = Field(30, ge=1, le=3600)
     stale_after: float = Field(5.0, gt=0, le=3600)
     page_size: int = Field(50, ge=5, le=1000)
+    operator: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+    @field_validator("operator", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @property
+    def state_name(self) -> str:
+        """The state directory as the page shows it: its name, never the machine's path."""
+        return self.state_dir.name or str(self.state_dir)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DashboardSettings:

@@ -1,6 +1,9 @@
 """Start the paper-trading desk and the live dashboard, and keep both healthy.
 
-    python scripts/run_live_dashboard.py -p 8080 -r 30
+    python scripts/run_live_dashboard.py -p 8080 -r 30 [--operator NAME]
+
+``--operator NAME`` is who sits at the dashboard: Streamlit gets it as ``DASHBOARD_OPERATOR``
+and records it with every command (default: the OS user running the dashboard).
 
 Checks everything first, before anything starts (any failure: exit code 2 and one line
 on stderr): dependencies, the app file, both config files and the state directory
@@ -71,6 +74,8 @@ __all__ = ["DashboardRunner", "RunnerConfig", "RunnerStatus", "main"]
 
 logger = logging.getLogger("scripts.run_live_dashboard")
 
+ENV_OPERATOR = "DASHBOARD_OPERATOR"  # read by dashboard.settings (the dashboard's operator name)
+
 DEFAULT_DESK_CONFIG = REPO_ROOT / "config" / "desk.yaml"  # the desk's own default (run_executor.py)
 # The parent-death signal of each child: the desk stops cleanly on SIGTERM (final snapshot,
 # lock released); Streamlit has nothing to save and must free its port at once.
@@ -80,7 +85,16 @@ DEATH_SIGNALS = {"desk": signal.SIGTERM, "streamlit": signal.SIGKILL}
 class DashboardRunner:
     """Checks, starts, health-checks and restarts the desk and the Streamlit dashboard."""
 
-    def __init__(self, port: int = 8501, host: str = "127.0.0.1", refresh_interval: int = 30, **options: Any):
+    def __init__(
+        self,
+        port: int = 8501,
+        host: str = "127.0.0.1",
+        refresh_interval: int = 30,
+        *,
+        operator: str | None = None,
+        **options: Any,
+    ):
+        self.operator = _operator_name(operator)
         try:
             self.config = RunnerConfig(port=port, host=host, refresh_interval=refresh_interval, **options)
         except ValidationError as exc:
@@ -158,6 +172,10 @@ class DashboardRunner:
         env["DESK_STATE_DIR"] = str(self.state_dir)
         env["DASHBOARD_REFRESH_SECONDS"] = str(self.config.refresh_interval)
         env["DASHBOARD_STALE_AFTER_SECONDS"] = str(self.config.stale_after)
+        if self.operator is not None:  # else the dashboard names the OS user (dashboard.identity)
+            env[ENV_OPERATOR] = self.operator
+        else:
+            env.pop(ENV_OPERATOR, None)
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
@@ -426,6 +444,21 @@ class DashboardRunner:
         return f"DashboardRunner(url={self.url!r}, running={status.running}, pids={status.pids})"
 
 
+def _operator_name(name: str | None) -> str | None:
+    """The ``--operator`` name, stripped; ``ConfigError`` for an empty or unprintable one."""
+    if name is None:
+        return None
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > 64 or not cleaned.isprintable():
+        raise ConfigError(
+            f"--operator {name!r}: a name of 1-64 printable characters",
+            field="operator",
+            value=name,
+            allowed="1-64 printable characters",
+        )
+    return cleaned
+
+
 # --- command line ---------------------------------------------------------------
 
 
@@ -448,6 +481,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-executor", action="store_true", help="attach to a desk already running on --state")
     p.add_argument("--app", type=Path, default=REPO_ROOT / "dashboard" / "app.py", help=argparse.SUPPRESS)
     p.add_argument("--restart-limit", type=int, default=5, help="consecutive restarts before giving up")
+    p.add_argument(
+        "--operator",
+        metavar="NAME",
+        help="who is at the dashboard: recorded with every command it sends (default: the OS user)",
+    )
     p.add_argument(
         "--allow-live",
         action="store_true",
@@ -476,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
             executor=not args.no_executor,
             app_path=args.app,
             restart_limit=args.restart_limit,
+            operator=args.operator,
             allow_live=args.allow_live,
         )
     except ConfigError as exc:

@@ -6,7 +6,14 @@ arrays) so it pickles fast and the dashboard never imports broker or risk intern
 Time series are numpy arrays (epoch seconds and values): a 200,000-point history
 pickles in about a millisecond as arrays, against tens of milliseconds as Python objects.
 
-Bump ``SNAPSHOT_VERSION`` on any incompatible change; readers refuse other versions.
+Bump ``SNAPSHOT_VERSION`` on any incompatible change; readers refuse other versions. New
+fields come with defaults so code that builds views keeps working; a snapshot pickled before
+a field existed lacks it (slots dataclasses), and the desk replaces the file at its start.
+
+Time: every datetime is the desk's clock (simulated in a demo), timezone-aware UTC.
+``timezone`` names the exchange time zone the desk's daily reset is set in, for display;
+``heartbeat`` and ``clock_speed`` map a wall-clock moment to the desk's clock
+(``taken_at + (wall - heartbeat) * clock_speed``) for records stamped in wall time.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ __all__ = [
     "SNAPSHOT_KEY",
     "SNAPSHOT_VERSION",
     "AccountView",
+    "HeadroomView",
     "LaneView",
     "LockoutView",
     "OrderView",
@@ -30,6 +38,7 @@ __all__ = [
     "Series",
     "Snapshot",
     "StrategyView",
+    "SymbolHeadroomView",
     "TransactionView",
     "ViolationView",
 ]
@@ -65,6 +74,9 @@ class AccountView:
     starting_balance: float
     daily_realized_pnl: float
     daily_pnl: float  # realized today + unrealized now, net of today's commissions
+    daily_realized_gross: float = 0.0  # realized today before commissions
+    daily_commissions: float = 0.0  # commissions paid today
+    gross_exposure: float = 0.0  # open positions at their last prices x multiplier, summed absolute
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +178,40 @@ class ViolationView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SymbolHeadroomView:
+    """One symbol's room for a new entry (``trading.risk.SymbolHeadroom``)."""
+
+    symbol: str
+    held: float
+    contracts_allowed: float | None  # most contracts a new entry may take now; None: nothing bounds it
+    bound_by: str  # what sets contracts_allowed, in words
+    risk_per_contract: float | None  # loss of one contract at the typical stop, commissions in
+    stop_distance: float | None
+    stop_source: str = ""  # "recent trades", "working stop" or ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeadroomView:
+    """The room the enforced risk limits leave now (``trading.risk.Headroom``); None: no such rule."""
+
+    measured_at: datetime
+    daily_loss_limit: float | None
+    daily_loss_used: float
+    daily_loss_left: float | None
+    drawdown_floor: float | None
+    drawdown_distance: float | None  # equity above the floor
+    drawdown_max: float | None  # the distance at the high-water mark
+    equity: float
+    contracts_used: float
+    contracts_limit: float | None
+    reset_at: datetime
+    locked: bool
+    lockout_until: datetime | None  # None while locked: until the daily reset
+    lockout_reason: str
+    symbols: tuple[SymbolHeadroomView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LaneView:
     lane: str
     workers: int
@@ -212,6 +258,9 @@ class Snapshot:
     config_status: str = ""
     prices: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    timezone: str = "UTC"  # IANA name of the exchange time zone (the risk reset's), for display
+    clock_speed: float = 1.0  # desk seconds per wall second (10 in the demo)
+    headroom: HeadroomView | None = None
 
     @property
     def shadow_hits(self) -> tuple[ViolationView, ...]:

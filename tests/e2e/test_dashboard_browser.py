@@ -1,188 +1,171 @@
-"""The dashboard in a real browser (Playwright driving Debian's chromium).
-
-Never `playwright install`: we launch /usr/bin/chromium. The test with the desk saves
-docs/screenshot.png, the picture the README shows (with UPDATE_SCREENSHOT=1: `make screenshot`).
-"""
+"""The dashboard in a real browser over a state directory with known contents (no desk process):
+auto-refresh, the close-position picker, the headroom strip's numbers, the phone's first screen."""
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from scripts.run_live_dashboard import DashboardRunner
-from tests.unit.dashboard.conftest import build_snapshot, write_database, write_heartbeat, write_snapshot
+from tests.unit.dashboard.conftest import build_snapshot, write_snapshot
+from trading.snapshot import PositionView, Snapshot
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-playwright_api = pytest.importorskip("playwright.async_api")
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-]  # fmt: skip
-CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
-
-
-def _desk_available() -> bool:
-    if not (ROOT / "scripts" / "run_executor.py").exists():
-        return False
-    try:
-        return hasattr(importlib.import_module("trading.desk"), "Desk")
-    except ImportError:
-        return False
-
-
-needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
-needs_desk = pytest.mark.skipif(
-    not _desk_available(), reason="the desk process (scripts/run_executor.py) is not there yet"
+from .conftest import (
+    CHART,
+    PHONE,
+    Browser,
+    assert_clean,
+    banner,
+    needs_chromium,
+    open_page,
+    settle,
+    text_of,
+    tile,
+    wait_until,
 )
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_chromium]
 
 
-@pytest.fixture
-async def page() -> AsyncIterator[object]:
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport={"width": 1500, "height": 1100})
-            yield await context.new_page()
-            await context.close()
-        finally:
-            await browser.close()
+def _dollars(value: float) -> str:
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
-async def metric_value(page: object, label: str) -> str:
-    metric = page.locator("[data-testid=stMetric]", has_text=label).first  # type: ignore[attr-defined]
-    return (await metric.locator("[data-testid=stMetricValue]").inner_text()).strip()
-
-
-async def trading_state(page: object) -> str:
-    banner = page.locator("[data-testid=stMarkdownContainer]", has_text="Trading state:").first  # type: ignore[attr-defined]
-    return (await banner.inner_text()).strip()
-
-
-async def settle(page: object) -> None:
-    """Wait until no rerun is in flight: no status widget and no stale (faded) element, twice in a row."""
-    quiet = 0
-    deadline = time.monotonic() + 30
-    while quiet < 2 and time.monotonic() < deadline:
-        busy = await page.locator("[data-testid=stStatusWidget], [data-stale=true]").count()  # type: ignore[attr-defined]
-        quiet = 0 if busy else quiet + 1
-        await asyncio.sleep(0.2)
-
-
-async def wait_for_change(page: object, label: str, before: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await metric_value(page, label)
-        if value != before:
-            return value
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"metric {label!r} still {before!r} after {timeout:.0f} s")
-
-
-@pytest.fixture
-def attached_runner(tmp_path: Path) -> Iterator[DashboardRunner]:
-    now = datetime.now(UTC)
-    write_snapshot(tmp_path, build_snapshot(now))
-    write_database(tmp_path, now)
-    write_heartbeat(tmp_path, now.timestamp())
-    runner = DashboardRunner(port=free_port(), refresh_interval=2, state_dir=tmp_path, executor=False)
-    assert runner.start()
-    yield runner
-    runner.stop()
-
-
-@needs_chromium
 async def test_browser_autorefresh_shows_new_snapshot(
-    attached_runner: DashboardRunner, page: object, tmp_path: Path
+    attached: DashboardRunner, browser: Browser, tmp_path: Path
 ) -> None:
-    await page.goto(attached_runner.url)  # type: ignore[attr-defined]
-    await page.locator(CHART).first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
-    before = await metric_value(page, "Equity")
+    page = await browser.page()
+    await open_page(page, attached.url)
+    await page.locator(CHART).first.wait_for(timeout=60_000)
+    before = await tile(page, "equity")
 
     newer = build_snapshot(datetime.now(UTC), equity_shift=7_777.0)
     write_snapshot(tmp_path, newer)
-    write_heartbeat(tmp_path, time.time())
-    after = await wait_for_change(page, "Equity", before, timeout=30)
+    after = await wait_until(
+        lambda: tile(page, "equity"), lambda v: v != before, timeout=30, what="equity tile"
+    )
 
-    assert after == f"{newer.account.equity:,.2f}"
+    assert after == _dollars(newer.account.equity)
+    await assert_clean(page)
+
+
+async def test_browser_headroom_strip_numbers_match_the_snapshot(
+    attached: DashboardRunner, browser: Browser, tmp_path: Path
+) -> None:
+    # Arrange: a snapshot with room left (no lockout) and known figures
+    snap = build_snapshot(datetime.now(UTC))
+    assert snap.headroom is not None
+    room = replace(
+        snap.headroom,
+        locked=False,
+        lockout_until=None,
+        lockout_reason="",
+        symbols=tuple(
+            replace(s, contracts_allowed=n, bound_by="test")
+            for s, n in zip(snap.headroom.symbols, (3.0, 1.0), strict=True)
+        ),
+    )
+    snap = replace(snap, headroom=room)
+    write_snapshot(tmp_path, snap)
+    page = await browser.page()
+
+    # Act
+    await open_page(page, attached.url)
+    await wait_until(lambda: tile(page, "lockout"), lambda v: v == "none", timeout=30, what="lockout tile")
+
+    # Assert: every figure as the snapshot has it
+    acct = snap.account
+    daily = (
+        round(acct.daily_realized_gross, 2) - round(acct.daily_commissions, 2) + round(acct.unrealized_pnl, 2)
+    )
+    assert room.daily_loss_left is not None and room.drawdown_distance is not None
+    expected = {
+        "equity": _dollars(acct.equity),
+        "daily_pnl": f"+{_dollars(daily)}",
+        "daily_loss_left": _dollars(room.daily_loss_left),
+        "drawdown": _dollars(room.drawdown_distance),
+        "contracts": f"{room.contracts_used:g} / {room.contracts_limit:g}",
+        "allowed": "ESZ6 3 · NQZ6 1",
+        "lockout": "none",
+    }
+    shown = {key: await tile(page, key) for key in expected}
+    assert shown == expected
+    assert (await tile(page, "reset")).startswith(("2h 59m", "3h 00m"))
+    assert "floor $97,000.00" in await text_of(page, '[data-tile="drawdown"]')
+    await assert_clean(page)
+
+
+async def test_browser_close_picker_when_the_chosen_position_disappears(
+    attached: DashboardRunner, browser: Browser, tmp_path: Path
+) -> None:
+    page = await browser.page()
+    await open_page(page, f"{attached.url}/controls")
+    picker = page.locator("[data-testid=stSelectbox]", has_text="position").first
+    close = page.get_by_role("button", name="Close position")
+    await picker.wait_for(timeout=30_000)
+    assert await close.is_disabled()  # nothing chosen: nothing to close
+
+    # choose NQZ6
+    await picker.click()
+    await page.get_by_role("option", name="NQZ6", exact=True).click()
+    await wait_until(close.is_enabled, bool, timeout=30, what="close button enabled after a choice")
+
+    # NQZ6 hits its stop and YMZ6 opens after the page loaded
+    snap: Snapshot = build_snapshot(datetime.now(UTC))
+    opened = PositionView(
+        symbol="YMZ6",
+        quantity=3.0,
+        avg_price=44_000.0,
+        last_price=44_010.0,
+        unrealized_pnl=150.0,
+        realized_pnl=0.0,
+    )
+    kept = tuple(p for p in snap.positions if p.symbol != "NQZ6")
+    write_snapshot(tmp_path, replace(snap, positions=(*kept, opened)))
+
+    gone = page.get_by_text("NQZ6 is no longer open: it closed after you chose it. Nothing to close.")
+    await gone.wait_for(timeout=30_000)
+    assert await close.is_disabled()
+    chosen = await page.get_by_role("combobox", name="position").input_value()
+    assert chosen == "NQZ6"  # never switched to ESZ6
+
+    # the position opened after the page loaded is offered, without a reload
+    await picker.click()
+    await page.get_by_role("option", name="YMZ6", exact=True).wait_for(timeout=30_000)
+    await page.get_by_role("option", name="ESZ6", exact=True).click()
+    await page.get_by_text("ESZ6: long 2 @ 6,012.25").wait_for(timeout=30_000)
+    await wait_until(close.is_enabled, bool, timeout=30, what="close button enabled for ESZ6")
+    await close.click()
+    confirm = page.get_by_text("Confirm: Close ESZ6: sell 2 ESZ6 at market, the whole long position of 2")
+    await confirm.wait_for(timeout=30_000)
+    await assert_clean(page)
+
+
+async def test_browser_phone_first_screen_shows_state_equity_pnl_and_headroom(
+    attached: DashboardRunner, browser: Browser
+) -> None:
+    page = await browser.page(PHONE)
+    await open_page(page, attached.url)
+    await page.locator('[data-tile="reset"]').wait_for(timeout=30_000)
     await settle(page)
-    await page.screenshot(path=str(tmp_path / "attached.png"), full_page=True)  # type: ignore[attr-defined]
 
-
-@needs_chromium
-@needs_desk
-async def test_browser_launcher_flatten_changes_state_and_positions(page: object, tmp_path: Path) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "run_live_dashboard.py"), "-p", str(port), "-r", "2", "--state",
-         str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = await asyncio.to_thread(proc.stdout.readline)
-        assert line.startswith(f"Dashboard: http://127.0.0.1:{port}"), line
-        await page.goto(f"http://127.0.0.1:{port}")  # type: ignore[attr-defined]
-        await page.locator(CHART).first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
-
-        # Auto-refresh: the desk moves the numbers, the page follows without a reload.
-        equity = await metric_value(page, "Equity")
-        await wait_for_change(page, "Equity", equity, timeout=60)
-
-        # Wait for the desk to hold a position, then flatten from the Controls page.
-        positions = page.get_by_text("Positions (0)")  # type: ignore[attr-defined]
-        deadline = time.monotonic() + 90
-        while await positions.count() and time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
-        assert not await positions.count(), "the desk opened no position within 90 s"
-        await settle(page)
-        shot = tmp_path / "overview.png"
-        await page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
-        assert shot.stat().st_size > 10_000
-        if os.environ.get("UPDATE_SCREENSHOT") == "1":  # `make screenshot`: refresh the README's picture
-            shutil.copyfile(shot, SCREENSHOT)
-        state_before = await trading_state(page)
-
-        await page.get_by_role("link", name="Controls").click()  # type: ignore[attr-defined]
-        await page.get_by_role("button", name="Flatten all").click()  # type: ignore[attr-defined]
-        await page.get_by_role("button", name="Confirm").click()  # type: ignore[attr-defined]
-        await page.get_by_text("flatten_all sent to the desk").wait_for(timeout=30_000)  # type: ignore[attr-defined]
-
-        await page.get_by_role("link", name="Overview").click()  # type: ignore[attr-defined]
-        await page.get_by_text("Positions (0)").wait_for(timeout=30_000)  # type: ignore[attr-defined]
-        state_after = await trading_state(page)
-        assert state_after != state_before and "HALTED" in state_after and "PAUSED" in state_after
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            code = proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-    assert code == 0
+    first_screen = {"banner": page.get_by_text("Trading state:").first}
+    for key in (
+        "equity",
+        "daily_pnl",
+        "daily_loss_left",
+        "drawdown",
+        "contracts",
+        "allowed",
+        "lockout",
+        "reset",
+    ):
+        first_screen[key] = page.locator(f'[data-tile="{key}"]')
+    for name, element in first_screen.items():
+        box = await element.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], (name, box)
+    assert "ACTIVE" in await banner(page)
+    await assert_clean(page)

@@ -1,4 +1,9 @@
-"""What of the bus goes into the activity log: fills, denials, risk decisions, trades."""
+"""What of the bus goes into the activity log: fills, denials, risk decisions, trades.
+
+Levels say how urgent a line is for an operator: routine enforcement (a cooldown, a position
+closed or reduced, a lockout) is WARNING; a flatten or a halt is CRITICAL; a shadow-mode
+rule's "would have" record and a return to ACTIVE are INFO.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,38 @@ from trading.model import (
     OrderFilled,
     OrderRejected,
     RuleViolated,
+    TradingState,
     TradingStateChanged,
     TransactionClosed,
     TransactionOpened,
 )
 from trading.storage import ActivityLog
 
-__all__ = ["subscribe_activity"]
+__all__ = ["enforcement_level", "state_level", "subscribe_activity", "violation_level"]
+
+_CRITICAL_ACTIONS = frozenset({"flatten", "flatten_and_lock"})
+_STATE_LEVELS = {
+    TradingState.ACTIVE: "INFO",
+    TradingState.REDUCING: "WARNING",
+    TradingState.HALTED: "CRITICAL",
+}
+
+
+def violation_level(action: str, *, shadow: bool) -> str:
+    """INFO for a shadow record, CRITICAL when the action flattens, else WARNING."""
+    if shadow:
+        return "INFO"
+    return "CRITICAL" if action in _CRITICAL_ACTIONS else "WARNING"
+
+
+def enforcement_level(action: str) -> str:
+    """An enforcement step: CRITICAL for a flatten, WARNING for close, reduce and lock."""
+    return "CRITICAL" if action in _CRITICAL_ACTIONS else "WARNING"
+
+
+def state_level(state: TradingState) -> str:
+    """HALTED is CRITICAL, REDUCING WARNING, back to ACTIVE INFO."""
+    return _STATE_LEVELS.get(state, "WARNING")
 
 
 def subscribe_activity(bus: EventBus, log: ActivityLog) -> None:
@@ -40,7 +70,7 @@ def subscribe_activity(bus: EventBus, log: ActivityLog) -> None:
     def violated(e: RuleViolated) -> None:
         prefix = "shadow: would have" if e.shadow else "action"
         log.log_activity(
-            "WARNING" if e.shadow else "ERROR",
+            violation_level(str(e.action), shadow=e.shadow),
             "risk",
             f"{e.rule}: {e.message} ({prefix} {e.action})",
             rule=e.rule,
@@ -49,7 +79,7 @@ def subscribe_activity(bus: EventBus, log: ActivityLog) -> None:
 
     def state_changed(e: TradingStateChanged) -> None:
         log.log_activity(
-            "WARNING", "risk", f"trading state {e.previous.value} -> {e.state.value}: {e.reason}"
+            state_level(e.state), "risk", f"trading state {e.previous.value} -> {e.state.value}: {e.reason}"
         )
 
     def lockout(e: LockoutStarted | LockoutEnded) -> None:
@@ -63,7 +93,10 @@ def subscribe_activity(bus: EventBus, log: ActivityLog) -> None:
 
     def enforced(e: EnforcementExecuted) -> None:
         log.log_activity(
-            "WARNING", "risk", f"{e.action} by {e.rule}: {e.result} ({e.reason})", symbol=e.symbol
+            enforcement_level(str(e.action)),
+            "risk",
+            f"{e.action} by {e.rule}: {e.result} ({e.reason})",
+            symbol=e.symbol,
         )
 
     def trade(e: TransactionOpened | TransactionClosed) -> None:

@@ -10,9 +10,10 @@ plain data; writing it is someone else's job.
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from trading.clock import Clock
 from trading.desk._series import SeriesBuffer
 from trading.desk._snapshots import (
     account_view,
+    headroom_view,
     lane_views,
     lockout_views,
     order_view,
@@ -43,9 +45,10 @@ from trading.snapshot import Series, Snapshot, StrategyView
 from trading.storage import ActivityLog, TransactionRepository
 from trading.trades import TradeManager
 
-__all__ = ["SnapshotBuilder", "StrategyTally"]
+__all__ = ["SnapshotBuilder", "StrategyTally", "typical_stops"]
 
 _LANE_METRICS = ("queued", "running", "completed", "failed")
+_STOP_SAMPLE = 20  # recent trades per symbol whose stop distances make the typical stop
 
 
 @dataclass(slots=True)
@@ -127,7 +130,7 @@ class SnapshotBuilder:
 
     def sample_equity(self, t: float) -> None:
         """One point per timestamp: bars of several symbols closing together make one sample."""
-        equity = self._broker.account().equity
+        equity = float(self._broker.account().equity)
         last = self.equity.last_time
         if last == t:
             self.equity.replace_last(t, equity)
@@ -155,6 +158,7 @@ class SnapshotBuilder:
         for txn in self._trade_manager.active():
             position_strategies.setdefault(txn.symbol, set()).add(txn.strategy)
         recent = self._config.loop.recent_items
+        speed = getattr(self._clock, "speed", None)
         return Snapshot(
             taken_at=self._clock.now(),
             heartbeat=time.time(),
@@ -164,7 +168,12 @@ class SnapshotBuilder:
             state_reason=risk.state_reason,
             paused=risk.paused,
             account=account_view(
-                acct, daily_realized_pnl=pnl.daily_realized - pnl.daily_commissions, daily_pnl=pnl.daily_pnl
+                acct,
+                daily_realized_pnl=pnl.daily_realized - pnl.daily_commissions,
+                daily_pnl=pnl.daily_pnl,
+                daily_realized_gross=pnl.daily_realized,
+                daily_commissions=pnl.daily_commissions,
+                gross_exposure=self._gross_exposure(),
             ),
             equity_curve=self.equity.series(),
             daily_pnl=_daily_series(pnl.history(), pnl.unrealized),
@@ -188,11 +197,24 @@ class SnapshotBuilder:
             config_status=risk.config_status,
             prices={s: p for s in self._config_symbols() if (p := broker.last_price(s)) is not None},
             extra={
-                "speed": getattr(self._clock, "speed", None),
+                "speed": speed,
                 "config": self._config.account.name,
                 "broker": {"kind": "paper"} if self._broker_status is None else self._broker_status(),
             },
+            timezone=risk.config.reset.timezone,
+            clock_speed=float(speed) if isinstance(speed, int | float) else 1.0,
+            headroom=headroom_view(
+                risk.headroom(self._config_symbols(), stops=typical_stops(self.transactions))
+            ),
         )
+
+    def _gross_exposure(self) -> float:
+        """Open positions at their last prices (average price before a first tick) x multiplier."""
+        total = 0.0
+        for pos in self._broker.positions().values():
+            mark = pos.last_price if pos.last_price is not None else pos.avg_price
+            total += abs(float(pos.quantity)) * float(mark) * float(pos.multiplier)
+        return total
 
     def _strategy_views(self) -> tuple[StrategyView, ...]:
         runs = self._executor.strategy_statistics()
@@ -235,3 +257,16 @@ def _daily_series(history: list[DayPnL], unrealized: float) -> Series:
     values = np.array([d.net for d in history], dtype=np.float64)
     values[-1] += unrealized  # today: realized so far plus what is open
     return Series(times, values)
+
+
+def typical_stops(transactions: Iterable[Transaction]) -> dict[str, float]:
+    """Per symbol, the median distance between entry and stop-loss of its most recent trades
+    (newest first in ``transactions``): the stop a new trade of that symbol would likely use."""
+    distances: dict[str, list[float]] = {}
+    for txn in transactions:
+        if txn.entry_price is None or txn.stop_loss is None:
+            continue
+        found = distances.setdefault(txn.symbol, [])
+        if len(found) < _STOP_SAMPLE:
+            found.append(abs(float(txn.entry_price) - float(txn.stop_loss)))
+    return {symbol: statistics.median(found) for symbol, found in distances.items() if found}

@@ -9,13 +9,16 @@ from typing import Any, TypeVar
 
 from trading.broker import AccountState
 from trading.model import Order, Position, Transaction
+from trading.risk import Headroom
 from trading.snapshot import (
     AccountView,
+    HeadroomView,
     LaneView,
     LockoutView,
     OrderView,
     PositionView,
     RuleView,
+    SymbolHeadroomView,
     TransactionView,
     ViolationView,
 )
@@ -24,6 +27,7 @@ V = TypeVar("V")
 
 __all__ = [
     "account_view",
+    "headroom_view",
     "lane_views",
     "lockout_views",
     "order_view",
@@ -37,17 +41,23 @@ __all__ = [
 def position_view(p: Position, strategies: Iterable[str] = ()) -> PositionView:
     return PositionView(
         symbol=p.symbol,
-        quantity=p.quantity,
-        avg_price=p.avg_price,
-        last_price=p.last_price,
-        unrealized_pnl=p.unrealized_pnl(),
+        quantity=float(p.quantity),
+        avg_price=float(p.avg_price),
+        last_price=None if p.last_price is None else float(p.last_price),
+        unrealized_pnl=float(p.unrealized_pnl()),
         realized_pnl=float(p.realized_pnl),
         strategies=tuple(sorted(set(strategies) | p.strategies)),
     )
 
 
 def account_view(
-    acct: AccountState, *, daily_realized_pnl: float | Decimal, daily_pnl: float | Decimal
+    acct: AccountState,
+    *,
+    daily_realized_pnl: float | Decimal,
+    daily_pnl: float | Decimal,
+    daily_realized_gross: float | Decimal = 0.0,
+    daily_commissions: float | Decimal = 0.0,
+    gross_exposure: float = 0.0,
 ) -> AccountView:
     """The account for display: its exact money as floats."""
     return AccountView(
@@ -60,11 +70,16 @@ def account_view(
         starting_balance=float(acct.starting_balance),
         daily_realized_pnl=float(daily_realized_pnl),
         daily_pnl=float(daily_pnl),
+        daily_realized_gross=float(daily_realized_gross),
+        daily_commissions=float(daily_commissions),
+        gross_exposure=float(gross_exposure),
     )
 
 
 def _plain(value: Any) -> Any:
-    """Enums become their value so the snapshot holds only plain data."""
+    """Enums become their value and exact money a float, so the snapshot holds only plain data."""
+    if isinstance(value, Decimal):
+        return float(value)
     return getattr(value, "value", value)
 
 
@@ -97,3 +112,9 @@ def violation_views(violations: Iterable[Any]) -> tuple[ViolationView, ...]:
 def lane_views(stats: Any) -> tuple[LaneView, ...]:
     """``ExecutorStatistics`` to one ``LaneView`` per lane (``LaneStatistics`` has every field)."""
     return tuple(_view(LaneView, lane) for lane in stats.lanes)
+
+
+def headroom_view(headroom: Headroom) -> HeadroomView:
+    """The risk manager's ``Headroom`` (same field names) as a ``HeadroomView``."""
+    fields_ = {f.name: _plain(getattr(headroom, f.name)) for f in fields(HeadroomView) if f.name != "symbols"}
+    return HeadroomView(**fields_, symbols=tuple(_view(SymbolHeadroomView, s) for s in headroom.symbols))

@@ -11,6 +11,7 @@ from trading.risk.config import (
 )
 from trading.risk.enforcement import EnforcementStatistics, Enforcer
 from trading.risk.engine import STATE_TABLE, EngineStatistics, RiskEngine
+from trading.risk.headroom import ContractBound, Headroom, SymbolHeadroom
 from trading.risk.lockouts import LockoutManager, LockoutStatistics
 from trading.risk.manager import RiskManager
 from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier, WebhookStatistics
@@ -28,10 +29,12 @@ __all__ = [
     "Action",
     "CompositeNotifier",
     "ConfigWatcher",
+    "ContractBound",
     "DayPnL",
     "EnforcementStatistics",
     "Enforcer",
     "EngineStatistics",
+    "Headroom",
     "LimitWarning",
     "Lockout",
     "LockoutManager",
@@ -54,6 +57,7 @@ __all__ = [
     "RuleConfig",
     "RuleContext",
     "RuleStatus",
+    "SymbolHeadroom",
     "SymbolPnL",
     "TimerManager",
     "TimerStatistics",

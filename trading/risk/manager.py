@@ -17,6 +17,7 @@ change was refused, for the dashboard.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from trading.risk.config import RiskConfig
 from trading.risk.config_reader import ReadOutcome, RiskConfigReader
 from trading.risk.enforcement import AuditStore, Enforcer
 from trading.risk.engine import RiskEngine
+from trading.risk.headroom import Headroom, measure_headroom
 from trading.risk.lockouts import LockoutManager, LockoutStore
 from trading.risk.loosening import limit_fields
 from trading.risk.notifier import Notifier
@@ -340,6 +342,19 @@ class RiskManager:
 
     def lockouts(self) -> list[Lockout]:
         return self._lockouts.all()
+
+    def headroom(self, symbols: Iterable[str] = (), *, stops: Mapping[str, float] | None = None) -> Headroom:
+        """The room the enforced limits leave now, for ``symbols`` and every symbol held;
+        ``stops``: each symbol's typical stop distance in price (``trading.risk.headroom``)."""
+        broker = self._broker
+        return measure_headroom(
+            self.engine,
+            broker.instrument,
+            broker.open_orders,
+            now=self._clock.now(),
+            symbols=symbols,
+            stops=stops,
+        )
 
     def recent_violations(self, limit: int = 50) -> list[ViolationRecord]:
         """Newest first, from memory (the database's recent rows are loaded once at start)."""

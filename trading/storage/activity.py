@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from trading.clock import Clock
-from trading.storage._codec import from_iso, load_json
+from trading.storage._codec import from_iso, load_json, to_iso
 from trading.storage._schema import activity
 from trading.storage._sql import check_limit
 from trading.storage.database import Database
@@ -146,19 +147,34 @@ class ActivityLog:
     # --- reading -----------------------------------------------------------------
 
     def recent(
-        self, limit: int = 100, offset: int = 0, search: str | None = None, level: str | None = None
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        search: str | None = None,
+        level: str | None = None,
+        *,
+        sources: Collection[str] | None = None,
+        since: datetime | None = None,
     ) -> list[dict[str, Any]]:
         """Written records, newest first: dicts with id, ts (aware datetime), level, source,
         message and details (a dict). ``search`` matches message or source (case-insensitive
-        for ASCII), ``level`` one level exactly."""
+        for ASCII), ``level`` one level exactly, ``sources`` any of these sources exactly,
+        ``since`` records stamped at or after it."""
         check_limit(limit, offset)
-        query = _filtered(select(activity), search, level)
+        query = _filtered(select(activity), search, level, sources, since)
         query = query.order_by(activity.c.id.desc()).limit(limit).offset(offset)
         rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
         return [{**row, "ts": from_iso(row["ts"]), "details": load_json(row["details"])} for row in rows]
 
-    def count(self, search: str | None = None, level: str | None = None) -> int:
-        query = _filtered(select(func.count()).select_from(activity), search, level)
+    def count(
+        self,
+        search: str | None = None,
+        level: str | None = None,
+        *,
+        sources: Collection[str] | None = None,
+        since: datetime | None = None,
+    ) -> int:
+        query = _filtered(select(func.count()).select_from(activity), search, level, sources, since)
         return int(self._db.read(lambda conn: conn.execute(query).scalar_one()))
 
     # --- observability -----------------------------------------------------------
@@ -183,7 +199,17 @@ class ActivityLog:
         )
 
 
-def _filtered(query: Select[Any], search: str | None, level: str | None) -> Select[Any]:
+def _filtered(
+    query: Select[Any],
+    search: str | None,
+    level: str | None,
+    sources: Collection[str] | None = None,
+    since: datetime | None = None,
+) -> Select[Any]:
+    if sources is not None:
+        query = query.where(activity.c.source.in_(list(sources)))
+    if since is not None:
+        query = query.where(activity.c.ts >= to_iso(since, field="since"))
     if level is not None:
         if level not in LEVELS:
             raise ValueError(f"activity level must be one of {sorted(LEVELS)}, got {level!r}")

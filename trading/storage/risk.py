@@ -156,10 +156,10 @@ class AuditRepository:
         stmt = insert(audit).values(**row).returning(audit.c.id)
         return int(self._db.write(lambda conn: conn.execute(stmt).scalar_one()))
 
-    def recent(self, limit: int = 100) -> list[dict[str, Any]]:
+    def recent(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Newest first."""
-        check_limit(limit)
-        query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+        check_limit(limit, offset)
+        query = select(audit).order_by(audit.c.id.desc()).limit(limit).offset(offset)
         rows = self._db.read(lambda conn: conn.execute(query).mappings().all())
         out = []
         for row in rows:
@@ -168,6 +168,10 @@ class AuditRepository:
             except ValueError as exc:
                 logger.warning("%s: %s: row skipped", where(self._db, "audit", f"id {row['id']}"), exc)
         return out
+
+    def count(self) -> int:
+        query = select(func.count()).select_from(audit)
+        return int(self._db.read(lambda conn: conn.execute(query).scalar_one()))
 
     def __repr__(self) -> str:
         return f"AuditRepository({self._db!r})"

@@ -25,6 +25,7 @@ from trading.signals.jobs import JobRecord
 from trading.snapshot import (
     SNAPSHOT_KEY,
     AccountView,
+    HeadroomView,
     LaneView,
     LockoutView,
     OrderView,
@@ -33,14 +34,22 @@ from trading.snapshot import (
     Series,
     Snapshot,
     StrategyView,
+    SymbolHeadroomView,
     ViolationView,
 )
 from trading.state_dir import Heartbeat, StateDir
-from trading.storage import ActivityLog, CommandRepository, Database, JobRepository, ViolationRepository
+from trading.storage import (
+    ActivityLog,
+    AuditRepository,
+    CommandRepository,
+    Database,
+    JobRepository,
+    ViolationRepository,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 APP = ROOT / "dashboard" / "app.py"
-PAGES = ROOT / "dashboard" / "pages"
+VIEWS = ROOT / "dashboard" / "views"
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,9 @@ def build_snapshot(
             starting_balance=100_000.0,
             daily_realized_pnl=212.75,
             daily_pnl=125.5,
+            daily_realized_gross=254.75,
+            daily_commissions=42.0,
+            gross_exposure=1_023_665.0,
         ),
         equity_curve=Series(times, equity),
         daily_pnl=Series(daily_t, daily_v),
@@ -290,6 +302,43 @@ def build_snapshot(
         lane_history=lane_hist,
         next_reset=now + timedelta(hours=3),
         prices={"ESZ6": 6015.5, "NQZ6": 21070.0},
+        timezone="America/Chicago",
+        clock_speed=1.0,
+        headroom=HeadroomView(
+            measured_at=now,
+            daily_loss_limit=1000.0,
+            daily_loss_used=410.0,
+            daily_loss_left=590.0,
+            drawdown_floor=97_000.0,
+            drawdown_distance=float(equity[-1]) - 97_000.0,
+            drawdown_max=3000.0,
+            equity=float(equity[-1]),
+            contracts_used=3.0,
+            contracts_limit=6.0,
+            reset_at=now + timedelta(hours=3),
+            locked=True,
+            lockout_until=None,
+            lockout_reason="daily_loss: test lockout to the reset",
+            symbols=(
+                SymbolHeadroomView(
+                    symbol="ESZ6",
+                    held=2.0,
+                    contracts_allowed=0.0,
+                    bound_by="account locked by daily_loss",
+                    risk_per_contract=304.0,
+                    stop_distance=6.0,
+                    stop_source="recent trades",
+                ),
+                SymbolHeadroomView(
+                    symbol="NQZ6",
+                    held=-1.0,
+                    contracts_allowed=0.0,
+                    bound_by="account locked by daily_loss",
+                    risk_per_contract=None,
+                    stop_distance=None,
+                ),
+            ),
+        ),
     )
 
 
@@ -309,8 +358,17 @@ def write_snapshot(state_dir: Path, snapshot: Snapshot) -> None:
         manager.set(SNAPSHOT_KEY, snapshot)
 
 
+SWEEP_ACTION = {
+    "action": "close_position",
+    "rule": "unrealized_loss",
+    "symbol": "ESZ6",
+    "result": "closing order O-99",
+}
+
+
 def write_database(state_dir: Path, now: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Known rows: 120 jobs (risk and strategy lanes), 130 activity lines, violations, one command."""
+    """Known rows: 120 jobs (risk and strategy lanes), 130 activity lines, violations, three risk
+    actions (one taken by the newest risk sweep, one on an event, one by an operator), one command."""
     job_ids: list[str] = []
     messages: list[str] = []
     with Database(StateDir(state_dir).database) as db:
@@ -326,6 +384,8 @@ def write_database(state_dir: Path, now: datetime) -> tuple[tuple[str, ...], tup
                     "value_before": 100_000.0 + i,
                     "value_after": 99_950.0 + i,
                 }
+                if i == 119:  # the newest sweep took an action itself (as RiskSweep records it)
+                    details["actions"].append(SWEEP_ACTION | {"ts": created.isoformat()})
             job = JobRecord(
                 task_id=f"task-{i:04d}",
                 name="risk_sweep" if lane == "risk" else "strategy:ma_fast",
@@ -367,6 +427,25 @@ def write_database(state_dir: Path, now: datetime) -> tuple[tuple[str, ...], tup
                 values={"value": 21 + i},
                 event="RuleViolated",
             )
+        audit = AuditRepository(db)
+        audit.add(
+            ts=now - timedelta(minutes=3),
+            action="lock",
+            rule="cooldown_after_loss",
+            reason="losing trade -679.00 on ESZ6",
+            result="account REDUCING until later",
+        )
+        audit.add(
+            ts=now - timedelta(seconds=600 - 119 * 5),
+            action=SWEEP_ACTION["action"],
+            rule=SWEEP_ACTION["rule"],
+            reason="open loss 712.50 > 700",
+            result=SWEEP_ACTION["result"],
+            symbol="ESZ6",
+        )
+        audit.add(
+            ts=now - timedelta(minutes=1), action="pause", rule="operator:alice", reason="news", result="ok"
+        )
         CommandRepository(db).submit("pause", {}, "fixture")
     return tuple(job_ids), tuple(messages)
 
@@ -413,10 +492,10 @@ def chart_figure(chart: object) -> dict:
 
 
 def run_page(name: str):  # -> AppTest
-    """Run one page file alone (as AppTest), the way ``st.navigation`` would run it."""
+    """Run one view file alone (as AppTest), the way ``st.navigation`` would run it."""
     from streamlit.testing.v1 import AppTest
 
-    return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30).run()
+    return AppTest.from_file(str(VIEWS / f"{name}.py"), default_timeout=30).run()
 
 
 @pytest.fixture(scope="session")
@@ -447,3 +526,25 @@ def load_snapshot(state_dir: Path) -> Snapshot:
         snapshot = manager.get(SNAPSHOT_KEY)
     assert isinstance(snapshot, Snapshot)
     return snapshot
+
+
+def glance(at) -> dict[str, str]:  # at: AppTest
+    """The Overview strip's tiles as ``{key: value text}`` (from the ``st.html`` element)."""
+    import html
+    import re
+
+    found: dict[str, str] = {}
+    for element in at.get("html"):
+        for key, value in re.findall(
+            r'data-tile="(\w+)"[^>]*>.*?class="glance-value"[^>]*>([^<]*)<', element.proto.body
+        ):
+            found[key] = html.unescape(value)
+    return found
+
+
+def frame(at, *columns: str):  # -> pandas.DataFrame
+    """The first table on the page with all of ``columns`` (a read-only ``st.dataframe`` has no key)."""
+    for element in at.dataframe:
+        if set(columns) <= set(element.value.columns):
+            return element.value
+    raise AssertionError(f"no table with columns {columns}")

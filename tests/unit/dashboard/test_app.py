@@ -44,7 +44,7 @@ def test_app_sidebar_slider_changes_refresh(desk_state_dir: DeskState) -> None:
 def test_app_every_page_through_navigation_runs_clean(desk_state_dir: DeskState, page: str) -> None:
     at = AppTest.from_file(str(APP), default_timeout=30).run()
 
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
 
     assert not at.exception
     assert at.header[0].value == {"activity": "Activity log"}.get(page, page.capitalize())
@@ -55,7 +55,7 @@ def test_app_every_page_missing_state_no_exception(tmp_path, monkeypatch, page: 
     monkeypatch.setenv("DESK_STATE_DIR", str(tmp_path))
     at = AppTest.from_file(str(APP), default_timeout=30).run()
 
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
 
     assert not at.exception
     assert at.warning[0].value.startswith("desk not running")
@@ -70,3 +70,25 @@ def test_app_bad_env_says_misconfigured(monkeypatch) -> None:
     assert at.error[0].value.startswith(
         "Dashboard misconfigured: environment variable DASHBOARD_REFRESH_SECONDS='soon'"
     )
+
+
+def test_app_no_folder_named_pages_beside_the_entry_point() -> None:
+    # Streamlit serves every file of a pages/ folder beside the main script as a page of its own:
+    # a bookmark of /risk would land outside the app (no menu, no refresh). The views live elsewhere.
+    assert not (APP.parent / "pages").exists()
+    assert sorted(p.stem for p in (APP.parent / "views").glob("*.py") if p.stem != "__init__") == sorted(
+        PAGE_FILES
+    )
+
+
+def test_app_sidebar_names_the_operator_and_the_state_directory_not_its_path(
+    desk_state_dir: DeskState, monkeypatch
+) -> None:
+    monkeypatch.setenv("DASHBOARD_OPERATOR", "alice")
+
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+
+    captions = [c.value for c in at.sidebar.caption]
+    assert captions[0] == "operator **alice**"
+    assert captions[1].startswith("state: state · refresh #")
+    assert str(desk_state_dir.state_dir) not in " ".join(captions)

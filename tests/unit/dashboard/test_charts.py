@@ -80,7 +80,8 @@ def test_rule_usage_chart_one_bar_per_enabled_rule_in_percent() -> None:
     bar = fig.data[0]
     assert list(bar.x) == [41.0, 80.0, 105.0, 60.0]
     assert list(bar.y) == ["daily_loss", "max_position", "trades_per_day", "drawdown_shadow (shadow)"]
-    assert list(bar.marker.color) == [charts.GREEN, charts.AMBER, charts.RED, charts.GREEN]
+    # a shadow-mode rule only records what it would do: neutral grey, whatever its use (issue 14)
+    assert list(bar.marker.color) == [charts.GREEN, charts.AMBER, charts.RED, charts.GREY]
 
 
 def test_lane_history_chart_one_line_per_lane() -> None:
@@ -103,3 +104,15 @@ def test_lane_depth_failures_and_strategy_charts_carry_values() -> None:
     assert list(depth.data[0].y) == [3, 0] and list(depth.data[1].y) == [2, 1]
     assert list(failures.data[0].x) == ["ZeroDivisionError", "TimeoutError"]
     assert list(strategies.data[0].y) == [880.0, -210.0]
+
+
+def test_equity_chart_time_axis_in_the_exchange_zone_across_dst() -> None:
+    # 2026-03-08 07:00 UTC is 01:00 CST; 09:00 UTC is 04:00 CDT (clocks went forward at 02:00)
+    times = np.array([datetime(2026, 3, 8, h, tzinfo=UTC).timestamp() for h in (7, 9)])
+    curve = Series(times, np.array([1.0, 2.0]))
+
+    fig = charts.equity_chart(curve, zone="America/Chicago")
+
+    shown = [datetime.fromtimestamp(x / 1000.0, UTC).strftime("%H:%M") for x in fig.data[0].x]
+    assert shown == ["01:00", "04:00"]
+    assert fig.layout.xaxis.title.text == "time (America/Chicago)"

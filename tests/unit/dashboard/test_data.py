@@ -40,7 +40,9 @@ def test_status_fresh_heartbeat_running(reader: DeskReader) -> None:
 def test_status_old_heartbeat_stale_with_last_seen(reader: DeskReader, clock: TestClock) -> None:
     beat = reader.heartbeat()
     assert beat is not None
-    clock.set_time(datetime.fromtimestamp(beat.ts, UTC) + timedelta(seconds=90))  # not the fixture's write time
+    clock.set_time(
+        datetime.fromtimestamp(beat.ts, UTC) + timedelta(seconds=90)
+    )  # not the fixture's write time
 
     status = reader.status()
 
@@ -207,3 +209,25 @@ def test_status_heartbeat_written_later_turns_running(tmp_path: Path, clock: Tes
         write_heartbeat(tmp_path, clock.timestamp())
 
         assert reader.status().health is DeskHealth.RUNNING
+
+
+def test_risk_actions_newest_first_paged_and_counted(reader: DeskReader) -> None:
+    first = reader.risk_actions(limit=2)
+    second = reader.risk_actions(limit=2, offset=2)
+
+    assert [a["action"] for a in first + second] == ["pause", "close_position", "lock"]
+    assert reader.risk_action_count() == 3
+
+
+def test_command_by_id_has_status_and_result(reader: DeskReader) -> None:
+    command_id = reader.submit_command("pause", {"reason": "news"}, requested_by="alice")
+
+    row = reader.command(command_id)
+
+    assert row is not None and (row["status"], row["requested_by"]) == ("pending", "alice")
+    assert reader.command(10_000) is None
+
+
+def test_activity_filtered_by_sources(reader: DeskReader) -> None:
+    assert reader.activity_count(sources=["feed"]) == 65
+    assert {r["source"] for r in reader.activity(sources=["broker"], limit=5)} == {"broker"}

@@ -86,7 +86,7 @@ def test_job_value_change_missing_values_are_none() -> None:
 def test_rows_frame_flattens_nested_values() -> None:
     frame = tables.rows_frame([{"id": 1, "args": {"symbol": "ESZ6"}}])
 
-    assert frame.loc[0, "args"] == "{'symbol': 'ESZ6'}"
+    assert frame.loc[0, "args"] == "symbol: ESZ6"  # readable, not Python dict text (issue 14)
 
 
 def _error_row() -> RuleView:

@@ -1,1 +1,0 @@
-"""Dashboard pages: layout only, started from ``dashboard/app.py``."""

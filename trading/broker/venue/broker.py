@@ -188,6 +188,7 @@ class VenueBroker:
             source=source,
             policy=policy,
             lookback=timedelta(seconds=settings.lookback),
+            on_mark=self._mark,
         )
         self._sight = Sight(bus, clock, broker=source, blind_after=settings.blind_after)
         self._marks: dict[str, float] = {}
@@ -524,16 +525,8 @@ class VenueBroker:
             problem = self._books.commit_books()
             if problem is not None:
                 raise TradingError(f"the journal cannot start the {self.source} account's books: {problem}")
-        self._refresh_marks()
         logger.info("%s account: %s", self.source, self.account())
         return report
-
-    def _refresh_marks(self) -> None:
-        view = self._sync.last_view
-        if view is not None:
-            for held in view.positions:
-                if held.current_price:
-                    self._mark(held.symbol, held.current_price)
 
     async def start(self) -> None:
         """On the loop: queued requests go out, the stream connects, the watch loop runs."""
@@ -608,7 +601,6 @@ class VenueBroker:
             logger.log(level, "%s reconciliation (%s) failed: %s; retrying", self.source, trigger, exc)
             return
         self._poll_failures = 0
-        self._refresh_marks()
         if trigger == self._resync:
             self._resync = None
         if self._sight.connected:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -85,6 +86,7 @@ class BrokerSync:
         source: str,
         policy: RetryPolicy,
         lookback: timedelta = timedelta(minutes=5),
+        on_mark: Callable[[str, float], None] | None = None,
     ) -> None:
         self._client = client
         self._mirror = mirror
@@ -96,6 +98,7 @@ class BrokerSync:
         self._source = source
         self._policy = policy
         self._lookback = lookback
+        self._on_mark = on_mark  # the broker's last prices follow the venue's marks
         self.cursor: datetime | None = None  # orders created after it are read each round
         self.last_report: ReconciliationReport | None = None
         # Reports worth keeping: every start and reconnect, and every poll that repaired something.
@@ -328,6 +331,8 @@ class BrokerSync:
             pos = positions.get(held.symbol)
             if pos is not None:
                 pos.last_price = price
+            if self._on_mark is not None:
+                self._on_mark(held.symbol, price)
             self._bus.publish(MarketDataUpdated(ts=now, symbol=held.symbol, price=price))
 
     def __repr__(self) -> str:

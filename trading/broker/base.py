@@ -118,8 +118,14 @@ class Broker(Protocol):
 @runtime_checkable
 class DeskBroker(Broker, Protocol):
     """What the desk's loop needs besides the ``Broker`` protocol: prices to hand over (a
-    feed's ticks) and the last price of every symbol (published with each snapshot)."""
+    feed's ticks), the last price of every symbol (published with each snapshot), and the
+    journal's health (``storage_problem``; ``flush_journal`` writes what it still holds)."""
 
     def on_market_data(self, event: MarketDataUpdated) -> None: ...
 
     def last_prices(self) -> dict[str, float]: ...
+
+    @property
+    def storage_problem(self) -> str | None: ...
+
+    def flush_journal(self) -> bool: ...

@@ -180,7 +180,6 @@ class DeskConfig(_Frozen):
                 raise ValueError(f"feed.simulated has no price model for {sorted(missing)}")
         return self
 
-
     def _broker_consistent(self) -> None:
         """A venue's account is real: its prices are the venue's and its time is now."""
         kind = self.broker.kind

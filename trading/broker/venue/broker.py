@@ -238,6 +238,11 @@ class VenueBroker:
     def flush_journal(self) -> bool:
         return self._books.flush_journal()
 
+    def commit_books(self) -> str | None:
+        """Commit the whole account as the books hold it (after ``open``: the venue's view) as
+        one journal step; the journal's problem, or None when written."""
+        return self._books.commit_books()
+
     @property
     def reconciliation(self) -> ReconciliationReport | None:
         """The last reconciliation's report (start, reconnect or poll)."""

@@ -19,7 +19,7 @@ from trading.bus import EventBus
 from trading.clock import LiveClock
 from trading.model import Event, Instrument
 from trading.risk import RiskManager, parse_risk_config
-from trading.storage import AuditRepository, Database, Journal, LockoutRepository, ViolationRepository
+from trading.storage import AuditRepository, Database, Journal, RiskRepository
 
 AAPL = Instrument(symbol="AAPL", tick_size=0.01, multiplier=1, commission=0.0, asset_class="STOCK")
 
@@ -81,9 +81,8 @@ class Harness:
             self.broker,
             self.clock,
             parse_risk_config({"rules": rules, "allow_no_enforced_rules": True}),
-            violations=ViolationRepository(self.db),
-            lockouts=LockoutRepository(self.db),
-            audit=self.audit,
+            store=RiskRepository(self.db),
+            fills=self.journal.reader,
             account="alpaca",
         )
         self.risk.start()

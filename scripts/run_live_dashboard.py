@@ -206,6 +206,8 @@ class DashboardRunner:
                 argv += ["--config", str(cfg.config.resolve())]
             if cfg.risk_config is not None:
                 argv += ["--risk-config", str(cfg.risk_config.resolve())]
+            if cfg.allow_live:
+                argv.append("--allow-live")
             desk = ChildProcess(
                 "desk",
                 argv,
@@ -487,6 +489,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="who is at the dashboard: recorded with every command it sends (default: the OS user)",
     )
+    p.add_argument(
+        "--allow-live",
+        action="store_true",
+        help="pass --allow-live to the desk (a live broker account; the config must allow it too)",
+    )
     return p
 
 
@@ -511,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
             app_path=args.app,
             restart_limit=args.restart_limit,
             operator=args.operator,
+            allow_live=args.allow_live,
         )
     except ConfigError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)

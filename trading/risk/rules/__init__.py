@@ -17,6 +17,7 @@ from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace, NoStopLossGra
 from trading.risk.rules.registry import RULES, build_rule, register
 from trading.risk.rules.session_hours import SessionHours, SessionHoursConfig
 from trading.risk.rules.symbol_blocks import SymbolBlocks, SymbolBlocksConfig
+from trading.risk.rules.symbol_groups import SymbolGroup, SymbolGroups, SymbolGroupsConfig
 from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitConfig
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown, TrailingDrawdownConfig
 from trading.risk.rules.unrealized_loss import UnrealizedLoss, UnrealizedLossConfig
@@ -46,6 +47,9 @@ __all__ = [
     "SessionHoursConfig",
     "SymbolBlocks",
     "SymbolBlocksConfig",
+    "SymbolGroup",
+    "SymbolGroups",
+    "SymbolGroupsConfig",
     "TradeFrequencyLimit",
     "TradeFrequencyLimitConfig",
     "TrailingDrawdown",

@@ -12,6 +12,7 @@ from trading.risk.rules.max_order_rate import MaxOrderRate
 from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace
 from trading.risk.rules.session_hours import SessionHours
 from trading.risk.rules.symbol_blocks import SymbolBlocks
+from trading.risk.rules.symbol_groups import SymbolGroups
 from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown
 from trading.risk.rules.unrealized_loss import UnrealizedLoss
@@ -34,6 +35,7 @@ RULES: dict[str, type[Rule]] = {
         NoStopLossGrace,
         SessionHours,
         SymbolBlocks,
+        SymbolGroups,
         MaxOrderRate,
     )
 }

@@ -10,6 +10,7 @@ from trading.risk.rules.max_contracts import MaxContracts
 from trading.risk.rules.max_contracts_per_instrument import MaxContractsPerInstrument
 from trading.risk.rules.max_order_rate import MaxOrderRate
 from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace
+from trading.risk.rules.risk_per_trade import RiskPerTrade
 from trading.risk.rules.session_hours import SessionHours
 from trading.risk.rules.symbol_blocks import SymbolBlocks
 from trading.risk.rules.symbol_groups import SymbolGroups
@@ -37,6 +38,7 @@ RULES: dict[str, type[Rule]] = {
         SymbolBlocks,
         SymbolGroups,
         MaxOrderRate,
+        RiskPerTrade,
     )
 }
 

@@ -90,6 +90,11 @@ class SymbolGroups(Rule):
             name: None if group.limit is None else to_money(group.limit)
             for name, group in self.config.groups.items()
         }
+        self._float_weights = {
+            name: tuple((symbol, float(w)) for symbol, w in weights.items())
+            for name, weights in self._weights.items()
+        }
+        self._float_limits = {name: float(limit or 0) for name, limit in self._limits.items()}
         self._of_symbol: dict[str, tuple[str, ...]] = {}
         for name, weights in self._weights.items():
             for symbol in weights:
@@ -173,9 +178,9 @@ class SymbolGroups(Rule):
         for group in self._of_symbol.get(event.symbol, ()):
             limit = self._limits[group]
             if limit is not None:
-                held = self.exposure(group, working=False)
-                over = self._latch(f"{group}:limit", held > limit)
-                if over and found is None:
+                over = self._over(group, limit)
+                if self._latch(f"{group}:limit", over) and found is None:
+                    held = self.exposure(group, working=False)
                     found = self.violation(
                         f"group {group} holds {show_amount(held)} weighted contracts "
                         f"> limit {show_amount(limit)}",
@@ -187,9 +192,9 @@ class SymbolGroups(Rule):
                         limit=limit,
                     )
             if self._hedging:
-                sides = self._directions(group)
-                hedged = self._latch(f"{group}:hedge", bool(sides[_LONG] and sides[_SHORT]))
+                hedged = self._latch(f"{group}:hedge", self._hedged(group))
                 if hedged and found is None:
+                    sides = self._directions(group)
                     found = self.violation(
                         f"group {group} is hedged: long {', '.join(sides[_LONG])}, "
                         f"short {', '.join(sides[_SHORT])}",
@@ -199,6 +204,25 @@ class SymbolGroups(Rule):
                         group=group,
                     )
         return found
+
+    def _over(self, group: str, limit: Decimal) -> bool:
+        """The positions' exposure > ``limit``: a float sum decides away from the limit, the
+        exact sum near it (``trading.risk.amounts``)."""
+        quantity = self.pnl.quantity
+        approx = sum(abs(quantity(symbol)) * weight for symbol, weight in self._float_weights[group])
+        bound = self._float_limits[group]
+        if approx < bound - 1e-6 * bound:
+            return False
+        return self.exposure(group, working=False) > limit
+
+    def _hedged(self, group: str) -> bool:
+        quantity = self.pnl.quantity
+        long = short = False
+        for symbol, _ in self._float_weights[group]:
+            held = quantity(symbol)
+            long |= held > 1e-9
+            short |= held < -1e-9
+        return long and short
 
     def _latch(self, key: str, breached: bool) -> bool:
         """True when ``breached`` is new (not yet in force); re-arms when it is gone."""

@@ -59,7 +59,7 @@ from trading.storage import (
 )
 from trading.trades import TradeManager
 
-__all__ = ["Closers", "DeskParts", "build_parts"]
+__all__ = ["Closers", "DeskParts", "build_parts", "build_strategies"]
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def _build_locked(
         logger.warning(
             "%d command(s) were interrupted by the previous desk's stop and are marked failed", interrupted
         )
-    strategies = _build_strategies(config)
+    strategies = build_strategies(config)
     snapshots = SnapshotBuilder(
         config,
         bus=bus,
@@ -369,7 +369,7 @@ def _build_executor(config: DeskConfig, clock: Clock, jobs: BackgroundJobStore) 
     )
 
 
-def _build_strategies(config: DeskConfig) -> tuple[Strategy, ...]:
+def build_strategies(config: DeskConfig) -> tuple[Strategy, ...]:
     built = []
     for cfg in config.strategies:
         if not cfg.enabled:

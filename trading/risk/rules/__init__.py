@@ -21,6 +21,9 @@ from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit, TradeF
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown, TrailingDrawdownConfig
 from trading.risk.rules.unrealized_loss import UnrealizedLoss, UnrealizedLossConfig
 from trading.risk.rules.unrealized_profit import UnrealizedProfit, UnrealizedProfitConfig
+from trading.risk.rules.weekly_loss_limit import WeeklyLossLimit, WeeklyLossLimitConfig
+from trading.risk.rules.weekly_profit_target import WeeklyProfitTarget, WeeklyProfitTargetConfig
+from trading.risk.rules.weekly_trade_limit import WeeklyTradeLimit, WeeklyTradeLimitConfig
 
 __all__ = [
     "RULES",
@@ -54,6 +57,12 @@ __all__ = [
     "UnrealizedLossConfig",
     "UnrealizedProfit",
     "UnrealizedProfitConfig",
+    "WeeklyLossLimit",
+    "WeeklyLossLimitConfig",
+    "WeeklyProfitTarget",
+    "WeeklyProfitTargetConfig",
+    "WeeklyTradeLimit",
+    "WeeklyTradeLimitConfig",
     "build_rule",
     "register",
 ]

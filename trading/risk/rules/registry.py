@@ -16,6 +16,9 @@ from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown
 from trading.risk.rules.unrealized_loss import UnrealizedLoss
 from trading.risk.rules.unrealized_profit import UnrealizedProfit
+from trading.risk.rules.weekly_loss_limit import WeeklyLossLimit
+from trading.risk.rules.weekly_profit_target import WeeklyProfitTarget
+from trading.risk.rules.weekly_trade_limit import WeeklyTradeLimit
 
 __all__ = ["RULES", "build_rule", "register"]
 
@@ -35,6 +38,9 @@ RULES: dict[str, type[Rule]] = {
         SessionHours,
         SymbolBlocks,
         MaxOrderRate,
+        WeeklyLossLimit,
+        WeeklyProfitTarget,
+        WeeklyTradeLimit,
     )
 }
 

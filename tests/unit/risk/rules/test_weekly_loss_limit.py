@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from trading.errors import ConfigError
 from trading.model import OrderSide, OrderStatus, RuleViolated, TradingState
+from trading.risk import parse_risk_config
 
 from ..conftest import Desk
 
@@ -196,3 +198,21 @@ def test_weekly_loss_limit_restart_on_a_later_day_of_the_week_locks_again_once(b
     assert fired(third) == []
     assert third.rm.state is TradingState.HALTED
     assert len([r for r in book.violation_rows() if r["rule"] == "weekly_loss_limit"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"limit": 1000, "week_starts": "mon"},
+            "field 'week_starts': bad value 'mon': allowed one of 'monday'",
+        ),
+        ({"limit": 1000, "limt": 3}, "unknown key 'limt' \\(did you mean 'limit'\\?\\)"),
+        ({"limit": 1000, "action": "cooldown"}, "field 'action': bad value 'cooldown': allowed one of"),
+        ({"limit": 0}, "field 'limit'"),
+    ],
+    ids=["week_starts", "unknown key", "action", "limit"],
+)
+def test_weekly_loss_limit_config_refuses_bad_fields_naming_them(body, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_risk_config({"rules": {"weekly_loss_limit": body}})

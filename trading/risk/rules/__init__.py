@@ -1,6 +1,7 @@
 """Risk rules: one file a rule, registered by kind in ``RULES``."""
 
 from trading.risk.rules.base import Measure, Rule, RuleConfig, RuleContext
+from trading.risk.rules.consistency import Consistency, ConsistencyConfig
 from trading.risk.rules.cooldown_after_loss import CooldownAfterLoss, CooldownAfterLossConfig
 from trading.risk.rules.daily_realized_loss import DailyRealizedLoss, DailyRealizedLossConfig
 from trading.risk.rules.daily_realized_profit_target import (
@@ -27,6 +28,8 @@ from trading.risk.rules.weekly_trade_limit import WeeklyTradeLimit, WeeklyTradeL
 
 __all__ = [
     "RULES",
+    "Consistency",
+    "ConsistencyConfig",
     "CooldownAfterLoss",
     "CooldownAfterLossConfig",
     "DailyRealizedLoss",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trading.risk.rules.base import Rule, RuleConfig, RuleContext
+from trading.risk.rules.consistency import Consistency
 from trading.risk.rules.cooldown_after_loss import CooldownAfterLoss
 from trading.risk.rules.daily_realized_loss import DailyRealizedLoss
 from trading.risk.rules.daily_realized_profit_target import DailyRealizedProfitTarget
@@ -41,6 +42,7 @@ RULES: dict[str, type[Rule]] = {
         WeeklyLossLimit,
         WeeklyProfitTarget,
         WeeklyTradeLimit,
+        Consistency,
     )
 }
 

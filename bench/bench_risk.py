@@ -348,7 +348,10 @@ def latency(samples: int, *, journal_on: bool, activity_rows: int = 0) -> dict[s
 
 
 def _report(name: str, lat: dict[str, Any]) -> None:
-    for key, label in (("flatten", "fill to flatten submitted"), ("others", "fill to others see OrderSubmitted")):
+    for key, label in (
+        ("flatten", "fill to flatten submitted"),
+        ("others", "fill to others see OrderSubmitted"),
+    ):
         p = lat[key]
         print(
             f"  {name:<34} {label:<34} p50 {p['p50']:6.0f} us  p99 {p['p99']:6.0f} us  "

@@ -16,6 +16,7 @@ from trading.risk.rules.max_contracts_per_instrument import (
 from trading.risk.rules.max_order_rate import MaxOrderRate, MaxOrderRateConfig
 from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace, NoStopLossGraceConfig
 from trading.risk.rules.registry import RULES, build_rule, register
+from trading.risk.rules.scaling_plan import ScalingPlan, ScalingPlanConfig, ScalingTier
 from trading.risk.rules.session_hours import SessionHours, SessionHoursConfig
 from trading.risk.rules.symbol_blocks import SymbolBlocks, SymbolBlocksConfig
 from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitConfig
@@ -48,6 +49,9 @@ __all__ = [
     "Rule",
     "RuleConfig",
     "RuleContext",
+    "ScalingPlan",
+    "ScalingPlanConfig",
+    "ScalingTier",
     "SessionHours",
     "SessionHoursConfig",
     "SymbolBlocks",

@@ -11,6 +11,7 @@ from trading.risk.rules.max_contracts import MaxContracts
 from trading.risk.rules.max_contracts_per_instrument import MaxContractsPerInstrument
 from trading.risk.rules.max_order_rate import MaxOrderRate
 from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace
+from trading.risk.rules.scaling_plan import ScalingPlan
 from trading.risk.rules.session_hours import SessionHours
 from trading.risk.rules.symbol_blocks import SymbolBlocks
 from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit
@@ -43,6 +44,7 @@ RULES: dict[str, type[Rule]] = {
         WeeklyProfitTarget,
         WeeklyTradeLimit,
         Consistency,
+        ScalingPlan,
     )
 }
 

@@ -130,9 +130,7 @@ async def test_bus_callable_object_returning_coroutine_is_awaited() -> None:
     assert len(got) == 1
 
 
-def test_bus_coroutine_subscriber_without_loop_is_an_error_not_a_leak(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_bus_coroutine_subscriber_without_loop_is_an_error_not_a_leak(caplog: pytest.LogCaptureFixture) -> None:
     # Arrange: filterwarnings=error turns a leaked "never awaited" coroutine into a failure.
     bus = EventBus()
 

@@ -195,27 +195,13 @@ def test_heartbeat_resume_time_missing_file_is_none(tmp_path: Path) -> None:
     ("content", "why"),
     [
         ("garbage{", "Expecting value"),
-        (
-            '{"pid": 1, "ts": NaN, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}',
-            "ts must be epoch seconds, got nan",
-        ),
-        (
-            '{"pid": 0, "ts": 1.0, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}',
-            "pid must be a positive integer, got 0",
-        ),
-        (
-            '{"pid": 1, "ts": 1.0, "started_at": "2026-01-01T00:00:00", "sim_time": "2026-01-01T00:00:00", "trading_state": "ACTIVE"}',
-            "started_at must carry a UTC offset",
-        ),
-        (
-            '{"pid": 1, "ts": 1.0, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "10000-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}',
-            "sim_time must be an ISO 8601 timestamp",
-        ),
+        ('{"pid": 1, "ts": NaN, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}', "ts must be epoch seconds, got nan"),
+        ('{"pid": 0, "ts": 1.0, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}', "pid must be a positive integer, got 0"),
+        ('{"pid": 1, "ts": 1.0, "started_at": "2026-01-01T00:00:00", "sim_time": "2026-01-01T00:00:00", "trading_state": "ACTIVE"}', "started_at must carry a UTC offset"),
+        ('{"pid": 1, "ts": 1.0, "started_at": "2026-01-01T00:00:00+00:00", "sim_time": "10000-01-01T00:00:00+00:00", "trading_state": "ACTIVE"}', "sim_time must be an ISO 8601 timestamp"),
     ],
 )
-def test_heartbeat_resume_time_unreadable_file_refuses_naming_it(
-    tmp_path: Path, content: str, why: str
-) -> None:
+def test_heartbeat_resume_time_unreadable_file_refuses_naming_it(tmp_path: Path, content: str, why: str) -> None:
     path = tmp_path / "heartbeat.json"
     path.write_text(content)
 
@@ -230,9 +216,7 @@ def test_heartbeat_resume_time_unreadable_file_refuses_naming_it(
     )
 
 
-def test_heartbeat_resume_time_far_future_ignored_with_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_heartbeat_resume_time_far_future_ignored_with_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "heartbeat.json"
     _beat(sim_time=datetime(9999, 12, 31, 23, 59, tzinfo=UTC)).write(path)
 
@@ -324,9 +308,7 @@ def test_heartbeat_on_a_full_disk_is_rewritten_in_place(tmp_path: Path) -> None:
                 out.write(b"\0" * 4096)
         with pytest.raises(OSError, match="No space left"):
             (disk / "probe").write_bytes(b"x" * 4096)
-        degraded = _beat(
-            pid=9, trading_state="HALTED", degraded=True, degraded_reason="database or disk is full"
-        )
+        degraded = _beat(pid=9, trading_state="HALTED", degraded=True, degraded_reason="database or disk is full")
         # Act
         degraded.write(path)
         # Assert: the new heartbeat is there, and no temp file was left behind

@@ -21,10 +21,7 @@ class _Config(BaseModel):
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        (
-            "rules: {a: {mode: loud, limit: 1}}",
-            r"field 'rules.a.mode': bad value 'loud': allowed one of 'enforce' or 'shadow'$",
-        ),
+        ("rules: {a: {mode: loud, limit: 1}}", r"field 'rules.a.mode': bad value 'loud': allowed one of 'enforce' or 'shadow'$"),
         ("rules: {a: {limit: -5}}", r"field 'rules.a.limit': bad value -5: allowed a number > 0\.0$"),
         ("rules: {a: {limit: 1, limt: 2}}", r"unknown key 'rules.a.limt' \(did you mean 'limit'\?\)"),
         ("rules: [", r"line 1, column 9: invalid YAML"),
@@ -70,10 +67,7 @@ def test_load_yaml_model_valid_file_returns_frozen_model(tmp_path):
         (b"a: 1\nb: caf\xe9\n", r"line 2: not UTF-8 text"),
         (b"PK\x03\x04\x00\x00binary", r"not a text file \(it contains NUL bytes\)"),
         (b"a: " + b"[" * 5000, r"nesting deeper than 32 levels"),
-        (
-            b"x: !!python/object/apply:os.system [echo hi]\n",
-            r"tag .*python/object/apply:os\.system.* is not allowed",
-        ),
+        (b"x: !!python/object/apply:os.system [echo hi]\n", r"tag .*python/object/apply:os\.system.* is not allowed"),
         (b"x: !custom 1\n", r"tag '!custom' is not allowed"),
     ],
 )

@@ -53,9 +53,7 @@ def test_desk_garbage_heartbeat_refuses_to_start(config, tmp_path):
     state.mkdir()
     StateDir(state).heartbeat.write_text("{garbage")
 
-    with pytest.raises(
-        StateError, match=r"heartbeat\.json: unreadable heartbeat \(.*could move its clock back"
-    ):
+    with pytest.raises(StateError, match=r"heartbeat\.json: unreadable heartbeat \(.*could move its clock back"):
         Desk.from_files(config, state_dir=state)
 
     assert not StateDir(state).database.exists()  # refused before anything was opened
@@ -102,7 +100,7 @@ async def test_desk_restart_resumes_clock_from_a_risk_record_after_the_last_step
     fired = ahead + timedelta(hours=2)
     _sql(
         tmp_path / "state",
-        'INSERT INTO violations (ts, rule, message, action, severity, shadow, symbol, "values", event) '
+        "INSERT INTO violations (ts, rule, message, action, severity, shadow, symbol, \"values\", event) "
         "VALUES (?, 'trailing_drawdown', 'floor', 'flatten_and_lock', 'CRITICAL', 0, NULL, '{}', '')",
         fired.isoformat(),
     )
@@ -182,22 +180,10 @@ async def test_desk_command_with_bad_json_fails_with_reason(used_state, config):
 
 
 def test_run_executor_damaged_lockout_row_exits_2_with_one_line(used_state, config):
-    _sql(
-        used_state,
-        "INSERT INTO lockouts (scope, rule, reason, started_at) VALUES ('ES', 'r', 'x', 'garbage')",
-    )
+    _sql(used_state, "INSERT INTO lockouts (scope, rule, reason, started_at) VALUES ('ES', 'r', 'x', 'garbage')")
 
     result = subprocess.run(
-        [
-            sys.executable,
-            str(EXECUTOR),
-            "--config",
-            str(config),
-            "--state",
-            str(used_state),
-            "--duration",
-            "5",
-        ],
+        [sys.executable, str(EXECUTOR), "--config", str(config), "--state", str(used_state), "--duration", "5"],
         capture_output=True,
         text=True,
         timeout=120,

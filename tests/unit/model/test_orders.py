@@ -39,9 +39,7 @@ def test_order_transition_legal_move_changes_status(current: OrderStatus, target
 
 
 @pytest.mark.parametrize(("current", "target"), [m for m in ALL_MOVES if m not in LEGAL], ids=str)
-def test_order_transition_illegal_move_raises_naming_both_states(
-    current: OrderStatus, target: OrderStatus
-) -> None:
+def test_order_transition_illegal_move_raises_naming_both_states(current: OrderStatus, target: OrderStatus) -> None:
     order = _order(current)
     with pytest.raises(InvalidStateTransition, match=f"order transition {current.name} -> {target.name}"):
         order.transition(target)
@@ -63,10 +61,7 @@ def test_order_status_terminal_states_are_not_open() -> None:
         ({"quantity": 1, "order_type": OrderType.LIMIT}, "LIMIT order needs a finite price > 0, got None"),
         ({"quantity": 1, "order_type": OrderType.LIMIT, "price": float("inf")}, "got inf"),
         ({"quantity": 1, "order_type": OrderType.STOP}, "STOP order needs a finite stop_price > 0"),
-        (
-            {"quantity": 1, "order_type": OrderType.STOP_LIMIT, "stop_price": 5},
-            "STOP_LIMIT order needs a finite price",
-        ),
+        ({"quantity": 1, "order_type": OrderType.STOP_LIMIT, "stop_price": 5}, "STOP_LIMIT order needs a finite price"),
         ({"quantity": 1, "order_type": "LIMIT"}, "order_type must be an OrderType"),
     ],
 )

@@ -16,9 +16,7 @@ WHEN = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
 
 def _txn(status: TransactionStatus) -> Transaction:
-    return Transaction(
-        transaction_id="T1", strategy="s", symbol="ES", side=OrderSide.BUY, quantity=1, status=status
-    )
+    return Transaction(transaction_id="T1", strategy="s", symbol="ES", side=OrderSide.BUY, quantity=1, status=status)
 
 
 def test_transaction_state_table_matches_the_documented_lifecycle() -> None:
@@ -26,9 +24,7 @@ def test_transaction_state_table_matches_the_documented_lifecycle() -> None:
 
 
 @pytest.mark.parametrize(("current", "target"), sorted(LEGAL, key=str))
-def test_transaction_transition_legal_move_stamps_time(
-    current: TransactionStatus, target: TransactionStatus
-) -> None:
+def test_transaction_transition_legal_move_stamps_time(current: TransactionStatus, target: TransactionStatus) -> None:
     txn = _txn(current)
     txn.transition(target, WHEN)
     assert txn.status is target
@@ -39,13 +35,9 @@ def test_transaction_transition_legal_move_stamps_time(
 @pytest.mark.parametrize(
     ("current", "target"), [m for m in itertools.product(_T, _T) if m not in LEGAL], ids=str
 )
-def test_transaction_transition_illegal_move_raises(
-    current: TransactionStatus, target: TransactionStatus
-) -> None:
+def test_transaction_transition_illegal_move_raises(current: TransactionStatus, target: TransactionStatus) -> None:
     txn = _txn(current)
-    with pytest.raises(
-        InvalidStateTransition, match=f"transaction transition {current.name} -> {target.name}"
-    ):
+    with pytest.raises(InvalidStateTransition, match=f"transaction transition {current.name} -> {target.name}"):
         txn.transition(target)
     assert txn.status is current
 

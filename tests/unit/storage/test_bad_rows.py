@@ -30,15 +30,7 @@ def _sql(path: Path, statement: str, *args: object) -> None:
 
 def _violation(repo: ViolationRepository, rule: str) -> None:
     repo.add(
-        ts=T0,
-        rule=rule,
-        message="m",
-        action="alert",
-        severity="WARNING",
-        shadow=False,
-        symbol=None,
-        values={},
-        event="e",
+        ts=T0, rule=rule, message="m", action="alert", severity="WARNING", shadow=False, symbol=None, values={}, event="e"
     )
 
 
@@ -55,7 +47,7 @@ def test_violation_repository_bad_row_skipped_with_warning_naming_it(db, db_path
     repo = ViolationRepository(db)
     _violation(repo, "good")
     _violation(repo, "bad")
-    _sql(db_path, f"UPDATE violations SET \"{column}\" = ? WHERE rule = 'bad'", value)
+    _sql(db_path, f'UPDATE violations SET "{column}" = ? WHERE rule = \'bad\'', value)
 
     with caplog.at_level(logging.WARNING, logger="trading.storage.risk"):
         rows = repo.recent()
@@ -108,9 +100,7 @@ def test_key_value_repository_bad_document_refuses_naming_its_key(db, db_path, v
         repo.get("risk_state")
 
     assert str(info.value).startswith(f"{db_path.resolve()}: ")
-    assert str(info.value).endswith(
-        "the saved state cannot be read; fix the row, or delete it to start without it"
-    )
+    assert str(info.value).endswith("the saved state cannot be read; fix the row, or delete it to start without it")
 
 
 def test_command_repository_bad_args_returned_as_text_with_warning(db, db_path, caplog):

@@ -125,7 +125,7 @@ def test_load_risk_config_unknown_kind_lists_rule_kinds(tmp_path):
     path = _write(tmp_path, "rules:\n  daily_loss: {limit: 100}\n")
     with pytest.raises(
         ConfigError,
-        match=r"rule 'daily_loss', field 'kind': bad value 'daily_loss': allowed one of cooldown_after_loss, daily_realized_loss",
+        match=r"rule 'daily_loss', field 'kind': bad value 'daily_loss': allowed one of consistency, cooldown_after_loss, daily_realized_loss",
     ):
         load_risk_config(path)
 

@@ -180,13 +180,22 @@ class GatewaySession:
             return
         self._closed = True
         try:
-            self._run(self._http.close(), self._timeout)
+            self._run(self._shutdown(), self._timeout)
         except (VenueError, TimeoutError, RuntimeError):  # closing anyway: the loop stops below
             logger.debug("ProjectX HTTP session did not close cleanly")
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
             self._loop.close()
+
+    async def _shutdown(self) -> None:
+        """Requests still in flight (a lane abandoned them) are cancelled, then the session closes."""
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self._http.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._token else "not logged in"

@@ -8,9 +8,12 @@ the server's pings, so a hub that falls silent with its socket open goes unnotic
 * each connection is a **new** ``SignalRClient`` with the current token (renewed or re-logged
   in by the ``GatewaySession`` when due), run until it closes, fails, or falls silent;
 * ``on_open`` subscribes (``SubscribeAccounts``, then ``SubscribeOrders`` / ``Positions`` /
-  ``Trades`` for the account) and only then reports the stream listening, so the venue
-  broker's reconciliation after every (re)connect starts with the subscriptions in place: what
-  happened while the hub was down is read by REST, what happens from now on arrives here;
+  ``Trades`` for the account) and the stream is reported listening only when the hub answers
+  the last subscription (its completion: proof that the hub is alive, not only the socket), so
+  the venue broker's reconciliation after every (re)connect starts with the subscriptions in
+  place: what happened while the hub was down is read by REST, what happens from now on
+  arrives here; a connection that never answers is no connection (the outage goes on and
+  turns into blindness after ``blind_after``);
 * **our watchdog**: every message heard (events and the server's pings, noted by a hook on the
   client's dispatch) resets it; ``silence`` seconds without one end the connection as dead;
 * after a connection ends the next one follows after a backoff (``initial`` doubling to
@@ -166,9 +169,17 @@ class ProjectXStream:
     async def _opened(self, client: SignalRClient) -> None:
         account = self.translator.account_id
         await client.send("SubscribeAccounts", [])
-        for method in ("SubscribeOrders", "SubscribePositions", "SubscribeTrades"):
+        for method in ("SubscribeOrders", "SubscribePositions"):
             await client.send(method, [account])  # type: ignore[list-item]
-        self._heard()
+        await client.send("SubscribeTrades", [account], on_invocation=self._subscribed)  # type: ignore[list-item]
+
+    async def _subscribed(self, message: Message) -> None:
+        """The hub answered the last subscription: it is alive and sends us the account's events."""
+        error = getattr(message, "error", None)
+        if error:
+            logger.warning("ProjectX hub refused the subscriptions: %.300s", error)
+            self._closed.set()
+            return
         self._set_listening(True)
 
     async def _on_close(self) -> None:

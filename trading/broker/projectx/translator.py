@@ -3,13 +3,15 @@
 Each hub payload is ``{"action": 0|1, "data": {...}}`` (``data`` is the entity):
 
 * ``GatewayUserOrder``: the order after the change, with its cumulative fill (``fillVolume``
-  at ``filledPrice``): one update. The fill a message shows is booked from that cumulative
-  figure by the ``VenueMirror``, so the same message twice, or after a reconnect, books nothing
-  twice. A bracket exit the platform made carries its entry as parent (``BracketLegs``).
+  at ``filledPrice``, an average rounded by the platform): one update. A fill the message
+  shows is held back (the update goes on with the fill handed on so far, still open) for the
+  trade that follows it, so each execution is booked at its own price with its own id.
 * ``GatewayUserTrade``: one execution of ``orderId``: an update of the order as last seen,
-  with the execution; its fill is already booked when the order update came first (the
-  gateway's order for a fill), and is booked here, with the trade's id and price, when the
-  trade comes first. A voided trade is skipped.
+  with the execution. The ``VenueMirror`` books from the cumulative figure, so a message seen
+  twice, or after a reconnect, books nothing twice; a fill whose trade never came (the hub
+  dropped between the two) is booked by the reconciliation at the platform's average. A voided
+  trade is skipped. A bracket exit the platform made carries its entry as parent
+  (``BracketLegs``).
 * ``GatewayUserPosition`` and ``GatewayUserAccount`` carry nothing the books take from the
   stream (positions and cash are reconciled from REST); they keep the hub alive.
 
@@ -43,6 +45,7 @@ class HubTranslator:
         self._legs = legs
         self._orders: OrderedDict[str, VenueOrder] = OrderedDict()
         self._traded: dict[str, tuple[float, float]] = {}  # order id -> (quantity, value) of its trades seen
+        self._handed: dict[str, tuple[float, float | None]] = {}  # order id -> (fill, average) handed on
         self.orders = self.trades = self.skipped = 0
 
     def order(self, payload: Any) -> VenueUpdate | None:
@@ -56,7 +59,12 @@ class HubTranslator:
         while len(self._orders) > _KEEP:
             gone, _ = self._orders.popitem(last=False)
             self._traded.pop(gone, None)
+            self._handed.pop(gone, None)
         self.orders += 1
+        handed, average = self._handed.get(order.venue_id, (0.0, None))
+        if order.filled_quantity > handed + _EPS:  # its trade follows: booked from there
+            status = VenueStatus.PARTIALLY_FILLED if handed > _EPS else VenueStatus.WORKING
+            order = replace(order, filled_quantity=handed, avg_fill_price=average, status=status)
         return VenueUpdate(event="order", order=order, ts=order.updated_at)
 
     def trade(self, payload: Any) -> VenueUpdate | None:
@@ -81,6 +89,7 @@ class HubTranslator:
             status = VenueStatus.FILLED if quantity >= last.quantity - _EPS else VenueStatus.PARTIALLY_FILLED
             last = replace(last, filled_quantity=quantity, avg_fill_price=value / quantity, status=status)
             self._orders[order_id] = last
+        self._handed[order_id] = (last.filled_quantity, last.avg_fill_price)
         self.trades += 1
         return VenueUpdate(event="trade", order=last, execution=execution, ts=execution.ts)
 

@@ -53,7 +53,9 @@ class Harness:
     """One desk's broker side: bus, clock, journal, the ProjectX adapter (built through the
     registry) and, when asked, a risk manager on the same bus."""
 
-    def __init__(self, fake: FakeProjectX, db: Database, *, allow_live: bool = False, **settings: Any) -> None:
+    def __init__(
+        self, fake: FakeProjectX, db: Database, *, allow_live: bool = False, **settings: Any
+    ) -> None:
         self.fake = fake
         self.db = db
         self.bus = EventBus()

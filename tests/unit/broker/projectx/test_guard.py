@@ -67,5 +67,8 @@ async def test_guard_entries_placed_by_hand_while_halted_are_cancelled(harness: 
     await harness.wait_for(lambda: harness.recorder.of(OrderCancelled), what="the guard's cancel")
     assert [o["status"] for o in fake.orders(account) if o["id"] == resting] == [3]
     fake.place_hand_order(account, "ES", "buy", 1)  # a market entry fills before any cancel
-    await harness.wait_for(lambda: len(fake.orders(account)) == 3 and not fake.positions(account), what="undone")
-    assert not harness.broker.positions()
+    await harness.wait_for(
+        lambda: len(fake.orders(account)) == 3 and not fake.positions(account), what="undone"
+    )
+    await harness.wait_for(lambda: not harness.broker.positions(), what="the books flat")
+    assert harness.broker.statistics().guard_cancels == 2

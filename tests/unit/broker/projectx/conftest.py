@@ -54,8 +54,9 @@ class Harness:
     registry) and, when asked, a risk manager on the same bus."""
 
     def __init__(
-        self, fake: FakeProjectX, db: Database, *, allow_live: bool = False, **settings: Any
+        self, fake: FakeProjectX, db: Database, *, consent: bool = False, **settings: Any
     ) -> None:
+        """``consent``: the process was started with --allow-live."""
         self.fake = fake
         self.db = db
         self.bus = EventBus()
@@ -79,7 +80,7 @@ class Harness:
             history=self.journal.reader,
             audit=self.audit,
             environ={USER_NAME_VARIABLE: fake.user_name, API_KEY_VARIABLE: fake.api_key},
-            allow_live=allow_live,
+            allow_live=consent,
         )
         self.broker: VenueBroker = broker_kind("projectx").build(self.settings, context)
         self.account_id = fake.account_id(str(merged["account"]))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,25 @@ from trading.broker.venue.facts import VenueUpdate
 __all__ = ["ProjectXStream"]
 
 logger = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"(access_token=|Bearer )[^&\s`'\"]+")
+
+
+class _RedactTokens(logging.Filter):
+    """pysignalr logs the negotiate URL (the session token in its query) at INFO, and the
+    websockets client it drives logs request lines and headers at DEBUG under the same logger:
+    the token is replaced before any handler sees the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token=" in message or "Bearer " in message:
+            record.msg = _TOKEN.sub(r"\1<redacted>", message)
+            record.args = None
+        return True
+
+
+for _name in ("pysignalr", "pysignalr.transport", "pysignalr.client"):
+    logging.getLogger(_name).addFilter(_RedactTokens())
 
 _TICK = 0.05  # seconds between the supervisor's checks
 

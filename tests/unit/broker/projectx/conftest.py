@@ -53,9 +53,7 @@ class Harness:
     """One desk's broker side: bus, clock, journal, the ProjectX adapter (built through the
     registry) and, when asked, a risk manager on the same bus."""
 
-    def __init__(
-        self, fake: FakeProjectX, db: Database, *, consent: bool = False, **settings: Any
-    ) -> None:
+    def __init__(self, fake: FakeProjectX, db: Database, *, consent: bool = False, **settings: Any) -> None:
         """``consent``: the process was started with --allow-live."""
         self.fake = fake
         self.db = db

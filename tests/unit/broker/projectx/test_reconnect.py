@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from tests.fakes.projectx import FakeProjectX
-
 from tests.unit.broker.projectx.conftest import Harness
 from trading.model import BrokerBlind, BrokerSighted, Order, OrderFilled, OrderSide, OrderStatus, OrderType
 

@@ -60,7 +60,7 @@ async def test_live_account_guarded_with_both_consents(fake: FakeProjectX, db: D
 
 def test_unknown_account_names_the_users_accounts(fake: FakeProjectX, db: Database) -> None:
     with pytest.raises(
-        ConfigError, match="no account 'NOPE' for this user .accounts: 50KTC-V2-FAKE-EVAL, LIVE"
+        ConfigError, match=r"no account 'NOPE' for this user \(accounts: 50KTC-V2-FAKE-EVAL, LIVE"
     ):
         Harness(fake, db, account="NOPE")
 

@@ -93,6 +93,12 @@ BROKER_KINDS: dict[str, BrokerKind] = {
         factory="trading.broker.alpaca.factory:build_alpaca_broker",
         description="Alpaca (alpaca-py): paper or live stock account, REST + trade_updates stream",
     ),
+    "projectx": BrokerKind(
+        "projectx",
+        settings="trading.broker.projectx.config:ProjectXSettings",
+        factory="trading.broker.projectx.factory:build_projectx_broker",
+        description="ProjectX Gateway (TopstepX, prop firms): a futures account, REST + SignalR user hub",
+    ),
 }
 
 

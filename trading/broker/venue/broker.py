@@ -110,7 +110,7 @@ class VenueStatistics:
 class VenueBroker:
     """``source`` names the venue ("alpaca"). ``history`` (the journal's orders) tells a
     reconciliation which venue orders the books already hold; ``audit`` takes the guard's
-    and the flatten's audit rows."""
+    and the flatten's audit rows; ``account`` names the venue account (its status shows it)."""
 
     def __init__(
         self,
@@ -128,8 +128,10 @@ class VenueBroker:
         audit: AuditSink | None = None,
         default_instrument: Callable[[str], Instrument] = stock_instrument,
         keep_closed_orders: int = 10_000,
+        account: str = "",
     ) -> None:
         self._bus = bus
+        self.account_label = account  # the venue account guarded, as the dashboard names it
         self._clock = clock
         self.source = source
         self.settings = settings
@@ -559,9 +561,14 @@ class VenueBroker:
 
     def close(self) -> None:
         """Close the request lanes (idempotent; ``stop`` does it too). For a desk whose build
-        failed before the loop ran."""
+        failed before the loop ran. A client or stream with a ``close`` of its own (an HTTP
+        session, a thread) is closed too."""
         for lane in self._lanes.values():
             lane.close()
+        for part in (self._client, self._stream):
+            closer = getattr(part, "close", None)
+            if callable(closer):
+                closer()
 
     async def idle(self) -> None:
         """Wait until no request is running (tests, a clean stop)."""
@@ -619,6 +626,7 @@ class VenueBroker:
         report = self._sync.last_report
         return {
             "kind": self.source,
+            "account": self.account_label,
             "connected": sight.connected,
             "blind": sight.blind,
             "down_since": None if sight.since is None else sight.since.isoformat(),

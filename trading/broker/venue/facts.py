@@ -112,6 +112,9 @@ class VenueAccount:
     buying_power: Decimal
     currency: str = "USD"
     blocked: bool = False  # the venue blocks trading on the account
+    # A margin (futures) account: its cash does not move with the contracts held, so ``cash``
+    # is already our books' cash (starting balance + realized P&L - fees), no cost basis added.
+    margin: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,6 +18,10 @@ mirror applies a snapshot to the order it belongs to:
   average the venue's (fill id ``<venue id>:<cumulative qty>``).
 * **never backwards**: an order that ended (filled, cancelled, expired, rejected) is never
   working again; a pending order the venue shows working or filled is accepted first.
+* **changed in place**: a venue that modifies an order without replacing it (same venue id,
+  a newer ``updated_at``: ProjectX) changes the order's quantity, limit or stop in the books
+  (``OrderModified``); a venue order without ``updated_at`` (Alpaca's replaces make new ids)
+  is never taken as one.
 
 Each applied message is one step of the books (one journal commit) before its events are
 published. ``changes`` counts applied changes, so a reconciliation can tell whether the
@@ -88,6 +92,7 @@ class VenueMirror:
         self._seen: OrderedDict[str, None] = OrderedDict()  # execution ids booked
         self._cancel_reasons: dict[str, str] = {}  # our order id -> why the desk asked to cancel it
         self._parents: dict[str, str] = {}  # our leg's id -> our order the venue holds it under
+        self._amended_at: dict[str, datetime] = {}  # our order id -> the venue's newest in-place change seen
         self.changes = 0
         self.stats = MirrorStatistics()
 
@@ -284,6 +289,8 @@ class VenueMirror:
         self.bind(order, venue.venue_id)
         if not order.is_open:
             return
+        if current == venue.venue_id and venue.updated_at is not None and venue.status.is_open:
+            self._amended(order, venue, now, events)
         filled = venue.filled_quantity > self._known(order) + _EPS
         if order.status is OrderStatus.NEW and (filled or venue.status not in _NOT_ACCEPTED):
             self.books.accepted(order, now, events)
@@ -301,6 +308,22 @@ class VenueMirror:
             order.price = venue.price if order.price is not None or venue.price is not None else None
             order.stop_price = venue.stop_price
             self.books.modified(order, now, events)
+
+    def _amended(self, order: Order, venue: VenueOrder, now: datetime, events: list[Event]) -> None:
+        """A venue that modifies orders in place (same id, a newer ``updated_at``) changed
+        ``order``'s quantity, limit or stop: the books follow. An older read changes nothing."""
+        assert venue.updated_at is not None
+        last = self._amended_at.get(order.order_id)
+        if last is not None and venue.updated_at <= last:
+            return
+        self._amended_at[order.order_id] = venue.updated_at
+        quantity = self._base.get(order.order_id, 0.0) + venue.quantity
+        if (quantity, venue.price, venue.stop_price) == (order.quantity, order.price, order.stop_price):
+            return
+        order.quantity = quantity
+        order.price = venue.price
+        order.stop_price = venue.stop_price
+        self.books.modified(order, now, events)
 
     def _known(self, order: Order) -> float:
         """What the books hold filled on ``order``'s current venue order."""
@@ -363,6 +386,7 @@ class VenueMirror:
     def _end(self, order: Order, venue: VenueOrder, now: datetime, events: list[Event]) -> None:
         if not order.is_open or venue.status.is_open or venue.status is VenueStatus.REPLACED:
             return
+        self._amended_at.pop(order.order_id, None)
         status = venue.status
         if status is VenueStatus.FILLED:
             self.books.cancel(

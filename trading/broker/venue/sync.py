@@ -13,8 +13,9 @@ parent for a leg). Then, on the loop, in one go:
    broker");
 3. each position is compared with the venue's: a different quantity is set to the venue's
    (no fill, no P&L) and reported;
-4. cash is compared: the venue's cash plus the signed cost basis of its positions is what
-   our books call cash (starting balance + realized P&L - commissions); a difference of a
+4. cash is compared: the venue's cash plus the signed cost basis of its positions (a margin
+   account's cash alone: ``VenueAccount.margin``) is what our books call cash (starting
+   balance + realized P&L - commissions); a difference of a
    cent or more moves our starting balance (a deposit, a fee charged outside a fill) and is
    reported;
 5. marks: each position's ``current_price`` becomes its last price and is published as a
@@ -299,9 +300,11 @@ class BrokerSync:
     def _cash(self, view: VenueView, fresh: bool) -> list[Discrepancy]:
         books = self._books
         ours = books.ledger.account().cash
-        theirs = view.account.cash + sum(
-            (p.cost_basis if p.quantity > 0 else -p.cost_basis for p in view.positions), Decimal(0)
-        )
+        theirs = view.account.cash
+        if not view.account.margin:  # a stock account's cash paid for what it holds
+            theirs += sum(
+                (p.cost_basis if p.quantity > 0 else -p.cost_basis for p in view.positions), Decimal(0)
+            )
         delta = theirs - ours
         if abs(delta) < _CENT:
             return []

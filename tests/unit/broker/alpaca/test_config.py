@@ -94,7 +94,7 @@ def test_desk_config_feed_broker_with_the_paper_broker_is_refused(tmp_path: Path
 
 
 def test_unknown_broker_kind_names_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match=r"unknown broker kind 'ibkr' \(known: paper, alpaca\)"):
+    with pytest.raises(ConfigError, match=r"unknown broker kind 'ibkr' \(known: paper, alpaca, projectx\)"):
         broker_kind("ibkr")
 
 

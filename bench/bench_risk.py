@@ -1,7 +1,7 @@
 """Risk engine benchmark.
 
 1. Throughput: 1,000,000 synthetic events (ticks, order and position events) through the
-   engine with a full config of 23 rule instances, against a raw baseline measured in the
+   engine with a full config of 30 rule instances, against a raw baseline measured in the
    same run: a plain loop that dispatches each event by type to the same number of bound
    methods that do nothing. Also the full manager path (trackers + engine).
 2. Fill-to-flatten latency: a stop fill realizes a loss past the daily limit; measured from
@@ -60,7 +60,7 @@ INSTRUMENTS = [
 ]
 START = datetime(2026, 1, 6, 15, 0, tzinfo=UTC)
 
-# 23 rule instances; limits wide enough that the stream itself never breaches them.
+# 30 rule instances; limits wide enough that the stream itself never breaches them.
 FULL_RULES: dict[str, Any] = {
     "daily_realized_loss": {"limit": 1e9},
     "daily_realized_profit_target": {"target": 1e9},
@@ -96,6 +96,19 @@ FULL_RULES: dict[str, Any] = {
     },
     "daily_loss": {"limit": 1e9, "basis": "net"},
     "daily_trailing_loss": {"limit": 1e9},
+    "symbol_groups": {
+        "groups": {
+            "sp": {"members": {"ES": 1, "MES": 0.1}, "limit": 1e6},
+            "nasdaq": {"members": {"NQ": 1, "MNQ": 0.1}, "limit": 1e6},
+        }
+    },
+    "risk_per_trade": {"max_loss": 1e9},
+    # funded-account rules (issue 13)
+    "weekly_loss_limit": {"limit": 1e9},
+    "weekly_profit_target": {"target": 1e9},
+    "weekly_trade_limit": {"max_trades": 10**9},
+    "consistency": {"max_day_percent": 99.9},
+    "scaling_plan": {"tiers": [{"min_balance": 0, "max_contracts": 1e6}], "weights": {"CL": 0.5}},
 }
 
 
@@ -357,7 +370,10 @@ def latency(samples: int, *, journal_on: bool, activity_rows: int = 0) -> dict[s
 
 
 def _report(name: str, lat: dict[str, Any]) -> None:
-    for key, label in (("flatten", "fill to flatten submitted"), ("others", "fill to others see OrderSubmitted")):
+    for key, label in (
+        ("flatten", "fill to flatten submitted"),
+        ("others", "fill to others see OrderSubmitted"),
+    ):
         p = lat[key]
         print(
             f"  {name:<34} {label:<34} p50 {p['p50']:6.0f} us  p99 {p['p99']:6.0f} us  "
@@ -396,7 +412,9 @@ def main() -> None:
     )
     print(f"  violations raised by the stream: {t['violations']}")
     samples = 200 if args.quick else 2000
-    print(f"fill-to-flatten latency over {samples:,} samples per run (PaperBroker, 20 rule instances):")
+    print(
+        f"fill-to-flatten latency over {samples:,} samples per run (PaperBroker, {len(FULL_RULES)} rule instances):"
+    )
     runs = {
         "journal off": latency(samples, journal_on=False),
         "journal on (desk.db)": latency(samples, journal_on=True),

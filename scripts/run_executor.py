@@ -6,6 +6,9 @@
     python scripts/run_executor.py --check [--config ...] [--risk-config ...] [--state ...]
     python scripts/run_executor.py --new-account [--config ...] [--state ...] [...]
 
+``--allow-live``: the desk config may name a live broker account (``broker: {paper: false,
+allow_live: true}``); without this flag such a config is refused (exit 2). See docs/BROKERS.md.
+
 ``--check`` validates what the desk validates at start, in the same order and through the
 same loaders, and builds nothing else: the desk config, the risk config it names (or
 ``--risk-config``), the state directory (created when missing and proved writable, as the
@@ -87,6 +90,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode.add_argument(
         "--check", action="store_true", help="validate the configs and the state directory, start nothing"
     )
+    parser.add_argument(
+        "--allow-live",
+        action="store_true",
+        help="accept a live (non-paper) broker account when the config also says allow_live: true",
+    )
     mode.add_argument(
         "--new-account",
         action="store_true",
@@ -165,7 +173,12 @@ def main(argv: list[str] | None = None) -> int:
 
                 if args.new_account:
                     _archive_old_account(args)
-                desk = Desk.from_files(args.config, state_dir=args.state, risk_config_path=args.risk_config)
+                desk = Desk.from_files(
+                    args.config,
+                    state_dir=args.state,
+                    risk_config_path=args.risk_config,
+                    allow_live=args.allow_live,
+                )
     except TradingError as exc:
         print(f"run_executor.py: error: {exc}", file=sys.stderr)
         return 2

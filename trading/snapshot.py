@@ -211,6 +211,7 @@ class HeadroomView:
     lockout_until: datetime | None  # None while locked: until the daily reset
     lockout_reason: str
     symbols: tuple[SymbolHeadroomView, ...] = ()
+    max_compliant_profit_today: float | None = None  # the consistency rule's figure; None: no such rule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

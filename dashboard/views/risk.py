@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, tables
-from dashboard.money import md
+from dashboard.money import md, money
 from dashboard.rule_meaning import in_usage_chart
 from dashboard.session import page_context, pager, show_banner
 
@@ -34,6 +34,16 @@ if ctx is not None:
                 f"daily reset at {clock.local(snap.next_reset, seconds=False)} "
                 f"(in {clock.countdown(snap.next_reset)})",
                 help=clock.utc(snap.next_reset),
+            )
+
+        room = snap.headroom
+        if room is not None and room.max_compliant_profit_today is not None:
+            st.metric(
+                "Largest profit still compliant today (consistency)",
+                money(room.max_compliant_profit_today),
+                help="The most realized profit today that keeps the best day within the consistency "
+                "rule's share of the total profit: p x (profit before today) / (1 - p). $0.00 while "
+                "there is no profit before today (the rule leaves such a day alone).",
             )
 
         st.subheader(f"Rules ({len(snap.rules)})")

@@ -8,6 +8,8 @@ that are enabled and in ``enforce`` mode count: a shadow rule binds nothing.
   (net of commissions when the rule counts them); the tightest instance wins;
 - drawdown floor and distance: the ``trailing_drawdown`` floor and the equity above it;
 - contracts used / limit: what ``max_contracts`` counts against its limit;
+- largest profit still compliant today: the ``consistency`` rule's ``p * P / (1 - p)`` (P the
+  profit before today); the tightest instance wins;
 - lockout: the account's lockout (a cooldown has an end; ``None`` means until the reset);
 - per symbol, the most contracts a new entry may take now: the smallest of the room under
   ``max_contracts`` and ``max_contracts_per_instrument``, 0 for a symbol ``symbol_blocks``
@@ -27,7 +29,9 @@ distance from the average price); with neither, the loss room gives no bound for
 
 Seam for per-trade risk: a rule that caps one trade's size implements ``ContractBound``
 (``contracts_allowed(symbol, risk_per_contract)``); every enforced rule that does is asked,
-and its answer bounds that symbol like the limits above. No change here is needed to add one.
+and its answer bounds that symbol like the limits above. No change here is needed to add one:
+``risk_per_trade`` (the loss at the typical stop strictly below the room, and its ``max_loss``)
+and ``symbol_groups`` (the room left in the symbol's groups over its weight) do.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 from trading.model import Instrument, Order, OrderRole, TradingState
 from trading.risk.engine import RiskEngine
 from trading.risk.rules.base import Rule
+from trading.risk.rules.consistency import Consistency
 from trading.risk.rules.daily_realized_loss import DailyRealizedLoss
 from trading.risk.rules.max_contracts import MaxContracts
 from trading.risk.rules.max_contracts_per_instrument import MaxContractsPerInstrument
@@ -99,6 +104,8 @@ class Headroom:
     lockout_until: datetime | None  # its end; None while locked: until the daily reset
     lockout_reason: str
     symbols: tuple[SymbolHeadroom, ...] = ()
+    # the largest realized profit today that keeps the best day within the consistency rule's share
+    max_compliant_profit_today: float | None = None
 
 
 def measure_headroom(
@@ -162,6 +169,9 @@ def measure_headroom(
         lockout_until=None if account is None else account.until,
         lockout_reason="" if account is None else f"{account.rule}: {account.reason}",
         symbols=per_symbol,
+        max_compliant_profit_today=min(
+            (float(r.max_profit_today) for r in _of(rules, Consistency)), default=None
+        ),
     )
 
 

@@ -1,6 +1,7 @@
 """Risk rules: one file a rule, registered by kind in ``RULES``."""
 
 from trading.risk.rules.base import Measure, Rule, RuleConfig, RuleContext
+from trading.risk.rules.consistency import Consistency, ConsistencyConfig
 from trading.risk.rules.cooldown_after_loss import CooldownAfterLoss, CooldownAfterLossConfig
 from trading.risk.rules.daily_loss import DailyLoss, DailyLossConfig
 from trading.risk.rules.daily_realized_loss import DailyRealizedLoss, DailyRealizedLossConfig
@@ -17,15 +18,23 @@ from trading.risk.rules.max_contracts_per_instrument import (
 from trading.risk.rules.max_order_rate import MaxOrderRate, MaxOrderRateConfig
 from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace, NoStopLossGraceConfig
 from trading.risk.rules.registry import RULES, build_rule, register
+from trading.risk.rules.risk_per_trade import RiskPerTrade, RiskPerTradeConfig
+from trading.risk.rules.scaling_plan import ScalingPlan, ScalingPlanConfig, ScalingTier
 from trading.risk.rules.session_hours import SessionHours, SessionHoursConfig
 from trading.risk.rules.symbol_blocks import SymbolBlocks, SymbolBlocksConfig
+from trading.risk.rules.symbol_groups import SymbolGroup, SymbolGroups, SymbolGroupsConfig
 from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitConfig
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown, TrailingDrawdownConfig
 from trading.risk.rules.unrealized_loss import UnrealizedLoss, UnrealizedLossConfig
 from trading.risk.rules.unrealized_profit import UnrealizedProfit, UnrealizedProfitConfig
+from trading.risk.rules.weekly_loss_limit import WeeklyLossLimit, WeeklyLossLimitConfig
+from trading.risk.rules.weekly_profit_target import WeeklyProfitTarget, WeeklyProfitTargetConfig
+from trading.risk.rules.weekly_trade_limit import WeeklyTradeLimit, WeeklyTradeLimitConfig
 
 __all__ = [
     "RULES",
+    "Consistency",
+    "ConsistencyConfig",
     "CooldownAfterLoss",
     "CooldownAfterLossConfig",
     "DailyLoss",
@@ -45,13 +54,21 @@ __all__ = [
     "Measure",
     "NoStopLossGrace",
     "NoStopLossGraceConfig",
+    "RiskPerTrade",
+    "RiskPerTradeConfig",
     "Rule",
     "RuleConfig",
     "RuleContext",
+    "ScalingPlan",
+    "ScalingPlanConfig",
+    "ScalingTier",
     "SessionHours",
     "SessionHoursConfig",
     "SymbolBlocks",
     "SymbolBlocksConfig",
+    "SymbolGroup",
+    "SymbolGroups",
+    "SymbolGroupsConfig",
     "TradeFrequencyLimit",
     "TradeFrequencyLimitConfig",
     "TrailingDrawdown",
@@ -60,6 +77,12 @@ __all__ = [
     "UnrealizedLossConfig",
     "UnrealizedProfit",
     "UnrealizedProfitConfig",
+    "WeeklyLossLimit",
+    "WeeklyLossLimitConfig",
+    "WeeklyProfitTarget",
+    "WeeklyProfitTargetConfig",
+    "WeeklyTradeLimit",
+    "WeeklyTradeLimitConfig",
     "build_rule",
     "register",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trading.risk.rules.base import Rule, RuleConfig, RuleContext
+from trading.risk.rules.consistency import Consistency
 from trading.risk.rules.cooldown_after_loss import CooldownAfterLoss
 from trading.risk.rules.daily_loss import DailyLoss
 from trading.risk.rules.daily_realized_loss import DailyRealizedLoss
@@ -12,12 +13,18 @@ from trading.risk.rules.max_contracts import MaxContracts
 from trading.risk.rules.max_contracts_per_instrument import MaxContractsPerInstrument
 from trading.risk.rules.max_order_rate import MaxOrderRate
 from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace
+from trading.risk.rules.risk_per_trade import RiskPerTrade
+from trading.risk.rules.scaling_plan import ScalingPlan
 from trading.risk.rules.session_hours import SessionHours
 from trading.risk.rules.symbol_blocks import SymbolBlocks
+from trading.risk.rules.symbol_groups import SymbolGroups
 from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown
 from trading.risk.rules.unrealized_loss import UnrealizedLoss
 from trading.risk.rules.unrealized_profit import UnrealizedProfit
+from trading.risk.rules.weekly_loss_limit import WeeklyLossLimit
+from trading.risk.rules.weekly_profit_target import WeeklyProfitTarget
+from trading.risk.rules.weekly_trade_limit import WeeklyTradeLimit
 
 __all__ = ["RULES", "build_rule", "register"]
 
@@ -36,9 +43,16 @@ RULES: dict[str, type[Rule]] = {
         NoStopLossGrace,
         SessionHours,
         SymbolBlocks,
+        SymbolGroups,
         MaxOrderRate,
         DailyLoss,
         DailyTrailingLoss,
+        RiskPerTrade,
+        WeeklyLossLimit,
+        WeeklyProfitTarget,
+        WeeklyTradeLimit,
+        Consistency,
+        ScalingPlan,
     )
 }
 

@@ -170,3 +170,23 @@ def test_risk_no_refusal_no_warning(desk_state_dir: DeskState) -> None:
     at = run_page("risk")
 
     assert not at.warning
+
+
+def test_risk_consistency_figure_shown_when_the_desk_has_the_rule(desk_state_dir: DeskState) -> None:
+    snap = desk_state_dir.snapshot
+    assert snap.headroom is not None
+    room = replace(snap.headroom, max_compliant_profit_today=1285.71)
+    write_snapshot(desk_state_dir.state_dir, replace(snap, headroom=room))
+
+    at = run_page("risk")
+
+    assert not at.exception
+    [metric] = at.metric
+    assert metric.label == "Largest profit still compliant today (consistency)"
+    assert metric.value == "$1,285.71"
+
+
+def test_risk_no_consistency_rule_no_figure(desk_state_dir: DeskState) -> None:
+    at = run_page("risk")
+
+    assert not at.metric

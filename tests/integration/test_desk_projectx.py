@@ -1,0 +1,203 @@
+"""The whole desk (scripts/run_executor.py) guarding a funded futures account on the ProjectX
+Gateway, against the local fake (aiohttp and pysignalr for real), with a risk file like a 50K
+funded account's (daily loss, trailing drawdown, max contracts): the snapshot names the guarded
+account, a daily-loss breach made by hand-placed orders ends flat and HALTED within 2 s of the
+breaching fill, and neither the API key nor a session token is in the state directory or the
+log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.fakes.projectx import FakeProjectX
+from trading.memory import StateManager
+from trading.snapshot import SNAPSHOT_KEY, Snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "run_executor.py"
+API_KEY = "px-fake-api-key-do-not-leak-51f3"
+EVAL = "50KTC-V2-FAKE-EVAL"
+LIVE = "LIVE-FAKE-FUNDED"
+
+FUNDED_50K = {  # a 50K funded account's shape: the firm's limits, the trader's tighter ones on top
+    "rules": {
+        "daily_realized_loss": {"limit": 1000, "action": "flatten_and_lock"},
+        "trailing_drawdown": {"max_drawdown": 2000, "action": "flatten_and_lock"},
+        "max_contracts": {"limit": 6, "action": "reduce_to_limit"},
+    },
+    "tamper_lock": False,
+}
+
+
+def _wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
+def _snapshot(state: Path) -> Snapshot | None:
+    path = state / "state.pkl"
+    if not path.exists():
+        return None
+    reader = StateManager(path, load=False)
+    try:
+        reader.load()
+        return reader.get(SNAPSHOT_KEY)
+    finally:
+        reader.close()
+
+
+def _positions(state: Path) -> int:
+    snap = _snapshot(state)
+    return 0 if snap is None else len(snap.positions)
+
+
+def _write_configs(tmp_path: Path, fake: FakeProjectX, **broker: Any) -> Path:
+    (tmp_path / "risk.yaml").write_text(yaml.safe_dump(FUNDED_50K))
+    desk = tmp_path / "desk.yaml"
+    desk.write_text(
+        yaml.safe_dump(
+            {
+                "account": {"name": "funded"},
+                "instruments": [
+                    {"symbol": "ES", "tick_size": 0.25, "multiplier": 50, "commission": 1.40},
+                    {"symbol": "MES", "tick_size": 0.25, "multiplier": 5, "commission": 0.37},
+                ],
+                "feed": {"kind": "broker"},
+                "clock": {"speed": 1},
+                "loop": {"publish_interval": 0.2, "heartbeat_interval": 0.2},
+                "broker": {
+                    "kind": "projectx",
+                    "account": EVAL,
+                    "api_url": fake.base_url,
+                    "hub_url": fake.user_hub_url,
+                    "poll_interval": 0.5,
+                    "blind_after": 5,
+                    "hub_silence": 3,
+                    "retry_initial": 0.05,
+                    "retry_max": 0.5,
+                    **broker,
+                },
+                "risk_config": "risk.yaml",
+            }
+        )
+    )
+    return desk
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProjectX]:
+    with FakeProjectX(api_key=API_KEY, ping_interval=1.0) as server:
+        yield server
+
+
+def _start(
+    tmp_path: Path, config: Path, fake: FakeProjectX, *extra: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    log = tmp_path / "desk.log"
+    env = {**os.environ, "PROJECTX_USERNAME": fake.user_name, "PROJECTX_API_KEY": fake.api_key}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(SCRIPT),
+                "--config",
+                str(config),
+                "--state",
+                str(tmp_path / "state"),
+                *extra,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return proc, log
+
+
+@pytest.mark.slow
+def test_desk_guards_a_projectx_funded_account_and_flattens_a_hand_made_breach_within_2s(
+    tmp_path: Path, fake: FakeProjectX
+) -> None:
+    account = fake.account_id(EVAL)
+    fake.set_price("ES", 5000)
+    fake.set_price("MES", 5000)
+    fake.place_hand_order(account, "MES", "buy", 2)  # held before the desk starts
+    config = _write_configs(tmp_path, fake)
+    state = tmp_path / "state"
+    proc, log = _start(tmp_path, config, fake, "--log-level", "DEBUG")
+    try:
+        snap = _wait_for(
+            lambda: (s := _snapshot(state)) is not None and s.extra["broker"].get("connected") and s,
+            30,
+            "a snapshot with the broker connected",
+        )
+        assert snap.extra["broker"]["kind"] == "projectx" and snap.trading_state == "ACTIVE"
+        assert snap.extra["broker"]["account"] == f"{EVAL} (id {account}, simulated)"
+        assert [(p.symbol, p.quantity) for p in snap.positions] == [("MES", 2)]
+        fake.place_hand_order(account, "ES", "buy", 2)
+        _wait_for(lambda: _positions(state) == 2, 10, "the hand position on the page")
+        fake.set_price("ES", 4989.5)
+
+        breach = time.monotonic()
+        fake.place_hand_order(account, "ES", "sell", 2)  # realized 2 x -10.5 x 50 = -1050: the limit is 1000
+
+        _wait_for(lambda: not fake.positions(account), 5, "the platform flat", every=0.005)
+        flat_after = time.monotonic() - breach
+        halted = _wait_for(
+            lambda: (s := _snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
+        )
+        halted_after = time.monotonic() - breach
+        assert flat_after <= 2.0 and halted_after <= 2.0, (flat_after, halted_after)
+        assert "daily_realized_loss" in halted.state_reason
+        final = _wait_for(
+            lambda: (s := _snapshot(state)) is not None and not s.positions and s,
+            5,
+            "no position on the page",
+        )
+        balance = Decimal(str(fake.account(account)["balance"]))
+        _wait_for(
+            lambda: (s := _snapshot(state)) is not None and Decimal(str(s.account.cash)) == balance,
+            5,
+            "the books' cash at the platform's balance",
+        )
+        assert final.account.realized_pnl == pytest.approx(-1050.0)  # MES closed at its cost
+        print(
+            f"breaching fill -> platform flat {flat_after:.3f} s, -> HALTED on the page {halted_after:.3f} s"
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0, log.read_text()[-3000:]
+    files = [p for p in [*state.rglob("*"), log] if p.is_file()]
+    assert [p for p in files if API_KEY.encode() in p.read_bytes()] == []
+    assert (
+        b"eyJhbGciOi" not in log.read_bytes()
+    )  # no session token (a JWT), not even in pysignalr's URL lines
+
+
+@pytest.mark.slow
+def test_desk_refuses_a_live_projectx_account_without_allow_live(tmp_path: Path, fake: FakeProjectX) -> None:
+    config = _write_configs(tmp_path, fake, account=LIVE, allow_live=True)
+    proc, log = _start(tmp_path, config, fake)
+    code = proc.wait(timeout=60)
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, lines
+    assert "--allow-live" in lines[0] and LIVE in lines[0]
+    assert fake.requests.matching("/api/Order/place") == []

@@ -1,7 +1,7 @@
 """Risk engine benchmark.
 
 1. Throughput: 1,000,000 synthetic events (ticks, order and position events) through the
-   engine with a full config of 27 rule instances, against a raw baseline measured in the
+   engine with a full config of 30 rule instances, against a raw baseline measured in the
    same run: a plain loop that dispatches each event by type to the same number of bound
    methods that do nothing. Also the full manager path (trackers + engine).
 2. Fill-to-flatten latency: a stop fill realizes a loss past the daily limit; measured from
@@ -60,7 +60,7 @@ INSTRUMENTS = [
 ]
 START = datetime(2026, 1, 6, 15, 0, tzinfo=UTC)
 
-# 27 rule instances; limits wide enough that the stream itself never breaches them.
+# 30 rule instances; limits wide enough that the stream itself never breaches them.
 FULL_RULES: dict[str, Any] = {
     "daily_realized_loss": {"limit": 1e9},
     "daily_realized_profit_target": {"target": 1e9},
@@ -87,6 +87,15 @@ FULL_RULES: dict[str, Any] = {
     "max_order_rate": {"max_orders": 10**9, "interval_s": 1.0},
     "shadow_daily_loss": {"kind": "daily_realized_loss", "limit": 1e9, "mode": "shadow"},
     "shadow_drawdown": {"kind": "trailing_drawdown", "max_drawdown": 1e9, "mode": "shadow"},
+    # issue 13: drawdown modes and daily loss modes (per-tick rules)
+    "eod_drawdown": {
+        "kind": "trailing_drawdown",
+        "max_drawdown": 1e9,
+        "trailing": "end_of_day",
+        "freeze_above_start": 100,
+    },
+    "daily_loss": {"limit": 1e9, "basis": "net"},
+    "daily_trailing_loss": {"limit": 1e9},
     "symbol_groups": {
         "groups": {
             "sp": {"members": {"ES": 1, "MES": 0.1}, "limit": 1e6},

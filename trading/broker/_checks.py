@@ -1,8 +1,10 @@
 """Argument checks for a broker's order entry, and the pre-trade checks' verdict.
 
 ``require_new`` and ``check_modify`` raise ``OrderError`` (a caller's mistake);
-``acceptance_problem`` returns why a submitted order must be rejected, or None;
-``pre_trade_verdict`` runs the installed pre-trade checks, failing closed.
+``acceptance_problem`` returns why a submitted order must be rejected, or None. A limit or
+stop price between two ticks is refused with a reason naming the tick size, on submit and on
+modify, as exchanges do; it is never rounded to a tick. ``pre_trade_verdict`` runs the
+installed pre-trade checks, failing closed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from trading.errors import OrderError
 from trading.model import Instrument, Order, OrderStatus, OrderType, Position, TimeInForce
 from trading.model.orders import finite_positive
 
-__all__ = ["acceptance_problem", "check_modify", "pre_trade_verdict", "require_new"]
+__all__ = ["acceptance_problem", "check_modify", "off_tick_problem", "pre_trade_verdict", "require_new"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,9 @@ def acceptance_problem(
         return str(exc)
     if not isinstance(order.time_in_force, TimeInForce):
         return f"time_in_force must be a TimeInForce, got {order.time_in_force!r}"
+    off_tick = off_tick_problem(instruments[order.symbol], order.price, order.stop_price)
+    if off_tick is not None:
+        return off_tick
     if order.reduce_only and (position is None or position.side is not order.side.opposite):
         held = "flat" if position is None or position.is_flat else f"{position.quantity:g}"
         return f"reduce-only {order.side.value} would not reduce the {order.symbol} position ({held})"
@@ -87,3 +92,15 @@ def check_modify(order: Order, quantity: float, price: float | None, stop_price:
             raise OrderError(
                 f"cannot modify {oid}: stop_price must be a finite number > 0, got {stop_price!r}"
             )
+
+
+def off_tick_problem(instrument: Instrument, price: float | None, stop_price: float | None) -> str | None:
+    """Why a limit or stop price is refused (it lies between two ticks), or None. Never rounded:
+    a buy limit moved to the nearest tick may fill above the trader's limit."""
+    if price is not None:
+        problem = instrument.off_tick(price, "limit price")
+        if problem is not None:
+            return problem
+    if stop_price is not None:
+        return instrument.off_tick(stop_price, "stop price")
+    return None

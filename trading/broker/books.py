@@ -163,7 +163,8 @@ class Books:
 
     def accept(self, order: Order, now: datetime, events: list[Event]) -> None:
         """Hold a NEW order working and ACCEPTED at once (the paper broker's acceptance):
-        ``OrderSubmitted`` then ``OrderAccepted``; prices rounded to the tick first."""
+        ``OrderSubmitted`` then ``OrderAccepted``. Prices are on a tick already (an off-tick
+        price is refused before this); rounding only drops a float's noise (4995.250000000001)."""
         inst = self.instruments[order.symbol]
         if order.price is not None:
             order.price = inst.round_price(order.price)

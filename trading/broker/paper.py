@@ -8,7 +8,8 @@ the same books. The paper broker does order entry, exits and matching itself.
 Orders are matched on the *next* price after they are submitted (see ``_matching`` for the
 fill prices). Within one step markets fill first, then triggered stops, then limits, each
 in submission order; a fill cancels its OCO siblings in the same step, so when one bar
-reaches both legs of a bracket the stop (worst case) wins. The events of a step are
+reaches both legs of a bracket the stop (worst case) wins, unless the bar *opened* through
+the take-profit: a limit the open already crossed fills first, at the open. The events of a step are
 published after the matching is done, then the ``MarketDataUpdated`` itself, so a
 subscriber sees positions that already include the fills of that price and may submit
 or cancel orders from its handler safely. Partial fills happen only when a reduce-only
@@ -40,7 +41,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from trading.broker._checks import acceptance_problem, check_modify, pre_trade_verdict, require_new
+from trading.broker._checks import (
+    acceptance_problem,
+    check_modify,
+    off_tick_problem,
+    pre_trade_verdict,
+    require_new,
+)
 from trading.broker._matching import Reached, limit_fill_price, stop_fill_price
 from trading.broker._state import STATE_VERSION, last_prices_from_dict
 from trading.broker.base import AccountState, BrokerJournal, PreTradeCheck
@@ -56,6 +63,7 @@ from trading.model import (
     Order,
     OrderFilled,
     OrderRole,
+    OrderSide,
     OrderType,
     Position,
     TimeInForce,
@@ -313,6 +321,9 @@ class PaperBroker:
         new_qty = order.quantity if quantity is None else quantity
         check_modify(order, new_qty, price, stop_price)
         inst = self._instruments[order.symbol]
+        off_tick = off_tick_problem(inst, price, stop_price)
+        if off_tick is not None:
+            raise OrderError(f"cannot modify {order_id}: {off_tick}")
         now = self._clock.now()
         order.quantity = new_qty
         if price is not None:
@@ -437,6 +448,20 @@ class PaperBroker:
         for order in markets:
             if order.is_open:
                 self._apply_fill(order, start + order.side.sign * slip, inst, now, events)
+        if stops and limits and tick.open is not None:
+            # A limit the bar opened through was reached first: it fills at the open before any
+            # stop (a bracket's take-profit beats its stop-loss when the open crossed it).
+            opened = [o for o in limits if o.order_id not in fresh and _open_crossed(o, tick.open)]
+            for order in opened:
+                if order.is_open:
+                    self._apply_fill(
+                        order,
+                        limit_fill_price(order, tick, low, high, just_triggered=False),
+                        inst,
+                        now,
+                        events,
+                    )
+            limits = [o for o in limits if o not in opened]
         for order in stops:
             if order.is_open:
                 price = stop_fill_price(order, tick, low, high) + order.side.sign * slip
@@ -587,3 +612,10 @@ class PaperBroker:
             f"PaperBroker(instruments={len(self._instruments)}, open_orders={len(self._orders)}, "
             f"positions={len(self.positions())}, equity={acct.equity:.2f}, ticks={self._ticks})"
         )
+
+
+def _open_crossed(order: Order, open_price: float) -> bool:
+    """The bar's open is at or through ``order``'s limit (it was reached before anything else)."""
+    limit = order.price
+    assert limit is not None  # a limit in the book has its price
+    return open_price <= limit if order.side is OrderSide.BUY else open_price >= limit

@@ -266,6 +266,9 @@ class TradeManager:
             txn = self._require(
                 transaction_id, (TransactionStatus.WAITING, TransactionStatus.OPENED), f"set {name}"
             )
+            off_tick = self._broker.instrument(txn.symbol).off_tick(price, name.replace("_", " "))
+            if off_tick is not None:  # refused now, not when a stored exit is sent later
+                raise OrderError(off_tick)
             reference = self._reference_price(txn)
             if reference is not None:
                 check_exit_side(

@@ -213,3 +213,43 @@ def test_subscriber_submitting_on_fill_sees_consistent_book(
     assert placed[0].status is OrderStatus.ACCEPTED  # rests; it did not match the price that filled the entry
     tick(4989.0)
     assert placed[0].status is OrderStatus.FILLED
+
+
+@pytest.mark.parametrize(
+    ("bar", "wins", "price"),
+    [
+        ({"open": 5012.0, "high": 5013.0, "low": 4988.0}, "tp", 5012.0),
+        ({"open": 5010.0, "high": 5011.0, "low": 4985.0}, "tp", 5010.0),
+        ({"open": 5000.0, "high": 5012.0, "low": 4988.0}, "sl", 4990.0),
+        ({"open": 4987.0, "high": 5012.0, "low": 4986.0}, "sl", 4987.0),
+    ],
+    ids=["opens through the TP", "opens at the TP", "opens between: stop wins", "opens through the SL"],
+)
+def test_oco_bar_that_opens_through_a_leg_fills_that_leg_first_at_the_open(
+    broker, tick, bar, wins, price
+) -> None:
+    broker.submit(Order(symbol="ES", side=BUY, quantity=1))
+    tick(5000.0)
+    tp = _limit(SELL, 5010.0, role=OrderRole.TAKE_PROFIT, reduce_only=True)
+    sl = _stop(SELL, 4990.0, role=OrderRole.STOP_LOSS, reduce_only=True)
+    broker.submit_oco([tp, sl])
+
+    tick(5000.0, **bar)
+
+    filled, cancelled = (tp, sl) if wins == "tp" else (sl, tp)
+    assert (filled.status, cancelled.status) == (OrderStatus.FILLED, OrderStatus.CANCELLED)
+    assert filled.avg_fill_price == price
+    assert broker.positions() == {}
+
+
+def test_oco_short_bracket_bar_opening_through_the_tp_fills_the_tp(broker, tick) -> None:
+    broker.submit(Order(symbol="ES", side=SELL, quantity=1))
+    tick(5000.0)
+    tp = _limit(BUY, 4990.0, role=OrderRole.TAKE_PROFIT, reduce_only=True)
+    sl = _stop(BUY, 5010.0, role=OrderRole.STOP_LOSS, reduce_only=True)
+    broker.submit_oco([tp, sl])
+
+    tick(5000.0, open=4988.0, high=5015.0, low=4987.0)
+
+    assert (tp.status, sl.status) == (OrderStatus.FILLED, OrderStatus.CANCELLED)
+    assert tp.avg_fill_price == 4988.0

@@ -108,9 +108,35 @@ def test_submit_twice_raises_and_duplicate_id_rejects(broker) -> None:
     assert dup.status is OrderStatus.REJECTED and "duplicate order id" in dup.reason
 
 
-def test_submit_rounds_prices_to_the_tick(broker) -> None:
-    order = broker.submit(_limit(BUY, 4999.9))
-    assert order.price == 5000.0
+def test_submit_off_tick_limit_rejected_naming_the_tick_size(broker, tick) -> None:
+    # (issue 13: it was rounded to the nearest tick, 4995.25, and could fill above the trader's limit)
+    order = broker.submit(_limit(BUY, 4995.2))
+    assert order.status is OrderStatus.REJECTED and order.price == 4995.2
+    assert order.reason == (
+        "limit price 4995.2 is not a multiple of the ES tick size 0.25 (nearest valid prices 4995 and 4995.25)"
+    )
+    tick(4995.25)
+    assert broker.positions() == {}
+
+
+def test_submit_off_tick_stop_rejected_naming_the_tick_size(broker) -> None:
+    order = broker.submit(
+        Order(symbol="ES", side=SELL, quantity=1, order_type=OrderType.STOP, stop_price=4990.1)
+    )
+    assert order.status is OrderStatus.REJECTED
+    assert order.reason.startswith("stop price 4990.1 is not a multiple of the ES tick size 0.25")
+
+
+def test_submit_on_tick_price_with_float_noise_accepted_as_the_tick(broker) -> None:
+    order = broker.submit(_limit(BUY, 4995.0 + 0.1 + 0.15))  # 4995.250000000001 or so
+    assert order.status is OrderStatus.ACCEPTED and order.price == 4995.25
+
+
+def test_modify_to_an_off_tick_price_raises_and_changes_nothing(broker) -> None:
+    order = broker.submit(_limit(BUY, 4990.0))
+    with pytest.raises(OrderError, match=r"limit price 4990\.3 is not a multiple of the ES tick size 0\.25"):
+        broker.modify(order.order_id, price=4990.3)
+    assert order.price == 4990.0 and order.status is OrderStatus.ACCEPTED
 
 
 def test_oco_with_one_bad_leg_rejects_every_leg(broker, recorder) -> None:

@@ -89,6 +89,109 @@ def test_restart_trailing_drawdown_keeps_its_mark_and_its_latch(books, how):
     assert _rows(book, "trailing_drawdown") == 1
 
 
+EOD_DRAWDOWN = {"max_drawdown": 1000, "trailing": "end_of_day", "stop_trailing_at_start": False}
+
+
+def _next_day(desk: Desk, clock) -> None:
+    clock.set_time(desk.rm.next_reset)
+    desk.tick("GME", desk.prices["GME"])
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_restart_trailing_drawdown_end_of_day_keeps_its_mark_and_its_latch(books, clock, how):
+    book = books({"trailing_drawdown": EOD_DRAWDOWN})
+    desk = book.start()
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1000, 100.0)
+    desk.trade("GME", OrderSide.SELL, 1000, 110.0)  # balance 110,000
+    _next_day(desk, clock)  # floor 109,000
+    desk.trade("GME", OrderSide.BUY, 1000, 110.0)
+    desk.tick("GME", 109.0)  # at the floor with open P&L: flatten and lock
+    desk.tick("GME", 109.0)  # the flatten fills
+
+    again = _again(book, how)
+    again.rm.sweep()
+    again.tick("GME", 109.0)
+
+    _quiet(again)
+    rule = again.rm.engine.rules["trailing_drawdown"]
+    assert (rule.high_water, rule.floor) == (Decimal("110000"), Decimal("109000"))
+    assert again.rm.state is TradingState.HALTED
+    assert _rows(book, "trailing_drawdown") == 1
+
+
+def test_restart_trailing_drawdown_end_of_day_reset_missed_while_down_takes_that_balance(books, clock):
+    book = books({"trailing_drawdown": EOD_DRAWDOWN})
+    desk = book.start()
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1000, 100.0)
+    desk.trade("GME", OrderSide.SELL, 1000, 110.0)  # balance 110,000
+    reset = desk.rm.next_reset
+    book.close()  # the desk is down across the daily reset
+
+    clock.set_time(reset + timedelta(hours=1))
+    again = book.start()
+    again.tick("GME", 110.0)
+
+    rule = again.rm.engine.rules["trailing_drawdown"]
+    assert (rule.high_water, rule.floor) == (Decimal("110000"), Decimal("109000"))
+    _quiet(again)
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_restart_daily_loss_net_tripped_stays_tripped(books, how):
+    book = books({"daily_loss": {"limit": 10}})
+    desk = book.start()
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1, 100.0)
+    desk.tick("GME", 90.0)  # -10 open: flatten and lock
+    desk.tick("GME", 90.0)  # the flatten fills
+    assert desk.rm.state is TradingState.HALTED
+
+    again = _again(book, how)
+    again.rm.sweep()
+    again.tick("GME", 90.0)
+
+    _quiet(again)
+    assert again.rm.state is TradingState.HALTED
+    assert _rows(book, "daily_loss") == 1
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_restart_daily_trailing_loss_keeps_todays_peak_and_its_latch(books, how):
+    book = books({"daily_trailing_loss": {"limit": 10}})
+    desk = book.start()
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1, 100.0)
+    desk.tick("GME", 120.0)  # today's peak 100,020
+    desk.tick("GME", 110.0)  # 10 given back: flatten and lock
+    desk.tick("GME", 110.0)  # the flatten fills
+
+    again = _again(book, how)
+    again.rm.sweep()
+    again.tick("GME", 110.0)
+
+    _quiet(again)
+    assert again.rm.engine.rules["daily_trailing_loss"].peak == Decimal("100020")
+    assert again.rm.state is TradingState.HALTED
+    assert _rows(book, "daily_trailing_loss") == 1
+
+
+def test_restart_daily_trailing_loss_peak_of_today_still_holds_after_a_restart(books):
+    book = books({"daily_trailing_loss": {"limit": 10}})
+    desk = book.start()
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1, 100.0)
+    desk.tick("GME", 120.0)  # today's peak 100,020
+    desk.tick("GME", 115.0)  # the desk stops 5 below it
+
+    again = book.restart()
+    again.tick("GME", 111.0)  # 9 below the peak the restart kept
+    _quiet(again)
+    again.tick("GME", 110.0)
+    assert [v.rule for v in again.of(RuleViolated)] == ["daily_trailing_loss"]
+
+
 @pytest.mark.parametrize("kind", ["unrealized_loss", "unrealized_profit"])
 @pytest.mark.parametrize("how", HOW)
 def test_restart_open_pnl_latch_of_a_still_open_position_stays(books, how, kind):

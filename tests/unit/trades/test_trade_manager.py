@@ -220,6 +220,19 @@ def test_trade_manager_stop_loss_on_wrong_side_is_refused_and_nothing_changes(
     assert manager.active()[0].stop_loss == 4990.0
 
 
+def test_trade_manager_stop_loss_off_tick_is_refused_and_nothing_changes(
+    manager: TradeManager, broker: PaperBroker, clock: TestClock
+) -> None:
+    tick(broker, clock, 5000.0)
+    [txn] = manager.process("ma", [buy_es(take_profit=5010.0, stop_loss=4990.0)])
+    tick(broker, clock, 5000.0)
+    with pytest.raises(OrderError, match=r"stop loss 4995\.1 is not a multiple of the ES tick size 0\.25"):
+        manager.update_stop_loss(txn.transaction_id, 4995.1)
+    assert manager.active()[0].stop_loss == 4990.0
+    [sl] = [o for o in broker.open_orders() if o.stop_price is not None]
+    assert sl.stop_price == 4990.0
+
+
 # --- refusals ----------------------------------------------------------------------
 
 

@@ -3,11 +3,13 @@
 from trading.risk.rules.base import Measure, Rule, RuleConfig, RuleContext
 from trading.risk.rules.consistency import Consistency, ConsistencyConfig
 from trading.risk.rules.cooldown_after_loss import CooldownAfterLoss, CooldownAfterLossConfig
+from trading.risk.rules.daily_loss import DailyLoss, DailyLossConfig
 from trading.risk.rules.daily_realized_loss import DailyRealizedLoss, DailyRealizedLossConfig
 from trading.risk.rules.daily_realized_profit_target import (
     DailyRealizedProfitTarget,
     DailyRealizedProfitTargetConfig,
 )
+from trading.risk.rules.daily_trailing_loss import DailyTrailingLoss, DailyTrailingLossConfig
 from trading.risk.rules.max_contracts import MaxContracts, MaxContractsConfig
 from trading.risk.rules.max_contracts_per_instrument import (
     MaxContractsPerInstrument,
@@ -35,10 +37,14 @@ __all__ = [
     "ConsistencyConfig",
     "CooldownAfterLoss",
     "CooldownAfterLossConfig",
+    "DailyLoss",
+    "DailyLossConfig",
     "DailyRealizedLoss",
     "DailyRealizedLossConfig",
     "DailyRealizedProfitTarget",
     "DailyRealizedProfitTargetConfig",
+    "DailyTrailingLoss",
+    "DailyTrailingLossConfig",
     "MaxContracts",
     "MaxContractsConfig",
     "MaxContractsPerInstrument",

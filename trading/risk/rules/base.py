@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trading.clock import Clock
 from trading.config_types import Flag, Number
-from trading.model import Event, FillRecord, Instrument, Order, Severity
+from trading.model import Event, FillRecord, Instrument, Order, Position, Severity
 from trading.risk.actions import Action, Remedy
 from trading.risk.loosening import Looser
 from trading.risk.pnl import PnLTracker
@@ -63,6 +63,8 @@ class Measure:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuleContext:
     """What rules may read. ``open_orders(symbol)`` lists the broker's working orders;
+    ``positions()`` the broker's open positions now: after every fill of the step whose events
+    are being delivered (the P&L tracker has seen them only up to the current event).
     ``instrument(symbol)`` is the broker's instrument (multiplier, commission), None where no
     broker is wired; ``peers()`` the engine's rules (a rule that measures room left by others)."""
 
@@ -72,6 +74,7 @@ class RuleContext:
     reset: ResetScheduler
     starting_balance: Decimal | float  # the account's (exact money from the broker)
     open_orders: Callable[[str | None], Sequence[Order]]
+    positions: Callable[[], Mapping[str, Position]]
     instrument: Callable[[str], Instrument] | None = None
     peers: Callable[[], Mapping[str, Rule]] | None = None
 

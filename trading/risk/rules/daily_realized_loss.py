@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -40,6 +40,7 @@ class DailyRealizedLoss(Rule):
     kind = "daily_realized_loss"
     config_type = DailyRealizedLossConfig
     config: DailyRealizedLossConfig
+    loss_lockout: ClassVar[bool] = True  # its lockout is a loss lockout (the unlock policy reads this)
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -13,7 +13,7 @@ from trading.model import Event, Order, PositionChanged, PositionClosed, Positio
 from trading.risk.actions import Action, ClosePosition, ReduceToLimit, Remedy, plain_remedy
 from trading.risk.loosening import Each, Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
-from trading.risk.rules.max_contracts import projected_quantity
+from trading.risk.rules.max_contracts import broker_quantity, projected_quantity, working_exit_quantity
 from trading.risk.types import Violation
 
 __all__ = ["MaxContractsPerInstrument", "MaxContractsPerInstrumentConfig"]
@@ -67,19 +67,40 @@ class MaxContractsPerInstrument(Rule):
         return f"would hold {after:g} {order.symbol}, max_contracts_per_instrument {limit:g}"
 
     def on_position(self, event: PositionEvent) -> Violation | None:
-        held = abs(event.quantity)
-        limit = self.limit_for(event.symbol)
+        return self._evaluate(event.symbol, event.ts)
+
+    def sweep(self, now: datetime) -> list[Violation]:
+        if self._plain is not None or self.shadow:
+            return []
+        found = [self._evaluate(symbol, now) for symbol in list(self.ctx.positions())]
+        return [v for v in found if v is not None]
+
+    def _evaluate(self, symbol: str, ts: datetime) -> Violation | None:
+        """Measured on the broker's position after every fill of the step. ``reduce_to_limit``
+        and ``close_position`` act again while working closing orders do not cover what must go
+        (so a position is cut to its limit however its fills arrived, and never cut twice);
+        other actions, and shadow mode, fire once per crossing."""
+        quantity = broker_quantity(self, symbol)
+        held = abs(quantity)
+        limit = self.limit_for(symbol)
         if held <= limit + 1e-9:
-            self._fired.discard(event.symbol)
+            self._fired.discard(symbol)
             return None
-        if event.symbol in self._fired:
-            return None
-        self._fired.add(event.symbol)
+        target = 0.0 if self.config.action is Action.CLOSE_POSITION else limit
+        if self._plain is not None or self.shadow:
+            if symbol in self._fired:
+                return None
+            excess = held - target
+        else:
+            excess = held - target - working_exit_quantity(self.ctx.open_orders(symbol), symbol, quantity)
+            if excess <= 1e-9:
+                return None  # the working closing orders already take it off
+        self._fired.add(symbol)
         return self.violation(
-            f"holding {held:g} {event.symbol} > max_contracts_per_instrument {limit:g}",
-            remedy=self._remedy(event.symbol, held - limit),
-            ts=event.ts,
-            symbol=event.symbol,
+            f"holding {held:g} {symbol} > max_contracts_per_instrument {limit:g}",
+            remedy=self._remedy(symbol, excess),
+            ts=ts,
+            symbol=symbol,
             contracts=held,
             limit=limit,
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from trading.risk.rules.base import Rule, RuleConfig, RuleContext
 from trading.risk.rules.consistency import Consistency
 from trading.risk.rules.cooldown_after_loss import CooldownAfterLoss
+from trading.risk.rules.daily_loss import DailyLoss
 from trading.risk.rules.daily_realized_loss import DailyRealizedLoss
 from trading.risk.rules.daily_realized_profit_target import DailyRealizedProfitTarget
+from trading.risk.rules.daily_trailing_loss import DailyTrailingLoss
 from trading.risk.rules.max_contracts import MaxContracts
 from trading.risk.rules.max_contracts_per_instrument import MaxContractsPerInstrument
 from trading.risk.rules.max_order_rate import MaxOrderRate
@@ -43,6 +45,8 @@ RULES: dict[str, type[Rule]] = {
         SymbolBlocks,
         SymbolGroups,
         MaxOrderRate,
+        DailyLoss,
+        DailyTrailingLoss,
         RiskPerTrade,
         WeeklyLossLimit,
         WeeklyProfitTarget,

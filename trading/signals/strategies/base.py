@@ -95,17 +95,27 @@ def bracket(
     stop_loss_distance: float,
     reason: str,
 ) -> Recommendation:
-    """A market entry with TP and SL on the right sides of ``price``, rounded to ticks."""
+    """A market entry with TP and SL on the right sides of ``price``, each on a tick.
+
+    Both exits are rounded to the tick on the entry's side of them (the broker refuses a price
+    between ticks): the stop never lies further than ``stop_loss_distance`` (the loss at the
+    stop stays within what the strategy chose) and the take-profit never asks for more than
+    ``take_profit_distance``. A distance of at least one tick keeps each strictly on its side."""
     tick = instrument.tick_size
     tp_dist = max(take_profit_distance, tick)
     sl_dist = max(stop_loss_distance, tick)
-    sign = side.sign
+    if side is OrderSide.BUY:
+        take_profit = instrument.tick_below(price + tp_dist)
+        stop_loss = instrument.tick_above(price - sl_dist)
+    else:
+        take_profit = instrument.tick_above(price - tp_dist)
+        stop_loss = instrument.tick_below(price + sl_dist)
     return Recommendation(
         symbol=symbol,
         side=side,
         quantity=strategy.quantity,
-        take_profit=instrument.round_price(price + sign * tp_dist),
-        stop_loss=instrument.round_price(price - sign * sl_dist),
+        take_profit=take_profit,
+        stop_loss=stop_loss,
         strategy=strategy.name,
         reason=reason,
     )

@@ -58,3 +58,48 @@ def test_max_contracts_boundary_holding_more_than_the_limit_fires(make_desk, bro
     broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=quantity), check=False)
     desk.tick("ES", 5000.0)
     assert [v.rule for v in desk.of(RuleViolated)] == (["max_contracts"] if fires else [])
+
+
+def test_max_contracts_gap_fills_in_two_symbols_reduce_exactly_the_excess(make_desk, broker):
+    desk = make_desk({"max_contracts": {"limit": 4}})
+    desk.tick("ES", 5000.0)
+    desk.tick("NQ", 18000.0)
+    broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=3), check=False)
+    for quantity in (2, 2):
+        broker.submit(
+            Order(
+                symbol="NQ", side=OrderSide.BUY, quantity=quantity, order_type=OrderType.LIMIT, price=17990.0
+            ),
+            check=False,
+        )
+    desk.tick("ES", 5000.0)  # 3 ES: within
+    desk.tick("NQ", 17980.0)  # both NQ fill in one step: 7 held, 3 over
+    assert sum(o.quantity for o in broker.open_orders()) == 3
+    desk.tick("NQ", 17980.0)
+    desk.tick("ES", 5000.0)
+    desk.tick("NQ", 17980.0)
+    assert sum(abs(p.quantity) for p in broker.positions().values()) == 4
+    assert broker.open_orders() == []
+
+
+def test_max_contracts_check_counts_working_entries_in_other_symbols(make_desk):
+    desk = make_desk({"max_contracts": {"limit": 6}})
+    desk.tick("ES", 5000.0)
+    desk.tick("NQ", 18000.0)
+    working = desk.order("ES", OrderSide.BUY, 4, order_type=OrderType.LIMIT, price=4990.0)
+    assert working.status is OrderStatus.ACCEPTED
+    order = desk.order("NQ", OrderSide.SELL, 3)
+    assert order.status is OrderStatus.DENIED
+    assert "would hold 7 contracts, max_contracts 6" in order.reason
+    assert desk.order("NQ", OrderSide.SELL, 2).status is OrderStatus.ACCEPTED  # 4 + 2: the limit itself
+
+
+def test_max_contracts_check_ignores_working_entries_of_uncounted_symbols(make_desk):
+    desk = make_desk({"max_contracts": {"limit": 3, "symbols": ["NQ"]}})
+    desk.tick("ES", 5000.0)
+    desk.tick("NQ", 18000.0)
+    assert (
+        desk.order("ES", OrderSide.BUY, 4, order_type=OrderType.LIMIT, price=4990.0).status
+        is OrderStatus.ACCEPTED
+    )
+    assert desk.order("NQ", OrderSide.SELL, 3).status is OrderStatus.ACCEPTED

@@ -1,6 +1,7 @@
 import pytest
 
-from trading.model import Order, OrderSide, OrderStatus, RuleViolated
+from trading.model import Order, OrderSide, OrderStatus, OrderType, RuleViolated
+from trading.risk import parse_risk_config
 
 
 def test_max_contracts_per_instrument_override_denies_over_symbol_limit(make_desk):
@@ -51,3 +52,44 @@ def test_max_contracts_per_instrument_boundary_more_than_the_limit_fires(make_de
     broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=quantity), check=False)
     desk.tick("ES", 5000.0)
     assert [v.rule for v in desk.of(RuleViolated)] == (["max_contracts_per_instrument"] if fires else [])
+
+
+def _lower_limit(desk, rules):
+    desk.rm.apply_config(parse_risk_config({"rules": rules}))
+
+
+def test_max_contracts_per_instrument_gap_fills_three_entries_reduces_to_the_lowered_limit(make_desk, broker):
+    desk = make_desk({"max_contracts_per_instrument": {"limit": 10}})
+    desk.tick("NQ", 18000.0)
+    for quantity in (3, 2, 2):
+        order = desk.order("NQ", OrderSide.BUY, quantity, order_type=OrderType.LIMIT, price=17990.0)
+        assert order.status is OrderStatus.ACCEPTED
+    _lower_limit(desk, {"max_contracts_per_instrument": {"limit": 4}})
+    desk.tick("NQ", 17980.0)  # one gap fills all three: 3, then 5, then 7 held
+    [exit_order] = broker.open_orders("NQ")
+    assert exit_order.side is OrderSide.SELL and exit_order.quantity == 3  # the excess after every fill
+    desk.tick("NQ", 17980.0)
+    assert broker.positions()["NQ"].quantity == 4
+    assert desk.rm.pnl.quantity("NQ") == 4
+    assert broker.open_orders() == []
+
+
+def test_max_contracts_per_instrument_excess_left_after_a_reduce_is_cut_again(make_desk, broker):
+    desk = make_desk({"max_contracts_per_instrument": {"limit": 2}})
+    desk.tick("ES", 5000.0)
+    broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=3), check=False)
+    desk.tick("ES", 5000.0)  # 3 held: a reduce of 1 goes out
+    broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=2), check=False)
+    desk.tick("ES", 5000.0)  # the reduce and the new buy fill together: 4 held, no latch stops it
+    desk.tick("ES", 5000.0)
+    assert broker.positions()["ES"].quantity == 2
+    assert broker.open_orders() == []
+
+
+def test_max_contracts_per_instrument_alert_fires_once_per_crossing(make_desk, broker):
+    desk = make_desk({"max_contracts_per_instrument": {"limit": 1, "action": "alert"}})
+    desk.tick("ES", 5000.0)
+    for _ in range(3):
+        broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=1), check=False)
+        desk.tick("ES", 5000.0)
+    assert len(desk.of(RuleViolated)) == 1

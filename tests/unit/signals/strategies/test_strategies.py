@@ -4,6 +4,7 @@ import pytest
 
 from trading.model import Instrument, OrderSide
 from trading.signals.strategies import STRATEGY_KINDS, MarketView, MeanReversion, MovingAverageCrossover
+from trading.signals.strategies.base import bracket
 
 ES = Instrument(symbol="ES", tick_size=0.25, multiplier=50)
 
@@ -124,3 +125,34 @@ def test_strategy_registry_names_match_kinds():
         "ma_crossover": "ma_crossover",
         "mean_reversion": "mean_reversion",
     }
+
+
+@pytest.mark.parametrize(
+    ("side", "take_profit", "stop_loss"),
+    [(OrderSide.BUY, 5001.0, 4999.5), (OrderSide.SELL, 4999.25, 5000.75)],
+    ids=["buy", "sell"],
+)
+def test_bracket_off_tick_distances_round_exits_toward_the_entry(side, take_profit, stop_loss):
+    strategy = MovingAverageCrossover("ma", ["ES"], fast=3, slow=6)
+    # 5000.1 (an off-tick last price) + 0.99 / - 0.7: neither exit lands on a tick by itself
+    rec = bracket(
+        strategy, "ES", side, 5000.1, ES, take_profit_distance=0.99, stop_loss_distance=0.7, reason="t"
+    )
+    assert (rec.take_profit, rec.stop_loss) == (take_profit, stop_loss)
+    assert ES.is_on_tick(rec.take_profit) and ES.is_on_tick(rec.stop_loss)
+    assert abs(rec.stop_loss - 5000.1) <= 0.7  # the loss at the stop never exceeds the chosen distance
+
+
+def test_bracket_one_tick_distance_stays_strictly_on_its_side():
+    strategy = MovingAverageCrossover("ma", ["ES"], fast=3, slow=6)
+    rec = bracket(
+        strategy,
+        "ES",
+        OrderSide.BUY,
+        5000.0,
+        ES,
+        take_profit_distance=0.0,
+        stop_loss_distance=0.1,
+        reason="t",
+    )
+    assert (rec.take_profit, rec.stop_loss) == (5000.25, 4999.75)

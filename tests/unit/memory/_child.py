@@ -1,7 +1,7 @@
 """Child processes for the state store tests: ``python _child.py <mode> <path> [args]``.
 
 increment <path> <threads> <n>: each thread does n read-modify-write increments of "counter".
-save_loop <path>: saves forever, each save a new generation with a self-consistent payload.
+save_loop <path>: prints "ready" after its first save, then saves forever, each save a new generation with a self-consistent payload.
 read_loop <path> <seconds>: loads whenever the token changes; exits 1 on any inconsistency.
 show <path> <key>: opens the file (no load() call) and prints repr(value) and the format version.
 set <path> <key> <int>: opens the file, sets key to the integer, saves.
@@ -49,12 +49,13 @@ def increment(path: str, threads: int, n: int) -> None:
 def save_loop(path: str) -> None:
     sm = StateManager(path, backups=2)
     i = 0
-    print("ready", flush=True)
     while True:
         i += 1
         data = np.full(20_000 + (i % 7) * 1000, i, dtype=np.int64)
         sm.update({"i": i, "data": data, "check": int(data.sum())})
         sm.save()
+        if i == 1:  # "ready" once a file exists: a kill before the first save leaves nothing to load
+            print("ready", flush=True)
 
 
 def read_loop(path: str, seconds: float) -> None:

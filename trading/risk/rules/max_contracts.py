@@ -74,9 +74,12 @@ def worst_quantity(held: float, orders: Iterable[Order], symbol: str) -> float:
 
 
 def projected_quantity(rule: Rule, order: Order) -> tuple[float, float]:
-    """(current absolute quantity, absolute quantity if ``order`` and the working entries fill)."""
+    """(current absolute quantity, absolute quantity if ``order`` and the working entries fill).
+    ``order`` itself is not counted among the working ones (a venue's guard checks a hand order
+    after the fact, when it is working already)."""
     current = rule.pnl.quantity(order.symbol)
-    working = working_entry_quantity(rule.ctx.open_orders(order.symbol), order.symbol, order.side.sign)
+    others = [o for o in rule.ctx.open_orders(order.symbol) if o.order_id != order.order_id]
+    working = working_entry_quantity(others, order.symbol, order.side.sign)
     after = current + order.side.sign * (order.quantity + working)
     return abs(current), abs(after)
 
@@ -130,7 +133,7 @@ class MaxContracts(Rule):
         if reducing or not self._covers(order.symbol):
             return None
         _, after = projected_quantity(self, order)
-        orders = self.ctx.open_orders(None)
+        orders = [o for o in self.ctx.open_orders(None) if o.order_id != order.order_id]
         others = {s.symbol: s.quantity for s in self._counted() if s.symbol != order.symbol}
         for working in orders:
             symbol = working.symbol

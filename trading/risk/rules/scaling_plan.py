@@ -124,7 +124,8 @@ class ScalingPlan(Rule):
         worse side."""
         buys: dict[str, float] = {}
         sells: dict[str, float] = {}
-        orders = [o for o in self.ctx.open_orders(None) if o.role is OrderRole.ENTRY]
+        skip = None if extra is None else extra.order_id  # a venue's hand order is working already
+        orders = [o for o in self.ctx.open_orders(None) if o.role is OrderRole.ENTRY and o.order_id != skip]
         if extra is not None:
             orders.append(extra)
         for o in orders:

@@ -113,8 +113,15 @@ class SymbolGroups(Rule):
 
     # --- what a group holds --------------------------------------------------------------
 
-    def _working(self, symbol: str) -> list[Order]:
-        return [o for o in self.ctx.open_orders(symbol) if o.role is OrderRole.ENTRY and o.symbol == symbol]
+    def _working(self, symbol: str, checked: Order | None = None) -> list[Order]:
+        """The symbol's working entries, less ``checked`` (an order a venue's guard checks after
+        the fact is working already: it must not count twice)."""
+        skip = None if checked is None else checked.order_id
+        return [
+            o
+            for o in self.ctx.open_orders(symbol)
+            if o.role is OrderRole.ENTRY and o.symbol == symbol and o.order_id != skip
+        ]
 
     def exposure(self, group: str, order: Order | None = None, *, working: bool = True) -> Decimal:
         """The group's weighted contracts; with ``order`` as if it filled; working entries as if
@@ -126,7 +133,7 @@ class SymbolGroups(Rule):
                 held += order.side.sign * order.quantity
             contracts = to_money(abs(held))
             if working:
-                contracts += sum((to_money(o.remaining) for o in self._working(symbol)), ZERO)
+                contracts += sum((to_money(o.remaining) for o in self._working(symbol, order)), ZERO)
             total += contracts * weight
         return total
 
@@ -142,7 +149,7 @@ class SymbolGroups(Rule):
                 found[_LONG if held > 0 else _SHORT].append(symbol)
             if order is None:
                 continue
-            for working in self._working(symbol):
+            for working in self._working(symbol, order):
                 sign = _LONG if working.side.sign > 0 else _SHORT
                 if symbol not in found[sign]:
                     found[sign].append(symbol)

@@ -91,3 +91,23 @@ async def test_entries_placed_by_hand_while_halted_are_cancelled_and_their_fills
     assert actions == ["cancel_foreign_order", "cancel_foreign_order", "close_foreign_fill"]
     closed = harness.recorder.of(PositionClosed)[0]
     assert closed.realized_delta == Decimal(0)
+
+
+async def test_hand_order_exactly_at_max_contracts_is_kept_one_more_is_cancelled(harness: Harness) -> None:
+    # The guard checks a hand order after the fact, when the books already hold it as working:
+    # it must count once (counted twice, 2 held + 3 working + the same 3 = 8 > 5 cancelled it).
+    fake = harness.fake
+    fake.set_price("AAPL", 100)
+    await harness.start()
+    harness.with_risk({"max_contracts": {"limit": 5, "action": "reduce_to_limit"}})
+    fake.place_hand_order("AAPL", "buy", 2)
+    await harness.wait_for(lambda: "AAPL" in harness.broker.positions(), what="the hand fill")
+
+    fits = fake.place_hand_order("AAPL", "buy", 3, type="limit", limit_price=90, time_in_force="gtc")
+    over = fake.place_hand_order("AAPL", "buy", 1, type="limit", limit_price=90, time_in_force="gtc")
+
+    await harness.wait_for(lambda: harness.recorder.of(OrderCancelled), what="the guard's cancel")
+    status = {o["id"]: o["status"] for o in fake.orders()}
+    assert status[over["id"]] == "canceled"
+    assert status[fits["id"]] == "new"  # 2 held + 3 working = 5: at the limit, allowed
+    assert [e.order_id for e in harness.recorder.of(OrderCancelled)] == ["X-" + over["id"]]

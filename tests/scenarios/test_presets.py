@@ -85,6 +85,13 @@ class Account:
         self.tick(symbol, at)
         return order
 
+    def next_day(self) -> None:
+        """Past today's 17:00 reset (a sweep runs it), then to 09:00 Chicago of the next day."""
+        day = self.clock.now().date() - START.date()
+        self.clock.set_time(RESET + day + timedelta(minutes=1))
+        self.rm.sweep()
+        self.clock.set_time(START + day + timedelta(days=1))
+
     def loss(self) -> Decimal:
         """The account's loss from its start, exact (flat: cash is the equity)."""
         return self.start - self.rm.pnl.exact_equity()
@@ -134,6 +141,37 @@ def test_funded_50k_eod_losing_day_flattened_and_halted_short_of_the_firms_daily
     assert acct.loss() == Decimal("933")  # 2 x 50 x 9.25 + 4 x 2.00 commissions
     assert acct.loss() < 1000  # the firm's daily loss: never reached
     assert acct.order("ES", OrderSide.BUY, 1).status is OrderStatus.DENIED  # halted until 17:00
+
+
+def test_funded_50k_eod_floor_from_end_of_day_balances_stops_the_fourth_day_above_the_firms(open_account):
+    acct = open_account("funded_50k_eod", 50_000)
+    drawdown = acct.rm.engine.rules["trailing_drawdown"]
+    # day 1: +1,492 at the close (the intraday peak, +1,996, does not move an end-of-day floor)
+    acct.trade("ES", OrderSide.BUY, 2, at=5000.0)
+    acct.walk("ES", path(5000.0, 5020.0, 5015.0))
+    acct.trade("ES", OrderSide.SELL, 2, at=5015.0)
+    assert drawdown.floor == Decimal(48_200)
+    acct.next_day()
+    assert (drawdown.high_water, drawdown.floor) == (Decimal(51_492), Decimal(49_692))  # the firm's: 49,492
+    # days 2 and 3: -833 each, under the daily loss: nothing fires
+    for _ in range(2):
+        acct.trade("ES", OrderSide.BUY, 2, at=5000.0)
+        acct.walk("ES", path(5000.0, 4991.75))
+        acct.trade("ES", OrderSide.SELL, 2, at=4991.75)
+        acct.next_day()
+    assert acct.violations() == [] and acct.rm.pnl.cash == Decimal(49_826)
+    falling = path(5000.0, 4990.0)  # held: 49,826 - 1,000 - 8 = 48,818, under the firm's floor
+    assert 49_826 - 2 * 50 * (5000.0 - falling[-1]) - 8 <= 49_492
+
+    acct.trade("ES", OrderSide.BUY, 2, at=5000.0)
+    acct.walk("ES", falling)
+
+    # 4998.50: equity 49,672 <= 49,692, a 158 loss on the day; flattened at 4998.25
+    (violation,) = acct.violations()
+    assert (violation.rule, violation.action) == ("trailing_drawdown", "flatten_and_lock")
+    assert acct.rm.state is TradingState.HALTED and acct.flat()
+    assert acct.rm.pnl.exact_equity() == Decimal(49_643)
+    assert acct.rm.pnl.exact_equity() > Decimal(51_492) - 2000  # the firm's floor: never reached
 
 
 def test_funded_50k_eod_compliant_day_never_touched(open_account):

@@ -11,6 +11,12 @@ A risk *file* with no rule enabled in enforce mode is refused unless it says
 field declares which change loosens it (``trading.risk.loosening``); the running desk's
 tamper lock refuses a loosening edit until the daily reset (``tamper_lock: true``, the default).
 
+A file may start from an account preset (``preset: funded_50k_eod`` or a path; ``trading.risk.presets``):
+the preset is validated alone (its errors name the preset's file), then the file's settings override
+it field by field and the merged result is validated, held to the "some rule enforced" check and
+compared by the tamper lock like any file. An override that loosens one of the preset's enforced
+rules is allowed (the trader's choice) and logged as a WARNING naming the field.
+
 The account (its starting balance) is not a risk setting: the desk config owns it
 (desk.yaml ``account.starting_balance``) and the ``RiskManager`` reads it from the broker.
 """
@@ -18,6 +24,7 @@ The account (its starting balance) is not a risk setting: the desk config owns i
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time as _time
 from collections.abc import Mapping
@@ -38,7 +45,8 @@ from trading._yaml import (
 )
 from trading.config_types import Flag, LocalTime, Number, TimeZoneName
 from trading.errors import ConfigError
-from trading.risk.loosening import Looser
+from trading.risk.loosening import Looser, loosenings
+from trading.risk.presets import merge_preset, read_preset
 from trading.risk.rules.base import RuleConfig
 from trading.risk.rules.registry import RULES
 
@@ -53,6 +61,8 @@ __all__ = [
     "require_enforced_rule",
     "risk_config_from_bytes",
 ]
+
+logger = logging.getLogger(__name__)
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -114,12 +124,25 @@ _MOVED = {
 }
 
 
-def parse_risk_config(data: Any, source: str = "<dict>") -> RiskConfig:
-    """Validate an already-parsed mapping (``source`` names it in error messages)."""
+def parse_risk_config(data: Any, source: str = "<dict>", *, deadline: float | None = None) -> RiskConfig:
+    """Validate an already-parsed mapping (``source`` names it in error messages). A top-level
+    ``preset`` is read (its parse gives up at ``deadline``), validated alone, and the mapping's
+    own settings override it field by field (``trading.risk.presets``)."""
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}", value=data)
+    if "preset" not in data:
+        return _validate(data, source)
+    path, raw = read_preset(data["preset"], source, deadline=deadline)
+    preset = _validate(raw, str(path))
+    config = _validate(merge_preset(raw, data, source), source)
+    for change in loosenings(preset, config):
+        logger.warning("%s: %s loosens the preset %s (%s)", source, change, path.stem, change.why)
+    return config
+
+
+def _validate(data: Mapping[str, Any], source: str) -> RiskConfig:
     path = None if source.startswith("<") else source
     try:
         top = _TopLevel.model_validate(data)
@@ -127,37 +150,40 @@ def parse_risk_config(data: Any, source: str = "<dict>") -> RiskConfig:
         raise format_validation_error(source, exc, _TopLevel, hints=_MOVED) from None
     rules: dict[str, RuleConfig] = {}
     for key, raw in top.rules.items():
-        name = str(key)
-        body = {} if raw is None else raw
-        if not isinstance(body, Mapping):
-            raise ConfigError(
-                f"{source}: rule {name!r}: bad value {shorten(body)}: allowed a mapping of the rule's fields",
-                path=path,
-                field=name,
-                value=body,
-                allowed="a mapping of fields",
-            )
-        kind = body.get("kind", name)
-        rule_type = RULES.get(kind) if isinstance(kind, str) else None
-        if rule_type is None:
-            known = ", ".join(sorted(RULES))
-            hint = unknown_key_hint(str(kind), sorted(RULES)) if isinstance(kind, str) else ""
-            hint = f" ({hint})" if hint.startswith("did you mean") else ""
-            shown = shorten(kind)
-            raise ConfigError(
-                f"{source}: rule {name!r}, field 'kind': bad value {shown}: allowed one of {known}{hint}",
-                path=path,
-                field=f"{name}.kind",
-                value=kind,
-                allowed=known,
-            )
-        model = rule_type.config_type
-        try:
-            rules[name] = model.model_validate({**body, "kind": kind})
-        except ValidationError as exc:
-            raise format_validation_error(source, exc, model, rule=name) from None
+        rules[str(key)] = _rule(str(key), raw, source, path)
     settings = {field: getattr(top, field) for field in RiskConfig.model_fields if field != "rules"}
     return RiskConfig(**settings, rules=rules)
+
+
+def _rule(name: str, raw: Any, source: str, path: str | None) -> RuleConfig:
+    body = {} if raw is None else raw
+    if not isinstance(body, Mapping):
+        raise ConfigError(
+            f"{source}: rule {name!r}: bad value {shorten(body)}: allowed a mapping of the rule's fields",
+            path=path,
+            field=name,
+            value=body,
+            allowed="a mapping of fields",
+        )
+    kind = body.get("kind", name)
+    rule_type = RULES.get(kind) if isinstance(kind, str) else None
+    if rule_type is None:
+        known = ", ".join(sorted(RULES))
+        hint = unknown_key_hint(str(kind), sorted(RULES)) if isinstance(kind, str) else ""
+        hint = f" ({hint})" if hint.startswith("did you mean") else ""
+        shown = shorten(kind)
+        raise ConfigError(
+            f"{source}: rule {name!r}, field 'kind': bad value {shown}: allowed one of {known}{hint}",
+            path=path,
+            field=f"{name}.kind",
+            value=kind,
+            allowed=known,
+        )
+    model = rule_type.config_type
+    try:
+        return model.model_validate({**body, "kind": kind})
+    except ValidationError as exc:
+        raise format_validation_error(source, exc, model, rule=name) from None
 
 
 def require_enforced_rule(config: RiskConfig, source: str | Path) -> RiskConfig:
@@ -189,7 +215,7 @@ def risk_config_from_bytes(data: bytes, source: str | Path, *, deadline: float |
     if deadline is None:
         deadline = _time.monotonic() + PARSE_SECONDS
     mapping = mapping_of(parse_yaml(data, source, deadline=deadline), source)
-    return require_enforced_rule(parse_risk_config(mapping, str(source)), source)
+    return require_enforced_rule(parse_risk_config(mapping, str(source), deadline=deadline), source)
 
 
 def load_risk_config(path: str | Path) -> RiskConfig:

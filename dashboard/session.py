@@ -16,6 +16,7 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard.banner import degraded_message, desk_banner, freshness
+from dashboard.broker_line import broker_line
 from dashboard.data import DeskReader, DeskStatus
 from dashboard.desk_clock import DeskClock
 from dashboard.identity import Operator, current_operator
@@ -91,6 +92,10 @@ def show_banner(ctx: PageContext) -> None:
             reason = ctx.reader.snapshot_error or "the desk has not published a snapshot yet"
             st.info(f"No snapshot to show: {_short(reason, ctx)}")
         return
+    broker = broker_line(snap.extra)
+    st.markdown(broker.markdown())
+    if broker.warning:
+        st.error(broker.warning, icon=":material/visibility_off:")
     clock = ctx.clock
     st.caption(
         f"desk time {clock.local(snap.taken_at)} · times in {clock.zone_name} · desk pid {snap.desk_pid}",

@@ -1,11 +1,13 @@
 """The dashboard's entry point: ``streamlit run dashboard/app.py``.
 
-Every URL runs this script: it draws the sidebar (operator, refresh slider, auto-refresh) and
-picks the view with ``st.navigation``. The views live in ``dashboard/views/``, a folder
-Streamlit does not serve on its own (unlike one named ``pages/``), so a bookmark or a
-reconnecting tab on any page gets the whole app. Settings come from the environment the
-launcher sets (``DESK_STATE_DIR``, ``DASHBOARD_REFRESH_SECONDS``, ``DASHBOARD_OPERATOR``);
-the sidebar slider changes the refresh for this session.
+Every URL runs this script: first the login (``dashboard.login``: with a users file nothing
+else is drawn until the visitor logs in), then the sidebar (who is here and their role, the
+refresh slider, auto-refresh), and the view picked with ``st.navigation``. The views live in
+``dashboard/views/``, a folder Streamlit does not serve on its own (unlike one named
+``pages/``), so a bookmark or a reconnecting tab on any page gets the whole app. Settings come
+from the environment the launcher sets (``DESK_STATE_DIR``, ``DASHBOARD_REFRESH_SECONDS``,
+``DASHBOARD_OPERATOR``, ``DASHBOARD_USERS_FILE``); the sidebar slider changes the refresh for
+this session.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboar
 import streamlit as st  # noqa: E402  (after the path fix above)
 from streamlit_autorefresh import st_autorefresh  # noqa: E402
 
-from dashboard.identity import current_operator  # noqa: E402
+from dashboard.login import require_identity  # noqa: E402
 from dashboard.session import REFRESH_SLIDER_KEY  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from trading.errors import ConfigError  # noqa: E402
@@ -45,12 +47,14 @@ except ConfigError as exc:
     st.error(f"Dashboard misconfigured: {exc}")
     st.stop()
 
+identity = require_identity(settings)  # with a users file: the login form until someone logs in
 st.html(PHONE_CSS)
 with st.sidebar:
     st.markdown("### Trading desk")
-    operator = current_operator(settings)
     st.caption(
-        f"operator **{operator.name}**", help=f"from the {operator.source}; recorded with every command"
+        f"{identity.role.value} **{identity.display}**",
+        help=f"{identity.name}, from the {identity.source}; recorded with every command"
+        + ("" if identity.is_operator else "; a viewer sees every page and sends no command"),
     )
     refresh = st.slider(
         "refresh every (s)",

@@ -10,10 +10,11 @@ Two cases, chosen by the launcher:
   the local operator, the launcher's ``--operator NAME`` else the OS user, with the operator
   role.
 
-The client's address is ``st.context.ip_address``; when that is a loopback address (a reverse
-proxy on this machine) and the request carries ``X-Forwarded-For``, the last address in it
-(the one the proxy saw) is recorded as ``<client> via <proxy>``. Outside a browser session
-(AppTest) there is no address.
+The client's address is ``st.context.ip_address``, ``localhost`` for a browser on this machine
+(Streamlit gives no address for 127.0.0.1 and ::1). When the connection comes from this
+machine (a reverse proxy) and carries ``X-Forwarded-For``, the last address in it (the one the
+proxy saw) is recorded as ``<client> via localhost``; from any other peer the header is
+ignored (anyone can send it). Outside a browser session (AppTest) there is no address.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "read_users",
 ]
 
+LOCALHOST = "localhost"  # the address recorded for a browser on this machine (Streamlit gives none)
 # streamlit-authenticator's session keys: True once logged in (False after a wrong password), the login name
 AUTH_STATUS_KEY = "authentication_status"
 USERNAME_KEY = "username"
@@ -106,14 +108,15 @@ def _users(path: str, mtime_ns: int, size: int) -> UsersFile:
 
 def client_address() -> str | None:
     """The browser's address (see the module docstring); None outside a browser session."""
-    peer = _plain(st.context.ip_address)
-    if peer is None:
+    headers = st.context.headers
+    if not headers:  # no browser session (AppTest, a bare script run)
         return None
-    forwarded = st.context.headers.get("X-Forwarded-For") if ipaddress.ip_address(peer).is_loopback else None
-    if forwarded:
-        client = _plain(forwarded.split(",")[-1].strip())
-        if client is not None:
-            return f"{client} via {peer}"
+    # Streamlit answers None for a connection from 127.0.0.1 or ::1
+    peer = _plain(st.context.ip_address) or LOCALHOST
+    if peer == LOCALHOST or ipaddress.ip_address(peer).is_loopback:
+        forwarded = _plain((headers.get("X-Forwarded-For") or "").split(",")[-1].strip())
+        if forwarded is not None:
+            return f"{forwarded} via {peer}"
     return peer
 
 

@@ -1,7 +1,8 @@
 """What the top of every page says: the desk's trading state, or STALE, and how old the numbers are.
 
 The state is shown in colour only while the desk's heartbeat is fresh: once it is older than
-the limit the banner turns grey "STALE" (never a green ACTIVE over old numbers). The numbers
+the limit the banner turns grey "STALE" (never a green ACTIVE over old numbers). While the
+desk's storage fails (its heartbeat or snapshot says degraded) the banner says so. The numbers
 on screen are "updated N s ago" (wall time since the desk built the snapshot shown): plain
 while that is within a refresh and the stale limit, amber past it, red past twice that or
 while the desk is stale. Pure: no ``st.*`` calls; ``dashboard.session`` draws it.
@@ -16,7 +17,7 @@ from dashboard.desk_clock import DeskClock, format_duration
 from dashboard.money import Tone
 from trading.snapshot import Snapshot
 
-__all__ = ["Banner", "Freshness", "desk_banner", "freshness"]
+__all__ = ["Banner", "Freshness", "degraded_message", "desk_banner", "freshness"]
 
 _STATE_TONES = {"ACTIVE": Tone.GOOD, "REDUCING": Tone.WARN, "HALTED": Tone.BAD}
 
@@ -28,6 +29,7 @@ class Banner:
     reason: str = ""
     paused: bool = False
     warning: str = ""  # a sentence for an operator when the desk is not running
+    degraded: str = ""  # why the desk's storage is failing (its journal holds unwritten steps); "" if not
 
     @property
     def stale(self) -> bool:
@@ -81,15 +83,34 @@ def desk_banner(
     else:
         last = status.heartbeat.trading_state if status.heartbeat is not None else "unknown"
     if status.health is DeskHealth.RUNNING:
+        degraded = _degraded(status, snapshot)
         if snapshot is None:
-            return Banner(last, _STATE_TONES.get(last, Tone.NEUTRAL))
+            return Banner(last, _STATE_TONES.get(last, Tone.NEUTRAL), degraded=degraded)
         return Banner(
             snapshot.trading_state,
             _STATE_TONES.get(snapshot.trading_state, Tone.NEUTRAL),
             snapshot.state_reason,
             snapshot.paused,
+            degraded=degraded,
         )
     return Banner("STALE", Tone.NEUTRAL, f"last known {last}", warning=_not_running(status, clock))
+
+
+def _degraded(status: DeskStatus, snapshot: Snapshot | None) -> str:
+    """The heartbeat's word first (it is written in place when the disk is full, the snapshot
+    cannot be), then the snapshot's."""
+    beat = status.heartbeat
+    if beat is not None and beat.degraded:
+        return beat.degraded_reason or "storage failing"
+    return snapshot.storage_problem if snapshot is not None else ""
+
+
+def degraded_message(reason: str) -> str:
+    """What the banner says while the desk's storage fails."""
+    return (
+        f"Storage failing: {reason}. The desk's journal holds what it could not write and retries; "
+        "the account stays HALTED (no new entries) until it can write again."
+    )
 
 
 def _not_running(status: DeskStatus, clock: DeskClock) -> str:

@@ -15,10 +15,11 @@ from datetime import datetime
 
 import streamlit as st
 
-from dashboard.banner import desk_banner, freshness
+from dashboard.banner import degraded_message, desk_banner, freshness
 from dashboard.data import DeskReader, DeskStatus
 from dashboard.desk_clock import DeskClock
 from dashboard.identity import Identity, current_identity
+from dashboard.money import md
 from dashboard.settings import DashboardSettings
 from trading.clock import LiveClock
 from trading.errors import ConfigError
@@ -117,6 +118,8 @@ def _live_status(ctx: PageContext) -> None:
     st.markdown(f":{fresh.tone.value}[{fresh.text()}]", help="wall time since the desk built these numbers")
     if banner.warning:
         st.warning(banner.warning, icon=":material/warning:")
+    if banner.degraded:
+        st.error(md(degraded_message(banner.degraded)), icon=":material/database:")
 
 
 def _short(message: str, ctx: PageContext) -> str:

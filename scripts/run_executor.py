@@ -4,6 +4,7 @@
     python scripts/run_executor.py [--config config/desk.yaml] [--risk-config PATH]
                                    [--state data] [--log-level INFO] [--duration SECONDS]
     python scripts/run_executor.py --check [--config ...] [--risk-config ...] [--state ...]
+    python scripts/run_executor.py --new-account [--config ...] [--state ...] [...]
 
 ``--check`` validates what the desk validates at start, in the same order and through the
 same loaders, and builds nothing else: the desk config, the risk config it names (or
@@ -12,6 +13,16 @@ desk does), that no other desk holds it, and the CSV file when the feed replays 
 prints one line and exits 0, or prints the desk's own error line and exits 2. The
 launcher runs the same function (``trading.desk.preflight.check_desk``) in-process before it starts anything,
 so both scripts name a bad file or field with the same words.
+
+The desk refuses to start (exit 2, one line naming both files) when the state directory's
+database and state file do not belong together: one missing or empty while the other holds an
+account, or the database holding another account's books. ``--new-account`` starts a fresh
+account on purpose: after the same checks (but that one), it moves the old database, state
+file and heartbeat into ``<state>/archive-<UTC time>/`` (never deleting them), then starts.
+
+A storage outage (disk full, I/O error) is one ERROR line on stderr, ``storage failing: ...``
+(``trading.desk.outage_log``); the heartbeat says ``degraded`` while the journal holds steps
+it could not write, and a SIGTERM still flushes what it can and exits 0.
 
 Exit codes: 0 after a clean stop (SIGINT/SIGTERM) or a passed check, 2 for bad input
 (flags, config, CSV, state directory, a second desk on the same state directory), 1 for
@@ -27,6 +38,7 @@ import logging
 import signal
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,8 +83,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--duration", type=positive_seconds, default=None, help="stop after this many seconds (tests, demos)"
     )
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--check", action="store_true", help="validate the configs and the state directory, start nothing"
+    )
+    mode.add_argument(
+        "--new-account",
+        action="store_true",
+        help="start a fresh account: move the old books and state file into <state>/archive-<UTC time>/",
     )
     return parser.parse_args(argv)
 
@@ -117,10 +135,24 @@ async def _main(args: argparse.Namespace, desk: Desk) -> int:
     return 0
 
 
+def _archive_old_account(args: argparse.Namespace) -> None:
+    """``--new-account``: the desk's checks but the pair one first (a bad config moves nothing),
+    then the old account's files into the archive folder."""
+    from trading.desk.books_check import archive_state_files
+    from trading.desk.preflight import check_desk
+    from trading.state_dir import StateDir
+
+    check_desk(args.config, risk_config_path=args.risk_config, state_dir=args.state, books=False)
+    archive_state_files(StateDir(Path(args.state).absolute()), now=datetime.now(UTC))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from trading.desk.outage_log import StorageOutageFilter  # after the flags, like the desk
+
     stream = logging.StreamHandler(sys.stderr)
     stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stream.addFilter(StorageOutageFilter())  # a full disk reads as one ERROR line, not thousands
     logging.basicConfig(level=args.log_level, handlers=[stream])
     try:
         with held_logs():
@@ -131,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 from trading.desk import Desk  # after the flags: a bad flag is refused at once
 
+                if args.new_account:
+                    _archive_old_account(args)
                 desk = Desk.from_files(args.config, state_dir=args.state, risk_config_path=args.risk_config)
     except TradingError as exc:
         print(f"run_executor.py: error: {exc}", file=sys.stderr)

@@ -79,6 +79,18 @@ class StateSerializationError(StateError, TypeError):
     """A value cannot be stored (it cannot be pickled)."""
 
 
+class InconsistentStateError(StateError):
+    """The state directory's database and state file do not belong together (one is
+    missing or empty while the other holds an account, or the database holds another
+    account's books); carries both paths. The desk refuses to start rather than begin a
+    fresh account over old books."""
+
+    def __init__(self, message: str, *, database: str | Path, state_file: str | Path) -> None:
+        super().__init__(message, path=database)
+        self.database = Path(database)
+        self.state_file = Path(state_file)
+
+
 # --- trading --------------------------------------------------------------------
 
 

@@ -29,11 +29,13 @@ __all__ = [
     "SNAPSHOT_KEY",
     "SNAPSHOT_VERSION",
     "AccountView",
+    "DiscrepancyView",
     "HeadroomView",
     "LaneView",
     "LockoutView",
     "OrderView",
     "PositionView",
+    "ReconciliationView",
     "RuleView",
     "Series",
     "Snapshot",
@@ -230,6 +232,29 @@ class LaneView:
     p99_run_ms: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class DiscrepancyView:
+    subject: str  # "position ES", "cash", "transaction T-3 (ma_es ES)"
+    found: str
+    repair: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconciliationView:
+    """The desk's start: what it restored from the journal and what it repaired."""
+
+    at: datetime
+    broker: str  # the side the journal was compared with
+    working_orders: int
+    positions: int
+    cash: float
+    transactions: int  # active transactions restored
+    risk: str = ""
+    discrepancies: tuple[DiscrepancyView, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Snapshot:
     version: int = SNAPSHOT_VERSION
@@ -261,6 +286,10 @@ class Snapshot:
     timezone: str = "UTC"  # IANA name of the exchange time zone (the risk reset's), for display
     clock_speed: float = 1.0  # desk seconds per wall second (10 in the demo)
     headroom: HeadroomView | None = None
+    # what this desk's start restored and repaired (None: not known, e.g. a desk built without it)
+    reconciliation: ReconciliationView | None = None
+    # why the journal holds unwritten steps (disk full, I/O error): the desk is degraded; "" if not
+    storage_problem: str = ""
 
     @property
     def shadow_hits(self) -> tuple[ViolationView, ...]:

@@ -4,7 +4,7 @@ A desk keeps everything in one directory::
 
     state.pkl        the latest Snapshot (through trading.memory.StateManager)
     desk.db          the journal, jobs, activity, violations, commands (SQLite)
-    heartbeat.json   the desk's liveness: a ``Heartbeat``, replaced atomically
+    heartbeat.json   the desk's liveness: a ``Heartbeat``, replaced atomically (in place on a full disk)
     desk.lock        held by the running desk for its whole life
     logs/<name>.log  the launcher's child processes' output
     run/             the launcher's working directory for Streamlit
@@ -16,6 +16,8 @@ risk or desk code, so the dashboard may use it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import math
@@ -37,7 +39,9 @@ _FIELDS = ("pid", "ts", "started_at", "sim_time", "trading_state")
 # A restarted desk resumes its simulated clock from the heartbeat's sim_time, unless that lies
 # further ahead of now than a fast demo clock could have run: then it is a damaged file.
 MAX_RESUME_AHEAD = timedelta(days=3660)
-_MAX_BYTES = 64 * 1024  # a heartbeat is about 200 bytes
+_MAX_BYTES = 64 * 1024  # a heartbeat is 1 KB (about 200 bytes of JSON, padded)
+_MAX_REASON = 300  # characters of degraded_reason kept
+_PADDED = 1024  # bytes a heartbeat file is padded to, so that it can be rewritten in place
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,8 @@ class Heartbeat:
 
     ``ts`` is wall-clock epoch seconds (readers compare it with their own wall clock);
     ``sim_time`` is the desk's clock, which a simulated run moves faster than real time.
+    ``degraded`` says the desk's journal holds steps it could not write (disk full, I/O
+    error), ``degraded_reason`` why; the file carries both only while that is so.
     """
 
     pid: int
@@ -100,22 +106,42 @@ class Heartbeat:
     started_at: datetime
     sim_time: datetime
     trading_state: str
+    degraded: bool = False
+    degraded_reason: str = ""
 
     @classmethod
-    def stamped(cls, *, pid: int, started_at: datetime, sim_time: datetime, trading_state: str) -> Heartbeat:
-        """A heartbeat stamped with the current wall-clock time."""
+    def stamped(
+        cls,
+        *,
+        pid: int,
+        started_at: datetime,
+        sim_time: datetime,
+        trading_state: str,
+        degraded_reason: str | None = None,
+    ) -> Heartbeat:
+        """A heartbeat stamped with the current wall-clock time; degraded when a reason is given."""
         return cls(
-            pid=pid, ts=time.time(), started_at=started_at, sim_time=sim_time, trading_state=trading_state
+            pid=pid,
+            ts=time.time(),
+            started_at=started_at,
+            sim_time=sim_time,
+            trading_state=trading_state,
+            degraded=degraded_reason is not None,
+            degraded_reason=(degraded_reason or "")[:_MAX_REASON],
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "pid": self.pid,
             "ts": self.ts,
             "started_at": self.started_at.isoformat(),
             "sim_time": self.sim_time.isoformat(),
             "trading_state": self.trading_state,
         }
+        if self.degraded:
+            data["degraded"] = True
+            data["degraded_reason"] = self.degraded_reason
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> Heartbeat:
@@ -134,19 +160,38 @@ class Heartbeat:
             raise ValueError(f"ts must be epoch seconds, got {ts!r}")
         if not isinstance(state, str):
             raise ValueError(f"trading_state must be text, got {state!r}")
+        degraded, reason = data.get("degraded", False), data.get("degraded_reason", "")
+        if not isinstance(degraded, bool):
+            raise ValueError(f"degraded must be true or false, got {str(degraded)[:80]!r}")
+        if not isinstance(reason, str):
+            raise ValueError(f"degraded_reason must be text, got {str(reason)[:80]!r}")
         return cls(
             pid=pid,
             ts=float(ts),
             started_at=_timestamp(data, "started_at"),
             sim_time=_timestamp(data, "sim_time"),
             trading_state=state,
+            degraded=degraded,
+            degraded_reason=reason[:_MAX_REASON],
         )
 
     def write(self, path: Path) -> None:
-        """Atomically replace the file at ``path`` (temp file beside it + ``os.replace``)."""
+        """Atomically replace the file at ``path`` (temp file beside it + ``os.replace``).
+
+        The JSON is padded with spaces (which JSON allows) to ``_PADDED`` bytes. On a full disk
+        (no room for the temp file) the existing file is overwritten in place instead: its
+        blocks are reused, so the heartbeat stays honest (it says the desk is degraded) when
+        nothing new can be written."""
+        data = json.dumps(self.to_json()).encode("utf-8").ljust(_PADDED, b" ")
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.to_json()), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not _overwrite(path, data):
+                raise
 
     @classmethod
     def read(cls, path: Path) -> Heartbeat | None:
@@ -200,6 +245,25 @@ class Heartbeat:
             )
             return None
         return beat.sim_time
+
+
+def _overwrite(path: Path, data: bytes) -> bool:
+    """Write ``data`` over the start of the existing file at ``path``, padded with spaces (JSON
+    allows them) to the file's length; False when there is no file to reuse or it is too short."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        size = os.fstat(fd).st_size
+        if len(data) > size:
+            return False
+        os.pwrite(fd, data.ljust(size, b" "), 0)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _timestamp(data: dict[str, Any], name: str) -> datetime:

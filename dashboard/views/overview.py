@@ -1,5 +1,6 @@
 """Overview: state, the at-a-glance strip (equity, daily P&L, risk headroom), today's P&L adding up,
-the account, equity curve, daily P&L, positions and open orders.
+the account, equity curve, daily P&L, positions and open orders, and what the desk's last start
+restored and repaired.
 
 On a phone the strip wraps two tiles a row right under the state banner, so the first
 screen holds state, equity, daily P&L and headroom.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, glance, tables
+from dashboard import charts, glance, restart_report, tables
 from dashboard.money import Tone, coloured, md, money, pnl, pnl_tone
 from dashboard.session import page_context, show_banner
 
@@ -76,3 +77,15 @@ if ctx is not None:
         )
         if len(snap.open_orders) > ORDERS_SHOWN:
             st.caption(f"showing {ORDERS_SHOWN} of {len(snap.open_orders)} open orders")
+
+        restart = snap.reconciliation
+        if restart is not None:
+            with st.expander(restart_report.restart_title(restart), expanded=bool(restart.discrepancies)):
+                st.markdown(md(restart_report.restart_summary(restart, ctx.clock)))
+                if restart.discrepancies:
+                    st.dataframe(
+                        restart_report.discrepancies_frame(restart), hide_index=True, key="restart_table"
+                    )
+                for line in (*restart.notes, restart.risk):
+                    if line:
+                        st.caption(md(line))

@@ -7,6 +7,7 @@ code before it starts anything, so for the same bad input it says what the desk 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from filelock import FileLock
 
 from scripts._arg_types import positive_seconds
 from tests.integration._launcher import EXECUTOR, LAUNCHER, ROOT, error_line, free_port, run_script
+from trading.memory import StateManager
+from trading.snapshot import SNAPSHOT_KEY
 from trading.state_dir import StateDir
 
 LAUNCHER_PROG = "run_live_dashboard.py"
@@ -172,6 +175,24 @@ def test_scripts_desk_lock_held_same_line_exit_2(tmp_path: Path) -> None:
     assert not (state / "logs").exists()
 
 
+@pytest.mark.slow  # three scripts start, about a second each
+def test_scripts_state_file_without_database_same_line_exit_2(tmp_path: Path) -> None:
+    # A state file that holds a snapshot, and no database: the books are gone, a fresh account must be asked for.
+    layout = StateDir(tmp_path / "state")
+    layout.root.mkdir()
+    with StateManager(layout.state_file) as state:
+        state.set(SNAPSHOT_KEY, {"published": "by an earlier desk"})
+
+    desk = error_line(run_script(EXECUTOR, "--state", str(layout.root)), EXECUTOR_PROG)
+    check = error_line(run_script(EXECUTOR, "--check", "--state", str(layout.root)), EXECUTOR_PROG)
+    launcher = error_line(_launch("--state", str(layout.root)), LAUNCHER_PROG)
+
+    assert desk == check == launcher
+    assert launcher.startswith(f"{layout.database} is missing while the state file {layout.state_file} holds")
+    assert f"run scripts/run_executor.py --new-account --state {layout.root}" in launcher
+    assert not layout.database.exists() and not (layout.root / "logs").exists()
+
+
 def test_executor_check_passes_starts_nothing(tmp_path: Path) -> None:
     state = tmp_path / "state"
 
@@ -200,10 +221,12 @@ def test_make_run_broken_desk_config_exit_2_with_the_line(tmp_path: Path) -> Non
     broken["clock"]["speed"] = "fast"
     config.write_text(yaml.safe_dump(broken))
     venv = Path(sys.executable).parent.parent
+    # As a user types it at a shell: not a sub-make of `make test` (which would print "make[1]:").
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
 
     result = subprocess.run(
         ["make", "--no-print-directory", "-o", f"{venv}/.runtime", "run", f"VENV={venv}", f"PORT={free_port()}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False, env=env,
     )  # fmt: skip
 
     lines = result.stderr.splitlines()

@@ -1,10 +1,11 @@
-"""End to end: a losing strategy on the paper broker is flattened by the daily loss limit,
-its next order is denied, everything is in SQLite, and the risk sweep runs in the executor's
-risk lane as a recorded job."""
+"""End to end: a losing strategy on the paper broker (its books journaled in SQLite) is
+flattened by the daily loss limit, its next order is denied, everything is in SQLite, and the
+risk sweep runs in the executor's risk lane as a recorded job."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from trading.broker import PaperBroker
@@ -22,7 +23,15 @@ from trading.model import (
 )
 from trading.risk import RiskManager, load_risk_config
 from trading.signals.strategy_executor import StrategyExecutor
-from trading.storage import AuditRepository, Database, JobRepository, LockoutRepository, ViolationRepository
+from trading.storage import (
+    AuditRepository,
+    Database,
+    JobRepository,
+    Journal,
+    LockoutRepository,
+    RiskRepository,
+    ViolationRepository,
+)
 
 RISK_YAML = """
 reset: {time: "17:00", timezone: America/Chicago}
@@ -63,17 +72,21 @@ async def test_risk_e2e_losing_strategy_flattened_by_daily_loss_and_next_order_d
     db = Database(tmp_path / "desk.db")
     clock = TestClock(datetime(2026, 1, 6, 15, 0, tzinfo=UTC))
     bus = EventBus()
+    journal = Journal(db, account="e2e")
     broker = PaperBroker(
-        bus, clock, [Instrument(symbol="ES", tick_size=0.25, multiplier=50.0, commission=2.0)]
+        bus,
+        clock,
+        [Instrument(symbol="ES", tick_size=0.25, multiplier=50.0, commission=2.0)],
+        journal=journal,
     )
+    assert broker.commit_books() is None
     rm = RiskManager(
         bus,
         broker,
         clock,
         load_risk_config(config_path),
-        violations=ViolationRepository(db),
-        lockouts=LockoutRepository(db),
-        audit=AuditRepository(db),
+        store=RiskRepository(db),
+        fills=journal.reader,
         account="e2e",
         config_path=config_path,
     )
@@ -101,12 +114,17 @@ async def test_risk_e2e_losing_strategy_flattened_by_daily_loss_and_next_order_d
             result = await executor.wait_task(task_id, timeout=10)
             next_order = broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=1, strategy="loser"))
     finally:
-        rm.stop()
+        rm.stop()  # writes the rule states and waits for the risk records
+        journal.close()
 
     # Assert: flattened and halted by the daily loss limit, the next order denied
     assert rm.state is TradingState.HALTED
     assert "daily_realized_loss" in rm.state_reason
-    assert rm.pnl.daily_net <= -1000.0
+    assert rm.pnl.daily_net <= -1000
+    assert rm.pnl.daily_net == sum(
+        (f.realized_pnl - f.commission for f in journal.reader.fills() if f.realized_pnl is not None),
+        Decimal(0),
+    )  # the risk manager's counters are the journal's books
     assert broker.positions() == {}
     assert next_order.status is OrderStatus.DENIED
     assert denied[-1].rule == "trading_state" and "HALTED" in denied[-1].reason

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -234,3 +237,82 @@ def test_heartbeat_read_huge_file_none_with_warning(tmp_path: Path, caplog: pyte
         assert Heartbeat.read(path) is None
 
     assert "is not a heartbeat (about 200 bytes)" in caplog.text
+
+
+# --- issue 11: the heartbeat says when the desk is degraded, even on a full disk -----------------
+
+
+def test_heartbeat_degraded_round_trips_and_is_in_the_file_only_while_degraded(tmp_path: Path) -> None:
+    path = tmp_path / "heartbeat.json"
+    beat = Heartbeat.stamped(
+        pid=1, started_at=STARTED, sim_time=STARTED, trading_state="HALTED", degraded_reason="disk is full"
+    )
+
+    beat.write(path)
+
+    assert Heartbeat.read(path) == beat
+    assert (beat.degraded, beat.degraded_reason) == (True, "disk is full")
+    data = json.loads(path.read_text())
+    assert (data["degraded"], data["degraded_reason"]) == (True, "disk is full")
+    Heartbeat.stamped(pid=1, started_at=STARTED, sim_time=STARTED, trading_state="ACTIVE").write(path)
+    assert "degraded" not in json.loads(path.read_text())
+    assert Heartbeat.read(path).degraded is False
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ('"degraded": "yes"', "degraded must be true or false, got 'yes'"),
+        ('"degraded": true, "degraded_reason": 5', "degraded_reason must be text, got '5'"),
+    ],
+)
+def test_heartbeat_read_bad_degraded_field_none_with_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, extra: str, why: str
+) -> None:
+    path = tmp_path / "heartbeat.json"
+    path.write_text(
+        '{"pid": 1, "ts": 2.0, "started_at": "2026-01-01T00:00:00+00:00", '
+        f'"sim_time": "2026-01-01T00:00:00+00:00", "trading_state": "ACTIVE", {extra}}}'
+    )
+
+    with caplog.at_level(logging.WARNING, logger="trading.state_dir"):
+        assert Heartbeat.read(path) is None
+
+    assert f"unreadable heartbeat file {path}: {why}" in caplog.text
+
+
+def test_heartbeat_long_reason_is_capped() -> None:
+    beat = Heartbeat.stamped(
+        pid=1, started_at=STARTED, sim_time=STARTED, trading_state="HALTED", degraded_reason="x" * 5000
+    )
+
+    assert len(beat.degraded_reason) == 300
+
+
+def test_heartbeat_on_a_full_disk_is_rewritten_in_place(tmp_path: Path) -> None:
+    # Arrange: a tiny tmpfs (root only) holding a healthy heartbeat, then filled up
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True, check=False
+        ).returncode
+    ):
+        pytest.skip("needs root to mount a small tmpfs")
+    try:
+        path = disk / "heartbeat.json"
+        _beat().write(path)
+        with (disk / "filler").open("wb", buffering=0) as out, contextlib.suppress(OSError):
+            while True:
+                out.write(b"\0" * 4096)
+        with pytest.raises(OSError, match="No space left"):
+            (disk / "probe").write_bytes(b"x" * 4096)
+        degraded = _beat(pid=9, trading_state="HALTED", degraded=True, degraded_reason="database or disk is full")
+        # Act
+        degraded.write(path)
+        # Assert: the new heartbeat is there, and no temp file was left behind
+        assert Heartbeat.read(path) == degraded
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "heartbeat.json", "probe"]
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -4,8 +4,9 @@ What is wired to what, and in which order, reads in one place. Subscription orde
 bus is the design's: the risk manager's trackers and engine first, then the TradeManager,
 then the activity log. The broker writes its books to the journal (orders, fills,
 positions, the account) itself, before it publishes each step; a restart rebuilds it from
-the journal. ``DeskParts`` only holds the parts and the order to close them in; behaviour
-lives in the parts themselves.
+the journal, and a ``Reconciler`` compares the journal with the broker's view and with its own
+fills, restores the transactions and reports every repair. ``DeskParts`` only holds the parts
+and the order to close them in; behaviour lives in the parts themselves.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from trading.broker import CsvReplayFeed, PaperBroker, SimulatedFeed
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._activity import subscribe_activity
+from trading.desk._broker_side import PaperSide
 from trading.desk._commands import CommandProcessor, DeskCommands, restore_pause
 from trading.desk._market import BarHistory
 from trading.desk._publisher import ACCOUNT_KEY, LAST_PRICES_KEY, RISK_KEY, StatePublisher
 from trading.desk._pump import MarketPump
+from trading.desk._reconcile import Reconciler
+from trading.desk._reconciliation import ReconciliationReport
 from trading.desk._snapshot_builder import SnapshotBuilder
 from trading.desk._statedir import DeskLock
+from trading.desk.books_check import check_books_pair
 from trading.desk.config import DeskConfig
 from trading.desk.preflight import csv_feed_path
 from trading.errors import TradingError
@@ -38,17 +43,15 @@ from trading.snapshot import Series
 from trading.state_dir import StateDir
 from trading.storage import (
     ActivityLog,
-    AuditRepository,
     BackgroundJobStore,
     CommandRepository,
     Database,
     JobRepository,
     Journal,
     KeyValueRepository,
-    LockoutRepository,
     OrderHistoryRepository,
+    RiskRepository,
     TransactionRepository,
-    ViolationRepository,
 )
 from trading.trades import TradeManager
 
@@ -85,6 +88,7 @@ class DeskParts:
     broker: PaperBroker
     db: Database
     journal: Journal
+    reconciliation: ReconciliationReport
     kv: KeyValueRepository
     activity: ActivityLog
     risk: RiskManager
@@ -118,6 +122,7 @@ def build_parts(
     lock.acquire()
     closers.add(lock.release)
     try:
+        check_books_pair(state_dir, config.account.name)  # before anything is written
         return _build_locked(
             config, state_dir, bus, clock, risk_config, risk_path, config_path, lock, closers
         )
@@ -138,6 +143,10 @@ def _build_locked(
     closers: Closers,
 ) -> DeskParts:
     instruments = {i.symbol: i.to_instrument() for i in config.instruments}
+    state = StateManager(state_dir.state_file, clock=clock, load=False)
+    closers.add(state.close)
+    if not state_dir.state_file.exists():
+        state.save()  # an empty state file before the first account row: the pair stays consistent
     db = Database(state_dir.database)
     closers.add(db.close)
     kv = KeyValueRepository(db)
@@ -147,31 +156,31 @@ def _build_locked(
     feed = _build_feed(config, clock, config_path, broker)
     if isinstance(feed, CsvReplayFeed):
         closers.add(feed.close)
-    state = StateManager(state_dir.state_file, clock=clock, load=False)
-    closers.add(state.close)
     publisher = StatePublisher(state, kv)
     activity = ActivityLog(db, clock=clock)
     activity.start()
     closers.add(activity.close)
+    risk_store = RiskRepository(db)  # violations, lockouts, audit, rule states: one record a decision
     risk = RiskManager(
         bus,
         broker,
         clock,
         risk_config,
-        violations=ViolationRepository(db),
-        lockouts=LockoutRepository(db),
-        audit=AuditRepository(db),
+        store=risk_store,
+        fills=journal.reader,  # today's P&L counters are recounted from the journal's fills
         account=config.account.name,
         config_path=risk_path,
     )
     risk.start()
-    saved_risk = kv.get(RISK_KEY)
-    if saved_risk is not None:
-        risk.restore_state(saved_risk)  # today's P&L counters: a restart never resets a daily loss
+    closers.add(risk.stop)  # writes the rule states; before the database closes
+    _import_version_1_risk_state(risk, risk_store, kv)
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
-    trade_manager.restore(OrderHistoryRepository(db))  # repairs are logged (source reconcile)
+    reconciler = Reconciler(journal.reader, PaperSide(broker), clock=clock, activity=activity, kv=kv)
+    reconciliation = reconciler.reconcile(
+        lambda: trade_manager.restore(OrderHistoryRepository(db)), risk=_risk_summary(risk)
+    )
     subscribe_activity(bus, activity)
     jobs = BackgroundJobStore(JobRepository(db))  # job records written off the event loop
     closers.add(jobs.close)  # after the executor stops, before the database closes
@@ -197,6 +206,7 @@ def _build_locked(
         transactions=transactions,
         strategies=strategies,
         equity=_previous_equity(publisher),
+        reconciliation=reconciliation.to_view(),
     )
     snapshots.sample_equity(clock.now().timestamp())
     market = MarketPump(
@@ -212,6 +222,7 @@ def _build_locked(
         broker=broker,
         db=db,
         journal=journal,
+        reconciliation=reconciliation,
         kv=kv,
         activity=activity,
         risk=risk,
@@ -272,6 +283,26 @@ def _restored_broker(
             raise TradingError(f"{where}: the journal cannot start the account's books: {problem}")
     logger.info("paper account: %s", broker.account())
     return broker
+
+
+def _import_version_1_risk_state(risk: RiskManager, store: RiskRepository, kv: KeyValueRepository) -> None:
+    """A version-1 database kept the rules' latches and marks only in the key-value blob: take
+    them once, while the ``rule_state`` table is empty (from then on the table is their record)."""
+    if store.saved_rule_states():
+        return
+    saved = kv.get(RISK_KEY)
+    if saved is not None and saved.get("version") == 1:
+        risk.restore_state(saved)
+
+
+def _risk_summary(risk: RiskManager) -> str:
+    """The risk state the restart restored, in one line for the reconciliation report."""
+    lockouts = len(risk.lockouts())
+    reason = f" ({risk.state_reason})" if risk.state_reason else ""
+    return (
+        f"risk: trading day {risk.pnl.trading_day}, daily net {risk.pnl.daily_net:,.2f}, "
+        f"{risk.state.value}{reason}, {lockouts} lockout{'' if lockouts == 1 else 's'}"
+    )
 
 
 def _build_executor(config: DeskConfig, clock: Clock, jobs: BackgroundJobStore) -> StrategyExecutor:

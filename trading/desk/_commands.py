@@ -9,12 +9,21 @@ handler receives its typed command.
 command is executed once even if two pollers (or a restarted desk) see it. A command
 that was claimed by a desk that then died stays "running"; on start the desk marks
 those failed, with the reason, rather than guessing whether they took effect.
+
+A command is reported done only once its effect is durable: an unlock, pause, resume or
+flatten is written to the database (the lockout change, the audit row, the rules' state)
+before its handler returns, so a restart after "done" never undoes it. A handler that has to
+wait (a risk file reload, read and validated off the event loop) returns an awaitable: the
+command stays "running" until it completes, and the loop goes on meanwhile (``join`` waits).
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from trading.broker.base import Broker
@@ -38,9 +47,9 @@ logger = logging.getLogger(__name__)
 
 PAUSE_KEY = "risk_paused"
 
-# fn(command, requested_by) -> result text; the processor passes each handler the command
-# class of its kind (``FlattenAll`` to the flatten_all handler, ...).
-Handler = Callable[[Any, str], str]
+# fn(command, requested_by) -> result text (or an awaitable of it); the processor passes each
+# handler the command class of its kind (``FlattenAll`` to the flatten_all handler, ...).
+Handler = Callable[[Any, str], str | Awaitable[str]]
 
 
 class CommandProcessor:
@@ -59,6 +68,8 @@ class CommandProcessor:
         self._commands = commands
         self._handlers = handlers
         self._activity = activity
+        self._runner: asyncio.Task[None] | None = None  # completing an awaitable handler's command
+        self._backlog: deque[dict[str, Any]] = deque()  # claimed, waiting behind it
         self.executed = 0
         self.failed = 0
 
@@ -72,35 +83,81 @@ class CommandProcessor:
         return count
 
     def poll(self) -> int:
-        """Run every pending command once; returns how many this call ran."""
+        """Run every pending command once, in order; returns how many this call claimed. While a
+        command is completing (an awaitable handler's), the ones claimed after it wait their turn."""
         ran = 0
         for cmd in self._commands.pending():
             if not self._commands.claim(cmd["id"]):
                 continue  # someone else took it
             ran += 1
-            self._run(cmd)
+            if self._backlog or self._runner is not None:
+                self._backlog.append(cmd)
+                continue
+            waiting = self._run(cmd)
+            if waiting is not None:
+                self._wait(cmd, waiting)
         return ran
 
-    def _run(self, cmd: dict[str, Any]) -> None:
+    def _run(self, cmd: dict[str, Any]) -> Awaitable[str] | None:
+        """Run ``cmd``'s handler; its awaitable result when it has to wait, else None (finished)."""
         who = cmd.get("requested_by") or "unknown"
         try:
             command = parse_command(cmd["kind"], cmd.get("args"))
         except ConfigError as exc:  # the message the dashboard shows for the same input
             self._finish(cmd, "failed", str(exc))
-            return
+            return None
         handler = self._handlers.get(command.kind)
         if handler is None:
             self._finish(cmd, "failed", f"command {command.kind.value!r} has no handler on this desk")
-            return
+            return None
         try:
             result = handler(command, who)
-        except (KeyError, ValueError, TypeError) as exc:
-            self._finish(cmd, "failed", f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a command must never stop the desk; the reason is recorded
-            logger.exception("command %s (%s) failed", cmd["id"], command.kind.value)
-            self._finish(cmd, "failed", f"{type(exc).__name__}: {exc}")
+            self._failed(cmd, exc)
+            return None
+        if inspect.isawaitable(result):
+            return result
+        self._finish(cmd, "done", result)
+        return None
+
+    def _wait(self, cmd: dict[str, Any], waiting: Awaitable[str]) -> None:
+        """Complete ``cmd`` and then the backlog, in order, on the event loop (or here, when
+        polled outside one)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # polled outside an event loop: complete it here
+            asyncio.run(self._complete(cmd, waiting))
+            return
+        self._runner = loop.create_task(self._complete(cmd, waiting), name=f"command-{cmd['id']}")
+
+    async def _complete(self, cmd: dict[str, Any], waiting: Awaitable[str]) -> None:
+        try:
+            self._settle(cmd, await _outcome(waiting))
+            while self._backlog:
+                cmd = self._backlog.popleft()
+                later = self._run(cmd)
+                if later is not None:
+                    self._settle(cmd, await _outcome(later))
+        finally:
+            self._runner = None
+
+    def _settle(self, cmd: dict[str, Any], outcome: str | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            self._failed(cmd, outcome)
         else:
-            self._finish(cmd, "done", result)
+            self._finish(cmd, "done", outcome)
+
+    def _failed(self, cmd: dict[str, Any], exc: BaseException) -> None:
+        if not isinstance(
+            exc, KeyError | ValueError | TypeError
+        ):  # not a refusal: a fault, with its traceback
+            logger.error("command %s (%s) failed", cmd["id"], cmd["kind"], exc_info=exc)
+        self._finish(cmd, "failed", f"{type(exc).__name__}: {exc}")
+
+    async def join(self) -> None:
+        """Wait until the commands still completing (and those waiting behind them) are finished."""
+        while self._runner is not None:
+            await asyncio.gather(self._runner, return_exceptions=True)
 
     def _finish(self, cmd: dict[str, Any], status: str, result: str) -> None:
         self._commands.finish(cmd["id"], status, result)
@@ -133,6 +190,16 @@ class CommandProcessor:
         return f"CommandProcessor(executed={self.executed}, failed={self.failed})"
 
 
+async def _outcome(result: Awaitable[str]) -> str | BaseException:
+    """The handler's result text, or the exception it raised (returned, to be recorded)."""
+    try:
+        return await result
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # recorded as the command's failure by the caller
+        return exc
+
+
 def restore_pause(risk: RiskManager, kv: KeyValueRepository) -> None:
     """An operator's pause survives a restart: it is kept in the key-value table."""
     saved = kv.get(PAUSE_KEY)
@@ -154,11 +221,14 @@ class DeskCommands:
         return {kind: getattr(self, kind.value) for kind in CommandKind}
 
     def _set_paused(self, paused: bool, reason: str, who: str) -> None:
+        """The pause flag first (a restart restores it), then the risk manager's change, written
+        with its audit row and the rules' state before it returns: a crash between the two
+        leaves the account paused (a pause) or the operator's resume kept (a resume)."""
+        self._kv.put(PAUSE_KEY, {"paused": paused, "reason": reason, "who": who})
         if paused:
             self._risk.pause(reason, who=who)
         else:
             self._risk.resume(reason, who=who)
-        self._kv.put(PAUSE_KEY, {"paused": paused, "reason": reason, "who": who})
 
     def flatten_all(self, command: FlattenAll, who: str) -> str:
         """The kill switch: flatten, and (unless ``pause`` is false) pause new entries until resumed."""
@@ -188,7 +258,8 @@ class DeskCommands:
         done = self._risk.unlock(command.scope, command.reason, who=who)
         return f"{command.scope} unlocked" if done else f"no lockout on {command.scope}"
 
-    def reload_risk_config(self, command: ReloadRiskConfig, who: str) -> str:
-        if not self._risk.reload_config():
+    async def reload_risk_config(self, command: ReloadRiskConfig, who: str) -> str:
+        """Read and validate the risk file off the event loop (with its time limit), then swap."""
+        if not await self._risk.reload_config_async():
             raise ValueError("risk config refused; the running rules stay (see the log for the reason)")
         return "risk config reloaded"

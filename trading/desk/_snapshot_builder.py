@@ -4,7 +4,8 @@ It owns what exists only for the dashboard: per-strategy tallies and the recent 
 (fed by ``TransactionOpened``/``TransactionClosed``, recovered from the database at start),
 the equity curve (one point per bar close) and the executor's lane history (one point per
 publish). ``build()`` reads the live components it was given and returns a ``Snapshot`` of
-plain data; writing it is someone else's job.
+plain data (with the start's reconciliation report and, while the journal holds unwritten
+steps, why: the desk is degraded); writing it is someone else's job.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from trading.risk import RiskManager
 from trading.risk.pnl import DayPnL
 from trading.signals import StrategyExecutor
 from trading.signals.strategies import Strategy
-from trading.snapshot import Series, Snapshot, StrategyView
+from trading.snapshot import ReconciliationView, Series, Snapshot, StrategyView
 from trading.storage import ActivityLog, TransactionRepository
 from trading.trades import TradeManager
 
@@ -88,6 +89,7 @@ class SnapshotBuilder:
         transactions: TransactionRepository,
         strategies: tuple[Strategy, ...],
         equity: Series | None = None,
+        reconciliation: ReconciliationView | None = None,
     ) -> None:
         self._config = config
         self._clock = clock
@@ -98,6 +100,7 @@ class SnapshotBuilder:
         self._activity = activity
         self._repo = transactions
         self._strategies = strategies
+        self._reconciliation = reconciliation
         self.started_at = datetime.now(UTC)
         self.tallies = {s.name: StrategyTally(s.name) for s in strategies}
         self.transactions: deque[Transaction] = deque(maxlen=config.loop.recent_items)
@@ -199,6 +202,8 @@ class SnapshotBuilder:
             headroom=headroom_view(
                 risk.headroom(self._config_symbols(), stops=typical_stops(self.transactions))
             ),
+            reconciliation=self._reconciliation,
+            storage_problem=broker.storage_problem or "",
         )
 
     def _gross_exposure(self) -> float:

@@ -25,17 +25,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from trading.broker import PaperBroker
 from trading.bus import EventBus
 from trading.clock import Clock, ScaledClock, TestClock
 from trading.desk._builder import DeskParts, build_parts
 from trading.desk.config import DeskConfig, load_desk_config
 from trading.desk.preflight import resolve_risk_path
+from trading.errors import TradingError
 from trading.model import TradingState
 from trading.risk import load_risk_config
 from trading.signals.strategies import MarketView, Strategy
 from trading.snapshot import Snapshot
-from trading.state_dir import Heartbeat, StateDir
+from trading.state_dir import MAX_RESUME_AHEAD, Heartbeat, StateDir
+from trading.storage import Database, JournalReader
 
 __all__ = ["Desk"]
 
@@ -192,11 +196,13 @@ class Desk:
         return snap
 
     def write_heartbeat(self) -> None:
+        """The heartbeat file, saying whether the journal holds steps it could not write."""
         Heartbeat.stamped(
             pid=os.getpid(),
             started_at=self.started_at,
             sim_time=self.clock.now(),
             trading_state=self.risk.state.value,
+            degraded_reason=self.broker.storage_problem,
         ).write(self.state_dir.heartbeat)
 
     # --- running ------------------------------------------------------------------
@@ -221,9 +227,17 @@ class Desk:
             await self.executor.join()
             self.parts.commands.poll()
             if target - last_publish >= publish_every:
-                await self.publish()
+                await self._publish_on_failing_storage()
                 last_publish = target
-        await self.publish()
+        await self._publish_on_failing_storage()
+
+    async def _publish_on_failing_storage(self) -> None:
+        """A simulated run's publish: a storage failure is logged and the run goes on, as the
+        live loop does; any other failure is a fault and raised."""
+        try:
+            await self.publish()
+        except _STORAGE_FAILURES as exc:
+            _log_step_failure("publish", exc)
 
     def _ensure_executor(self) -> None:
         if self._runner is None:
@@ -258,6 +272,10 @@ class Desk:
             await self.shutdown()
 
     async def _every(self, interval: float, step: Callable[[], Awaitable[Any] | Any], what: str) -> None:
+        """Run ``step`` every ``interval`` seconds. A failing step is logged once, when it starts
+        failing (a storage error as one WARNING line, anything else with its traceback), and
+        once when it works again: a full disk must not print a traceback a second."""
+        failures = 0
         while True:
             started = time.monotonic()
             try:
@@ -266,8 +284,14 @@ class Desk:
                     await result
             except asyncio.CancelledError:
                 raise
-            except Exception:  # one failed step must not stop the desk; it is logged and retried next time
-                logger.exception("desk %s step failed", what)
+            except Exception as exc:  # one failed step must not stop the desk; it is retried next time
+                failures += 1
+                if failures == 1:
+                    _log_step_failure(what, exc)
+            else:
+                if failures:
+                    logger.warning("desk %s step works again after %d failed attempt(s)", what, failures)
+                    failures = 0
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
     def _market_step(self) -> None:
@@ -278,13 +302,18 @@ class Desk:
         self.submit_risk_sweep()
 
     def _heartbeat_step(self) -> None:
+        """Write what the journal holds (if it holds anything: the storage is failing), then the
+        heartbeat, which says whether it still holds some."""
+        self.broker.flush_journal()
         self.write_heartbeat()
 
     def _command_step(self) -> None:
         self.parts.commands.poll()
 
     async def shutdown(self) -> None:
-        """No new orders, executor stopped, final snapshot saved, logs flushed, lock released."""
+        """No new orders, executor stopped, the journal flushed, final snapshot saved, logs
+        flushed, lock released. On failing storage it writes what it can and still returns
+        normally (each write that fails is logged once): a SIGTERM'd desk exits 0."""
         if self._stopped:
             return
         self._accepting = False
@@ -293,9 +322,22 @@ class Desk:
                 await self.executor.stop(timeout=5.0)
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._runner
-            await self.publish()
-            self.write_heartbeat()
-            self.parts.activity.log_activity("INFO", "desk", "desk stopped cleanly")
+            self.broker.flush_journal()  # what is still held is written by the journal's close, or named
+            for what, write in (("final snapshot", self.publish), ("heartbeat", self.write_heartbeat)):
+                try:
+                    result = write()
+                    if asyncio.iscoroutine(result):
+                        await result
+                except Exception as exc:  # the rest of the stop goes on; the failure is logged
+                    _log_step_failure(what, exc)
+            problem = self.broker.storage_problem
+            self.parts.activity.log_activity(
+                "INFO" if problem is None else "ERROR",
+                "desk",
+                "desk stopped cleanly"
+                if problem is None
+                else f"desk stopped with its storage failing: {problem}",
+            )
         finally:
             self._stopped = True
             await asyncio.to_thread(self.parts.close)
@@ -308,15 +350,58 @@ class Desk:
         )
 
 
+_STORAGE_FAILURES = (OSError, TradingError, SQLAlchemyError)
+
+
+def _log_step_failure(what: str, exc: Exception) -> None:
+    """A storage failure (the disk, the database) in one WARNING line: the journal has said
+    the one ERROR of the outage. Anything else is a fault: an ERROR with its traceback."""
+    if isinstance(exc, _STORAGE_FAILURES):
+        logger.warning("desk %s step cannot write: %s (not logged again until it works)", what, exc)
+    else:
+        logger.error("desk %s step failed (not logged again until it works)", what, exc_info=exc)
+
+
 def _default_clock(config: DeskConfig, state_dir: StateDir) -> Clock:
     """A replay's ``TestClock``, or a ``ScaledClock`` from ``clock.start`` (validated, aware) or now,
-    resumed from the last heartbeat's simulated time so a restart never goes back in time.
+    resumed from the last heartbeat's simulated time, or the newest desk time the database
+    holds when that is later, so a restart never goes back in time.
     An unreadable heartbeat raises ``StateError`` (exit 2): the time to resume from is unknown."""
     if config.feed.kind == "csv":
         return TestClock(datetime(1970, 1, 2, tzinfo=UTC))  # moved by the replay's timestamps
     start = config.clock.start or datetime.now(UTC)
     state_dir.prepare()  # a state directory that cannot be used is the first thing to say, as check_desk does
-    resumed = Heartbeat.resume_time(state_dir.heartbeat, now=max(start, datetime.now(UTC)))
+    now = max(start, datetime.now(UTC))
+    resumed = Heartbeat.resume_time(state_dir.heartbeat, now=now)
     if resumed is not None:
         start = max(start, resumed)
+    journal = _journal_time(state_dir, config.account.name, now=now)
+    if journal is not None and journal > start:
+        logger.info("clock resumes from the last desk time on record, %s (heartbeat: %s)", journal, resumed)
+        start = journal
     return ScaledClock(config.clock.speed, start=start)
+
+
+def _journal_time(state_dir: StateDir, account: str, *, now: datetime) -> datetime | None:
+    """The newest desk time on record (journal steps, risk records, activity): a desk killed
+    between heartbeats wrote after its last heartbeat (a fast clock runs minutes ahead in half
+    a second); resuming before that would move the desk's time back, across a daily reset even
+    (a latch saved for the new day would then not be restored, and fire again). None without a
+    database, or for a time further ahead than any clock could have run (ignored with a
+    WARNING, like the heartbeat's)."""
+    if not state_dir.database.exists():
+        return None
+    db = Database(state_dir.database)
+    try:
+        latest = JournalReader(db, account=account).latest_time()
+    finally:
+        db.close()
+    if latest is not None and latest - now > MAX_RESUME_AHEAD:
+        logger.warning(
+            "%s: the newest desk time on record, %s, is far ahead of %s: ignored",
+            state_dir.database,
+            latest,
+            now,
+        )
+        return None
+    return latest

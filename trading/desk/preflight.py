@@ -1,7 +1,8 @@
 """What the desk checks before it starts anything, as one public function.
 
 ``check_desk`` raises the ``TradingError`` the desk itself would raise at start for bad input
-(desk config, risk config, state directory, its lock, its heartbeat, CSV feed, in that order),
+(desk config, risk config, state directory, its lock, its heartbeat, whether its database and
+state file belong together, CSV feed, in that order),
 and builds nothing. The desk's own start (``build_parts``) and the launcher's pre-flight both rely on it,
 so an operator sees the same one line whichever started first.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from trading.broker import CsvReplayFeed
 from trading.desk._statedir import DeskLock
+from trading.desk.books_check import check_books_pair
 from trading.desk.config import DeskConfig, load_desk_config
 from trading.risk import load_risk_config
 from trading.state_dir import Heartbeat, StateDir
@@ -42,11 +44,14 @@ def check_desk(
     risk_config_path: Path | None = None,
     state_dir: Path | None = None,
     lock: bool = True,
+    books: bool = True,
 ) -> list[str]:
     """Raise what the desk would raise at start for bad input; start nothing.
 
     ``config_path`` None skips the desk config (and the CSV); ``state_dir`` None skips the
-    state directory, ``lock=False`` its lock. Returns what was checked, for a one-line report.
+    state directory, ``lock=False`` its lock, ``books=False`` the check that its database and
+    state file belong together (``check_books_pair``; it needs the desk config's account name).
+    Returns what was checked, for a one-line report.
     """
     checked: list[str] = []
     config = None
@@ -69,6 +74,8 @@ def check_desk(
         if config is not None and config.feed.kind == "simulated":  # the clock resumes from it
             now = datetime.now(UTC)
             Heartbeat.resume_time(layout.heartbeat, now=max(config.clock.start or now, now))
+        if books and config is not None:
+            check_books_pair(layout, config.account.name)
         checked.append(f"state directory {layout.root}")
     csv_path = None if config is None else csv_feed_path(config, Path(config_path) if config_path else None)
     if config is not None and csv_path is not None:

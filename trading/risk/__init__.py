@@ -13,9 +13,10 @@ from trading.risk.enforcement import EnforcementStatistics, Enforcer
 from trading.risk.engine import STATE_TABLE, EngineStatistics, RiskEngine
 from trading.risk.headroom import ContractBound, Headroom, SymbolHeadroom
 from trading.risk.lockouts import LockoutManager, LockoutStatistics
-from trading.risk.manager import RiskManager
+from trading.risk.manager import FillSource, RiskManager
 from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier, WebhookStatistics
 from trading.risk.pnl import DayPnL, PnLStatistics, PnLTracker, SymbolPnL
+from trading.risk.recorder import RiskRecorder, RiskStore
 from trading.risk.reset import ResetScheduler, ResetStatistics
 from trading.risk.rules import RULES, Rule, RuleConfig, RuleContext
 from trading.risk.sweep import RiskSweep
@@ -34,6 +35,7 @@ __all__ = [
     "EnforcementStatistics",
     "Enforcer",
     "EngineStatistics",
+    "FillSource",
     "Headroom",
     "LimitWarning",
     "Lockout",
@@ -51,7 +53,9 @@ __all__ = [
     "RiskConfig",
     "RiskEngine",
     "RiskManager",
+    "RiskRecorder",
     "RiskStatistics",
+    "RiskStore",
     "RiskSweep",
     "Rule",
     "RuleConfig",

@@ -1,57 +1,64 @@
-"""What of the risk manager survives a desk restart, as one JSON-able dict.
+"""The risk state as one JSON-able dict: a view for the key-value table, and the import of a
+version-1 saved state.
 
-Lockouts already live in SQLite. This adds the rest a restart must not reset: today's P&L
-counters (or restarting the desk would wipe a daily loss), the equity high-water mark of
-every trailing drawdown, and the trade-frequency windows. The desk stores the dict in its
-key-value table at every publish and gives it back on start.
+The truth after a restart is elsewhere: today's P&L counters are recounted from the journal's
+fills, lockouts come from the ``lockouts`` table and every rule's latches, timers and marks
+from the ``rule_state`` table (written with each violation, and at every sweep). The dict
+below is what the desk still publishes beside its snapshot, for people to read. A version-1
+database kept only this dict: ``import_risk_state`` takes its rule states once, when the
+``rule_state`` table is still empty.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from trading.risk.engine import RiskEngine
 from trading.risk.pnl import PnLTracker
 
-__all__ = ["STATE_VERSION", "export_risk_state", "restore_risk_state"]
+__all__ = ["STATE_VERSION", "export_risk_state", "import_risk_state"]
 
 logger = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def export_risk_state(pnl: PnLTracker, engine: RiskEngine) -> dict[str, Any]:
-    rules = {name: state for name, rule in engine.rules.items() if (state := rule.export_state())}
-    return {"version": STATE_VERSION, "pnl": pnl.export_state(), "rules": rules}
+    return {
+        "version": STATE_VERSION,
+        "trading_day": pnl.trading_day.isoformat(),
+        "daily_realized": str(pnl.daily_realized),
+        "daily_commissions": str(pnl.daily_commissions),
+        "daily_closed_trades": pnl.daily_closed_trades,
+        "rules": engine.rule_states(),
+    }
 
 
-def restore_risk_state(pnl: PnLTracker, engine: RiskEngine, state: Mapping[str, Any]) -> bool:
-    """Restore ``state``; True when today's counters came back (same trading day).
+class _Saved:
+    """A version-1 rule state, shaped like a ``rule_state`` row."""
 
-    Rule state is restored only with today's counters: windows and latches are daily.
-    The trailing drawdown's high-water mark is the exception and always comes back."""
-    if state.get("version") != STATE_VERSION:
-        logger.warning(
-            "risk state version %r is not %d: starting the day's counters at zero",
-            state.get("version"),
-            STATE_VERSION,
-        )
+    def __init__(self, trading_day: date, state: Mapping[str, Any]) -> None:
+        self.trading_day: date | None = trading_day
+        self.state = dict(state)
+
+
+def import_risk_state(engine: RiskEngine, state: Mapping[str, Any], today: date) -> bool:
+    """Take the rule states of a version-1 saved state (``{"version": 1, "pnl": {...},
+    "rules": {...}}``); True when they were saved today. Its P&L counters are not taken: the
+    journal's fills are the truth. ``KeyError``/``TypeError``/``ValueError`` on a damaged one."""
+    if state.get("version") != 1:
+        logger.warning("risk state version %r is not 1: not imported", state.get("version"))
         return False
-    same_day = pnl.restore_state(state["pnl"])
-    rules = engine.rules
-    for name, saved in state.get("rules", {}).items():
-        rule = rules.get(name)
-        if rule is None:
-            continue  # the rule was removed from the config since
-        if same_day or "high_water" in saved:
-            rule.restore_state(saved if same_day else {"high_water": saved["high_water"]})
-    logger.info(
-        "risk state restored: day %s, daily net %.2f, %d rule states%s",
-        pnl.trading_day,
-        pnl.daily_net,
-        len(state.get("rules", {})),
-        "" if same_day else " (new trading day)",
+    saved_day = date.fromisoformat(state["pnl"]["trading_day"])
+    rules = state.get("rules", {})
+    taken = engine.restore_rule_states({name: _Saved(saved_day, s) for name, s in rules.items()}, today)
+    logger.warning(
+        "imported %d rule state(s) of a version-1 saved risk state (day %s)%s",
+        taken,
+        saved_day,
+        "" if saved_day == today else ": a past day, so only what outlasts a day",
     )
-    return same_day
+    return saved_day == today

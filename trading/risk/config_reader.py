@@ -56,6 +56,7 @@ class RiskConfigReader:
         self.timeout = timeout
         self._watcher = ConfigWatcher(self.path)
         self._worker: threading.Thread | None = None
+        self._pending: Future[ReadOutcome] | None = None
         self.reads = 0
         self.timeouts = 0
 
@@ -97,8 +98,10 @@ class RiskConfigReader:
         return future.result()
 
     def _submit(self, force: bool, wake: Callable[[], None] | None) -> Future[ReadOutcome]:
-        busy = self._worker
-        if busy is not None and busy.is_alive():
+        # Busy while the previous read has no outcome yet (its thread may live a moment longer
+        # after handing its outcome over: that read is finished).
+        busy = self._pending
+        if busy is not None and not busy.done():
             raise ConfigError(
                 f"{self.path}: the previous read has not finished (over {self.timeout:g} s): "
                 "refused, the running rules stay",
@@ -110,6 +113,7 @@ class RiskConfigReader:
             target=self._work, args=(future, force, deadline, wake), name="risk-config-reader", daemon=True
         )
         self._worker = thread
+        self._pending = future
         self.reads += 1
         thread.start()
         return future
@@ -150,7 +154,7 @@ class RiskConfigReader:
         )
 
     def __repr__(self) -> str:
-        busy = self._worker is not None and self._worker.is_alive()
+        busy = self._pending is not None and not self._pending.done()
         return (
             f"RiskConfigReader({str(self.path)!r}, reads={self.reads}, timeouts={self.timeouts}, busy={busy})"
         )

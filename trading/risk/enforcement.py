@@ -3,7 +3,15 @@
 ``Enforcer.enforce`` dispatches a violation's typed remedy through one table, one method per
 ``Action``. Idempotent: while a flatten (or a close of one symbol) is in flight, the same
 action is not sent again; a flood of violating events therefore produces one flatten. Every
-action is audited (what, why, which rule, result) and published as ``EnforcementExecuted``.
+action is audited (what, why, which rule, result) and published as ``EnforcementExecuted``;
+its audit row goes to the ``RiskRecorder``, written after the action with the rest of its
+decision.
+
+The alert of an enforced violation says how urgently a person must act, not how bad the
+breach was: a rule that fired and was carried out is routine (``WARNING``, or ``INFO`` for an
+informational rule); ``CRITICAL`` means a step failed (the broker refused a flatten), so the
+desk could not do what a rule asked. The notifier logs an alert at its severity, so ERROR in
+the log means something in the desk went wrong.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from trading.broker.base import Broker
 from trading.bus import EventBus
@@ -33,22 +41,15 @@ from trading.risk.actions import (
 )
 from trading.risk.lockouts import LockoutManager
 from trading.risk.notifier import Notifier
+from trading.risk.recorder import RiskRecorder
 from trading.risk.types import Violation
 
-__all__ = ["AuditStore", "EnforcementStatistics", "Enforcer"]
+__all__ = ["EnforcementStatistics", "Enforcer"]
 
 logger = logging.getLogger(__name__)
 
 # A handler carries out one kind of remedy for a violation; it returns one result per step taken.
 Handler = Callable[[Any, Violation], list[str]]
-
-
-class AuditStore(Protocol):
-    """What ``trading.storage.AuditRepository`` provides."""
-
-    def add(
-        self, *, ts: datetime, action: str, rule: str, reason: str, result: str, symbol: str | None = None
-    ) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ class Enforcer:
         clock: Clock,
         lockouts: LockoutManager,
         *,
-        audit: AuditStore | None = None,
+        recorder: RiskRecorder | None = None,
         notifier: Notifier | None = None,
         in_flight_timeout_s: float = 30.0,
     ) -> None:
@@ -77,7 +78,7 @@ class Enforcer:
         self._broker = broker
         self._clock = clock
         self._lockouts = lockouts
-        self._audit = audit
+        self._recorder = recorder
         self.notifier = notifier
         self._timeout = timedelta(seconds=in_flight_timeout_s)
         self._in_flight: dict[tuple[str, str], datetime] = {}
@@ -102,12 +103,19 @@ class Enforcer:
         """Carry out ``violation.remedy``; return the results (one per step taken)."""
         remedy = violation.remedy
         suppressed_before = self.suppressed
+        failures_before = self.failures
         results = self.handlers[remedy.action](remedy, violation)
         if results and self.suppressed - suppressed_before == len(results):
             logger.debug("%s by %s: already enforced, no new alert", remedy.action.value, violation.rule)
             return results
         outcome = f" -> {'; '.join(results)}" if results else ""
-        self.alert(violation.severity, f"{violation.message}{outcome}", violation.rule)
+        if self.failures > failures_before:
+            severity = Severity.CRITICAL  # the desk could not carry the rule out: a person must act
+        elif violation.severity is Severity.INFO:
+            severity = Severity.INFO
+        else:
+            severity = Severity.WARNING  # carried out as configured: routine
+        self.alert(severity, f"{violation.message}{outcome}", violation.rule)
         return results
 
     def actions_since(self, count: int) -> list[dict[str, Any]]:
@@ -243,14 +251,20 @@ class Enforcer:
             logger.error("enforcement %s by %s failed: %s", action, rule, result)
         else:
             logger.warning("enforcement %s by %s: %s (%s)", action, rule, result, reason)
-        if self._audit is not None:
-            try:
-                self._audit.add(ts=now, action=action, rule=rule, reason=reason, result=result, symbol=symbol)
-            except Exception:  # the audit store failing must not undo or block the action itself
-                logger.exception("audit record failed for %s by %s", action, rule)
         self._bus.publish(
             EnforcementExecuted(ts=now, action=action, rule=rule, reason=reason, result=result, symbol=symbol)
         )
+        if self._recorder is not None:  # after the action and its event: written off the loop
+            self._recorder.audit(
+                {
+                    "ts": now,
+                    "action": action,
+                    "rule": rule,
+                    "reason": reason,
+                    "result": result,
+                    "symbol": symbol,
+                }
+            )
         return result
 
     def statistics(self) -> EnforcementStatistics:

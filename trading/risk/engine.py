@@ -4,21 +4,25 @@ Dispatch is a dict from event class to a tuple of bound rule methods, so an even
 reaches the rules that asked for it. A rule's finding is a ``Violation`` value handed to
 the ``sink`` (the ``RiskManager`` records and enforces it); a rule that raises is logged,
 counted as a fault of that rule, and the other rules still run.
+
+The trading state is derived (``refresh_state``) from, strongest first: an operator's pause,
+a HALTED lockout, a storage outage (HALTED, but orders that only reduce exposure pass: the
+books cannot be written, so nothing new is opened), a REDUCING lockout.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from trading.bus import EventBus
 from trading.clock import Clock
-from trading.errors import InvalidStateTransition
+from trading.errors import InvalidStateTransition, StateError
 from trading.model import Event, Order, Severity, TradingState, TradingStateChanged
 from trading.risk._status import NO_WARNING, error_status, status_of
 from trading.risk.actions import Deny
@@ -58,6 +62,16 @@ Handler = Callable[[Any], Violation | None]
 Sink = Callable[[Violation, Event | None], None]
 
 
+class SavedState(Protocol):
+    """One rule's saved state, as the store gives it back (``trading.storage.SavedRuleState``)."""
+
+    @property
+    def trading_day(self) -> date | None: ...
+
+    @property
+    def state(self) -> dict[str, Any]: ...
+
+
 class RiskEngine:
     def __init__(
         self,
@@ -87,6 +101,8 @@ class RiskEngine:
         self.state_reason = "started"
         self.paused = False
         self.pause_reason = ""
+        self.storage_problem: str | None = None  # set while the books cannot be written
+        self._exits_pass = False  # HALTED by a storage outage only: reducing orders pass
         self._rules: dict[str, Rule] = {}
         self._dispatch: dict[type, tuple[Handler, ...]] = {}
         self._by_type: dict[type, list[Handler]] = {}
@@ -256,6 +272,8 @@ class RiskEngine:
 
     def _state_verdict(self, order: Order, reducing: bool) -> tuple[str, str] | None:
         if self.state is TradingState.HALTED:
+            if reducing and self._exits_pass:
+                return None
             return "trading_state", f"account HALTED ({self.state_reason}): no new orders"
         if reducing:
             return None
@@ -272,10 +290,16 @@ class RiskEngine:
     # --- state -------------------------------------------------------------------------
 
     def refresh_state(self) -> TradingState:
-        """Derive the state from the pause flag and the account lockout; publish a change."""
+        """Derive the state from the pause flag, the account lockout and the storage; publish a change."""
         lock = self.lockouts.get("account")
+        self._exits_pass = False
         if self.paused:
             target, reason = TradingState.HALTED, self.pause_reason
+        elif lock is not None and lock.state is TradingState.HALTED:
+            target, reason = lock.state, f"{lock.rule}: {lock.reason}"
+        elif self.storage_problem is not None:
+            target, reason = TradingState.HALTED, f"storage degraded: {self.storage_problem}"
+            self._exits_pass = True
         elif lock is not None:
             target, reason = lock.state, f"{lock.rule}: {lock.reason}"
         else:
@@ -298,6 +322,47 @@ class RiskEngine:
     def set_paused(self, paused: bool, reason: str) -> None:
         self.paused, self.pause_reason = paused, reason
         self.refresh_state()
+
+    def set_storage_problem(self, problem: str | None) -> None:
+        """The books cannot be written (``problem``), or can again (None)."""
+        self.storage_problem = problem
+        self.refresh_state()
+
+    # --- rule state across restarts -------------------------------------------------------
+
+    def rule_states(self, names: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The rules' exported states (JSON-able), with their kind and whether their warning is
+        out: the rules ``names`` (those that exist), or every rule."""
+        rules = self._rules
+        chosen = rules.items() if names is None else ((n, rules[n]) for n in names if n in rules)
+        return {
+            name: {"kind": rule.kind, "warned": name in self._warned, **rule.export_state()}
+            for name, rule in chosen
+        }
+
+    def restore_rule_states(self, saved: Mapping[str, SavedState], today: date) -> int:
+        """Give each rule its saved state (an empty one when none was saved, so a rule can start
+        what a position needs); a state saved for another kind of rule of the same name is not
+        given. Returns how many saved states were taken. A state that does not fit its rule
+        raises ``StateError`` naming the rule (a latch forgotten would fire its breach again)."""
+        taken = 0
+        for name, rule in self._rules.items():
+            found = saved.get(name)
+            state = {} if found is None or found.state.get("kind", rule.kind) != rule.kind else found.state
+            same_day = found is not None and found.trading_day == today
+            try:
+                rule.restore_state(state, same_day=same_day)
+            except (AttributeError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                raise StateError(
+                    f"the saved state of rule {name!r} cannot be restored: {type(exc).__name__}: "
+                    f"{str(exc)[:160]}; fix its row in the rule_state table, or delete it to start the "
+                    "rule afresh (a breach of today may then fire again)"
+                ) from None
+            if state:
+                taken += 1
+            if same_day and state.get("warned"):
+                self._warned.add(name)
+        return taken
 
     # --- time ----------------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ that are enabled and in ``enforce`` mode count: a shadow rule binds nothing.
   distance times the multiplier, plus a round turn of commission). Session hours are not
   reflected: asking ``session_hours`` would move its own session bookkeeping.
 
+Headroom is shown, not decided on: its amounts are floats, converted from the rules' exact
+``Decimal`` values here (the rules themselves decide exactly).
+
 The typical stop's distance comes from the caller (``stops``: the desk passes what its recent
 trades used), else from the working stop-loss order of the symbol's open position (its
 distance from the average price); with neither, the loss room gives no bound for that symbol
@@ -111,9 +114,9 @@ def measure_headroom(
     symbol to its typical stop distance in price (see the module docstring)."""
     rules = [r for r in engine.rules.values() if r.config.enabled and not r.shadow]
     pnl = engine.pnl
-    loss_limit, loss_used = _daily_loss(rules, pnl.daily_realized, pnl.daily_commissions)
+    loss_limit, loss_used = _daily_loss(rules, float(pnl.daily_realized), float(pnl.daily_commissions))
     loss_left = None if loss_limit is None else max(0.0, loss_limit - loss_used)
-    floor, distance, full = _drawdown(rules, pnl.equity, pnl.cash)
+    floor, distance, full = _drawdown(rules, pnl.equity, float(pnl.cash))
     counted = _of(rules, MaxContracts)
     contracts_limit = min((r.config.limit for r in counted), default=None)
     if counted:
@@ -172,9 +175,10 @@ def _daily_loss(rules: list[Rule], realized: float, commissions: float) -> tuple
     for rule in _of(rules, DailyRealizedLoss):
         cfg = rule.config
         loss = max(0.0, -(realized - commissions) if cfg.include_commissions else -realized)
-        left = cfg.limit - loss
+        limit = float(cfg.limit)
+        left = limit - loss
         if best[0] is None or left < best[0] - best[1]:
-            best = (cfg.limit, loss)
+            best = (limit, loss)
     return best
 
 
@@ -186,9 +190,10 @@ def _drawdown(
     found: tuple[float | None, float | None, float | None] = (None, None, None)
     for rule in _of(rules, TrailingDrawdown):
         counted = equity if rule.config.include_unrealized else cash
-        distance = counted - rule.floor
+        floor = float(rule.floor)
+        distance = counted - floor
         if found[1] is None or distance < found[1]:
-            found = (rule.floor, distance, rule.high_water - rule.floor)
+            found = (floor, distance, float(rule.high_water) - floor)
     return found
 
 

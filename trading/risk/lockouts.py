@@ -1,23 +1,27 @@
-"""LockoutManager: who may not open new exposure, why, and until when; persisted in SQLite.
+"""LockoutManager: who may not open new exposure, why, and until when.
 
-One lockout per scope ("account" or a symbol), as the ``LockoutRepository`` keys them. A new
+One lockout per scope ("account" or a symbol), as the ``lockouts`` table keys them. A new
 lockout on a scope that already has one is merged: the stronger state and the later end win,
 so a short cooldown never shortens a lock that lasts until the daily reset.
+
+Every change is handed to the ``RiskRecorder``, which writes it with the rest of the decision
+that made it (a violation's record, an operator's command); ``restore`` takes the rows back.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.model import LockoutEnded, LockoutStarted, TradingState
+from trading.risk.recorder import RiskRecorder
 from trading.risk.types import Lockout
 
-__all__ = ["LockoutManager", "LockoutStatistics", "LockoutStore"]
+__all__ = ["LockoutManager", "LockoutStatistics"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,18 +34,6 @@ class LockoutStatistics(NamedTuple):
     ended: int
 
 
-class LockoutStore(Protocol):
-    """What ``trading.storage.LockoutRepository`` provides."""
-
-    def save(
-        self, *, scope: str, rule: str, reason: str, started_at: datetime, until: datetime | None
-    ) -> Any: ...
-
-    def remove(self, scope: str) -> Any: ...
-
-    def all(self) -> list[dict[str, Any]]: ...
-
-
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return None  # None = until the daily reset, which outlasts any timed lock of the day
@@ -49,10 +41,10 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 class LockoutManager:
-    def __init__(self, bus: EventBus, clock: Clock, *, store: LockoutStore | None = None) -> None:
+    def __init__(self, bus: EventBus, clock: Clock, *, recorder: RiskRecorder | None = None) -> None:
         self._bus = bus
         self._clock = clock
-        self._store = store
+        self._recorder = recorder
         self._lockouts: dict[str, Lockout] = {}
         self._next_expiry: datetime | None = None
         self.started = 0
@@ -129,8 +121,8 @@ class LockoutManager:
         if found is None:
             return None
         self._recompute_expiry()
-        if self._store is not None:
-            self._store.remove(scope)
+        if self._recorder is not None:
+            self._recorder.lockout(scope, None)
         self.ended += 1
         logger.warning("lockout %s ended: %s", scope, reason)
         self._bus.publish(LockoutEnded(ts=self._clock.now(), scope=scope, reason=reason))
@@ -153,16 +145,21 @@ class LockoutManager:
             self.unlock(lock.scope, "daily reset")
         return ending
 
-    def restore(self, state_of: Callable[[str], TradingState], *, last_reset: datetime) -> list[Lockout]:
-        """Load the persisted lockouts; drop the ones a reset or their end time has already ended.
+    def restore(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        state_of: Callable[[str], TradingState],
+        *,
+        last_reset: datetime,
+    ) -> list[Lockout]:
+        """Take back the stored lockout ``rows``; the ones a reset or their end time has already
+        ended are dropped (and their rows removed through the recorder).
 
         ``state_of(rule)`` says which state a rule's lockout imposes (it is not stored).
         """
-        if self._store is None:
-            return []
         now = self._clock.now()
         restored: list[Lockout] = []
-        for row in self._store.all():
+        for row in rows:
             lock = Lockout(
                 scope=row["scope"],
                 rule=row["rule"],
@@ -173,7 +170,8 @@ class LockoutManager:
             )
             stale = lock.until <= now if lock.until is not None else lock.started_at < last_reset
             if stale:
-                self._store.remove(lock.scope)
+                if self._recorder is not None:
+                    self._recorder.lockout(lock.scope, None)
                 logger.info("dropped stale lockout %s (%s) on restore", lock.scope, lock.rule)
                 continue
             self._lockouts[lock.scope] = lock
@@ -185,13 +183,16 @@ class LockoutManager:
     def _put(self, lock: Lockout) -> None:
         self._lockouts[lock.scope] = lock
         self._recompute_expiry()
-        if self._store is not None:
-            self._store.save(
-                scope=lock.scope,
-                rule=lock.rule,
-                reason=lock.reason,
-                started_at=lock.started_at,
-                until=lock.until,
+        if self._recorder is not None:
+            self._recorder.lockout(
+                lock.scope,
+                {
+                    "scope": lock.scope,
+                    "rule": lock.rule,
+                    "reason": lock.reason,
+                    "started_at": lock.started_at,
+                    "until": lock.until,
+                },
             )
 
     def _recompute_expiry(self) -> None:

@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from trading.risk.actions import Action
+from trading.risk.amounts import show_amount
 
 __all__ = [
     "ACTION_SEVERITY",
@@ -269,6 +271,8 @@ def _show(value: Any) -> str:
         return str(value.value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return show_amount(value)  # an exact money limit: 2500, 1000.1
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))  # 2500.0 -> 2500; 9999999.0 -> 9999999 (not 1e+07)
     if isinstance(value, tuple | list | frozenset | set):

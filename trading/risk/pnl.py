@@ -1,19 +1,26 @@
 """PnLTracker: realized and unrealized P&L per day and per symbol, from broker events.
 
 It is fed ``PositionOpened/Changed/Closed`` (realized P&L and commission of each fill) and
-``MarketDataUpdated`` (marks). Equity is kept incrementally so rules read it in O(1).
+``MarketDataUpdated`` (marks). Money that decides is exact: realized P&L, commissions, the
+day's counters, the totals and cash are ``Decimal`` (the events carry them exactly). The
+marks are floats: unrealized P&L and equity (cash plus unrealized) are kept incrementally as
+floats, so rules read them in O(1) per tick; ``exact_unrealized``/``exact_equity`` give the
+exact values a rule needs near a limit (``trading.risk.amounts``).
+
+A restart recounts the day from the journal's fills (``recount``), never from a saved blob.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from trading.model import MarketDataUpdated, PositionClosed, PositionEvent
+from trading.model import FillRecord, MarketDataUpdated, PositionClosed, PositionEvent
+from trading.model.money import ZERO, to_money
 
 __all__ = ["DayPnL", "PnLStatistics", "PnLTracker", "SymbolPnL"]
 
@@ -28,6 +35,7 @@ class SymbolPnL:
     __slots__ = (
         "avg_price",
         "commissions_today",
+        "exact_multiplier",
         "last_price",
         "multiplier",
         "quantity",
@@ -40,17 +48,26 @@ class SymbolPnL:
     def __init__(self, symbol: str, multiplier: float) -> None:
         self.symbol = symbol
         self.multiplier = multiplier
+        self.exact_multiplier = to_money(multiplier)
         self.quantity = 0.0
         self.avg_price = 0.0
         self.last_price: float | None = None
-        self.unrealized = 0.0
-        self.realized_today = 0.0
-        self.commissions_today = 0.0
+        self.unrealized = 0.0  # float mark, for the ticks
+        self.realized_today = ZERO
+        self.commissions_today = ZERO
         self.trades_today = 0
 
     @property
     def is_flat(self) -> bool:
         return -_EPS < self.quantity < _EPS
+
+    def exact_unrealized(self) -> Decimal:
+        """The open P&L in exact money: (mark - average price) x quantity x multiplier, each as
+        the decimal number its float stands for."""
+        if self.is_flat or self.last_price is None:
+            return ZERO
+        move = to_money(self.last_price) - to_money(self.avg_price)
+        return move * to_money(self.quantity) * self.exact_multiplier
 
     def __repr__(self) -> str:
         return (
@@ -62,19 +79,19 @@ class SymbolPnL:
 @dataclass(frozen=True, slots=True)
 class DayPnL:
     day: date
-    realized: float
-    commissions: float
+    realized: Decimal
+    commissions: Decimal
     closed_trades: int
 
     @property
-    def net(self) -> float:
+    def net(self) -> Decimal:
         return self.realized - self.commissions
 
 
 class PnLStatistics(NamedTuple):
     updates: int
     open_positions: int
-    daily_net: float
+    daily_net: Decimal
     unrealized: float
     equity: float
     days: int
@@ -84,7 +101,7 @@ class PnLTracker:
     """Realized (gross), commissions and unrealized P&L for the current trading day.
 
     ``cash`` starts at the broker's cash and moves by realized P&L minus commissions;
-    ``equity`` is cash plus unrealized. ``history`` keeps one ``DayPnL`` per finished day.
+    ``equity`` is cash plus unrealized (a float). ``history`` keeps one ``DayPnL`` per finished day.
     """
 
     def __init__(
@@ -93,33 +110,43 @@ class PnLTracker:
         cash: float | Decimal,
         trading_day: date,
         multiplier: Callable[[str], float] | None = None,
+        total_realized: Decimal = ZERO,
+        total_commissions: Decimal = ZERO,
     ) -> None:
         self._multiplier = multiplier or (lambda symbol: 1.0)
         self.symbols: dict[str, SymbolPnL] = {}
         self.trading_day = trading_day
-        self.cash = float(cash)
+        self.cash = to_money(cash)
+        self._cash = float(self.cash)  # the float of cash, for the per-tick equity
         self.unrealized = 0.0
-        self.daily_realized = 0.0
-        self.daily_commissions = 0.0
+        self.daily_realized = ZERO
+        self.daily_commissions = ZERO
         self.daily_closed_trades = 0
-        self.total_realized = 0.0
-        self.total_commissions = 0.0
-        self.equity = self.cash
-        self.high_water = self.cash
+        self.total_realized = to_money(total_realized)
+        self.total_commissions = to_money(total_commissions)
+        self.equity = self._cash
         self._history: dict[date, DayPnL] = {}
         self.updates = 0
 
     # --- reading -----------------------------------------------------------------
 
     @property
-    def daily_net(self) -> float:
-        """Today's realized P&L net of today's commissions."""
+    def daily_net(self) -> Decimal:
+        """Today's realized P&L net of today's commissions (exact)."""
         return self.daily_realized - self.daily_commissions
 
     @property
     def daily_pnl(self) -> float:
-        """Today's realized net plus the open positions' unrealized P&L."""
-        return self.daily_realized - self.daily_commissions + self.unrealized
+        """Today's realized net plus the open positions' unrealized P&L (display)."""
+        return float(self.daily_realized - self.daily_commissions) + self.unrealized
+
+    def exact_equity(self) -> Decimal:
+        """Cash plus every open position's exact unrealized P&L."""
+        total = self.cash
+        for entry in self.symbols.values():
+            if not entry.is_flat:
+                total += entry.exact_unrealized()
+        return total
 
     def symbol(self, symbol: str) -> SymbolPnL:
         found = self.symbols.get(symbol)
@@ -156,21 +183,26 @@ class PnLTracker:
     def on_position(self, event: PositionEvent) -> None:
         entry = self.symbols.get(event.symbol) or self.symbol(event.symbol)
         self.updates += 1
-        # The events carry exact money (Decimal); this tracker still sums floats.
-        realized = float(event.realized_delta)
-        commission = float(event.commission)
+        realized = event.realized_delta
+        commission = event.commission
+        if type(realized) is not Decimal:  # events made by hand may carry ints
+            realized = to_money(realized)
+        if type(commission) is not Decimal:
+            commission = to_money(commission)
         self.daily_realized += realized
         self.daily_commissions += commission
         self.total_realized += realized
         self.total_commissions += commission
-        self.cash += realized - commission
+        if realized or commission:
+            self.cash += realized - commission
+            self._cash = float(self.cash)
         entry.realized_today += realized
         entry.commissions_today += commission
         entry.quantity = event.quantity
         entry.avg_price = event.avg_price
         if event.last_price:
             entry.last_price = event.last_price
-        if isinstance(event, PositionClosed) or (realized != 0.0 and abs(event.quantity) < _EPS):
+        if isinstance(event, PositionClosed) or (realized and abs(event.quantity) < _EPS):
             self.daily_closed_trades += 1
             entry.trades_today += 1
         self._remark(entry)
@@ -186,9 +218,7 @@ class PnLTracker:
         new = (event.price - entry.avg_price) * quantity * entry.multiplier
         self.unrealized += new - entry.unrealized
         entry.unrealized = new
-        equity = self.equity = self.cash + self.unrealized
-        if equity > self.high_water:
-            self.high_water = equity
+        self.equity = self._cash + self.unrealized
 
     def _remark(self, entry: SymbolPnL) -> None:
         if entry.is_flat or entry.last_price is None:
@@ -197,9 +227,7 @@ class PnLTracker:
             new = (entry.last_price - entry.avg_price) * entry.quantity * entry.multiplier
         self.unrealized += new - entry.unrealized
         entry.unrealized = new
-        self.equity = self.cash + self.unrealized
-        if self.equity > self.high_water:
-            self.high_water = self.equity
+        self.equity = self._cash + self.unrealized
 
     def reset_day(self, new_day: date) -> DayPnL:
         """Close the current trading day into the history and start ``new_day`` at zero."""
@@ -208,62 +236,48 @@ class PnLTracker:
         )
         self._history[self.trading_day] = finished
         self.trading_day = new_day
-        self.daily_realized = self.daily_commissions = 0.0
+        self.daily_realized = self.daily_commissions = ZERO
         self.daily_closed_trades = 0
         for entry in self.symbols.values():
-            entry.realized_today = entry.commissions_today = 0.0
+            entry.realized_today = entry.commissions_today = ZERO
             entry.trades_today = 0
         logger.info("P&L day %s closed: net %.2f; new day %s", finished.day, finished.net, new_day)
         return finished
 
-    def export_state(self) -> dict[str, Any]:
-        """Today's counters, the high-water mark and past days (JSON-able) for a restart."""
-        return {
-            "trading_day": self.trading_day.isoformat(),
-            "daily_realized": self.daily_realized,
-            "daily_commissions": self.daily_commissions,
-            "daily_closed_trades": self.daily_closed_trades,
-            "total_realized": self.total_realized,
-            "total_commissions": self.total_commissions,
-            "high_water": self.high_water,
-            "history": [
-                [d.day.isoformat(), d.realized, d.commissions, d.closed_trades]
-                for d in self._history.values()
-            ],
-            "symbols": {
-                s.symbol: [s.realized_today, s.commissions_today, s.trades_today]
-                for s in self.symbols.values()
-            },
-        }
+    # --- a restart: the day recounted from the journal's fills ------------------------
 
-    def restore_state(self, state: Mapping[str, Any]) -> bool:
-        """Restore what ``export_state`` saved. Today's counters come back only when the
-        saved day is today (a restart after the daily reset starts the day at zero); past
-        days and the high-water mark always do. True when today's counters were restored."""
-        for day, realized, commissions, trades in state.get("history", ()):
-            finished = DayPnL(date.fromisoformat(day), float(realized), float(commissions), int(trades))
-            self._history.setdefault(finished.day, finished)
-        self.high_water = max(self.high_water, float(state.get("high_water", self.high_water)))
-        saved_day = date.fromisoformat(state["trading_day"])
-        if saved_day != self.trading_day:
-            if saved_day < self.trading_day:
-                finished = DayPnL(
-                    saved_day,
-                    float(state["daily_realized"]),
-                    float(state["daily_commissions"]),
-                    int(state["daily_closed_trades"]),
-                )
-                self._history.setdefault(saved_day, finished)
-            return False
-        self.daily_realized = float(state["daily_realized"])
-        self.daily_commissions = float(state["daily_commissions"])
-        self.daily_closed_trades = int(state["daily_closed_trades"])
-        self.total_realized = float(state.get("total_realized", self.total_realized))
-        self.total_commissions = float(state.get("total_commissions", self.total_commissions))
-        for symbol, (realized, commissions, trades) in state.get("symbols", {}).items():
-            entry = self.symbol(symbol)
-            entry.realized_today, entry.commissions_today, entry.trades_today = realized, commissions, trades
-        return True
+    def recount(self, fills: Iterable[FillRecord], trading_day_of: Callable[[datetime], date]) -> int:
+        """Recount today's counters (and finished days' history) from the journal's ``fills``,
+        oldest first; today is ``self.trading_day``. Returns how many of today's fills were
+        counted. A fill of a version-1 journal (no realized P&L recorded) counts its commission."""
+        realized_by: dict[date, Decimal] = {}
+        commissions_by: dict[date, Decimal] = {}
+        closed_by: dict[date, int] = {}
+        counted = 0
+        today = self.trading_day
+        for fill in fills:
+            day = trading_day_of(fill.ts)
+            if day > today:
+                continue
+            realized = fill.realized_pnl if fill.realized_pnl is not None else ZERO
+            closed = int(_closes(fill))
+            realized_by[day] = realized_by.get(day, ZERO) + realized
+            commissions_by[day] = commissions_by.get(day, ZERO) + fill.commission
+            closed_by[day] = closed_by.get(day, 0) + closed
+            if day == today:
+                counted += 1
+                entry = self.symbol(fill.symbol)
+                entry.realized_today += realized
+                entry.commissions_today += fill.commission
+                entry.trades_today += closed
+        for day, realized_total in realized_by.items():
+            record = DayPnL(day, realized_total, commissions_by[day], closed_by[day])
+            if day == today:
+                self.daily_realized, self.daily_commissions = record.realized, record.commissions
+                self.daily_closed_trades = record.closed_trades
+            else:
+                self._history[day] = record
+        return counted
 
     def statistics(self) -> PnLStatistics:
         return PnLStatistics(
@@ -280,3 +294,15 @@ class PnLTracker:
             f"PnLTracker(day={self.trading_day} daily_net={self.daily_net:.2f} "
             f"unrealized={self.unrealized:.2f} equity={self.equity:.2f} open={len(self.open_positions())})"
         )
+
+
+def _closes(fill: FillRecord) -> bool:
+    """The fill closed a trade (its position went flat, or flipped side): what ``on_position``
+    counts as a closed trade (a ``PositionClosed``)."""
+    after = fill.position_quantity
+    if after is None:
+        return False
+    before = after - fill.side.sign * fill.quantity
+    if abs(before) < _EPS:
+        return False
+    return abs(after) < _EPS or (after > 0) != (before > 0)

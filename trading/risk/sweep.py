@@ -1,7 +1,9 @@
 """RiskSweep: the periodic risk sweep (config changes, the reset, timers, unrealized checks, warnings).
 
 The ``RiskManager`` holds one and runs it from the executor's risk lane. Its parts come in
-through the constructor; it reads the enforcer's journal through ``actions_since``.
+through the constructor; it reads the enforcer's journal through ``actions_since``. What a
+sweep decides is one risk record; after it, the rule states that changed (high-water marks,
+windows, timers) are written, off the loop.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from trading.clock import Clock
 from trading.risk.enforcement import Enforcer
 from trading.risk.engine import RiskEngine
 from trading.risk.pnl import PnLTracker
+from trading.risk.recorder import RiskRecorder
 
 __all__ = ["RiskSweep"]
 
@@ -27,6 +30,7 @@ class RiskSweep:
         engine: RiskEngine,
         enforcer: Enforcer,
         pnl: PnLTracker,
+        recorder: RiskRecorder,
         *,
         account: str,
         reload_if_changed: Callable[[], bool],
@@ -35,6 +39,7 @@ class RiskSweep:
         self._engine = engine
         self._enforcer = enforcer
         self._pnl = pnl
+        self._recorder = recorder
         self._account = account
         self._reload_if_changed = reload_if_changed
         self.runs = 0
@@ -50,8 +55,10 @@ class RiskSweep:
         actions_before = enforcer.actions
         if reloaded is None:
             reloaded = self._reload_if_changed()
-        found = engine.sweep(now)
-        warnings = engine.check_warnings(now)
+        with self._recorder.unit():
+            found = engine.sweep(now)
+            warnings = engine.check_warnings(now)
+        self._recorder.save_states()
         actions = enforcer.actions_since(actions_before)
         value_after = self._pnl.equity
         evaluated = sum(1 for rule in engine.rules.values() if rule.config.enabled)

@@ -40,12 +40,21 @@ class TimerManager:
         logger.debug("timer %s started until %s (%s)", key, deadline.isoformat(), reason)
         return deadline
 
+    def set(self, key: str, deadline: datetime, reason: str = "") -> None:
+        """Run timer ``key`` until ``deadline`` (a timer taken back after a restart)."""
+        self._deadlines[key] = deadline
+        self._reasons[key] = reason
+
     def cancel(self, key: str) -> bool:
         self._reasons.pop(key, None)
         return self._deadlines.pop(key, None) is not None
 
     def deadline(self, key: str) -> datetime | None:
         return self._deadlines.get(key)
+
+    def deadlines(self, prefix: str = "") -> dict[str, datetime]:
+        """The running timers whose key starts with ``prefix``: key -> deadline."""
+        return {k: d for k, d in self._deadlines.items() if k.startswith(prefix)}
 
     def reason(self, key: str) -> str:
         return self._reasons.get(key, "")

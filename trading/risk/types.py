@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import Any
 
 from trading.model import Severity, TradingState
 from trading.risk.actions import Action, Remedy, remedy_parameters
@@ -17,7 +18,6 @@ __all__ = [
     "RuleStatus",
     "Violation",
     "ViolationRecord",
-    "ViolationStore",
 ]
 
 
@@ -73,9 +73,12 @@ class ViolationRecord:
     values: dict[str, Any]
 
     def plain_values(self) -> dict[str, Any]:
-        """JSON-safe copies of ``values`` (datetimes as text, non-finite floats as text)."""
+        """JSON-safe copies of ``values`` (exact money as a JSON number, datetimes as text,
+        non-finite floats as text). The record is for people: the decision was made exactly."""
         out: dict[str, Any] = {}
         for key, value in self.values.items():
+            if isinstance(value, Decimal):
+                value = float(value)
             if isinstance(value, float) and not math.isfinite(value):
                 out[key] = str(value)
             elif isinstance(value, (str, int, float, bool)) or value is None:
@@ -150,23 +153,3 @@ class RiskStatistics:
     reloads: int
     reload_failures: int
     sweeps: int
-
-
-class ViolationStore(Protocol):
-    """What ``trading.storage.ViolationRepository`` provides."""
-
-    def add(
-        self,
-        *,
-        ts: datetime,
-        rule: str,
-        message: str,
-        action: str,
-        severity: str,
-        shadow: bool,
-        symbol: str | None,
-        values: dict[str, Any],
-        event: str,
-    ) -> Any: ...
-
-    def recent(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]: ...

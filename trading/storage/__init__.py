@@ -22,7 +22,15 @@ from trading.storage.orders import (
     OrderRecord,
     OrderRepository,
 )
-from trading.storage.risk import AuditRepository, LockoutRepository, ViolationRepository
+from trading.storage.risk import (
+    AuditRepository,
+    LockoutRepository,
+    RiskRecord,
+    RiskRepository,
+    RuleStateRepository,
+    SavedRuleState,
+    ViolationRepository,
+)
 from trading.storage.transactions import DuplicatePositionError, TransactionRepository
 from trading.storage.writer import BackgroundWriter, BackgroundWriterStatistics
 
@@ -50,6 +58,10 @@ __all__ = [
     "OrderHistoryRepository",
     "OrderRecord",
     "OrderRepository",
+    "RiskRecord",
+    "RiskRepository",
+    "RuleStateRepository",
+    "SavedRuleState",
     "TransactionRepository",
     "ViolationRepository",
     "WriterChannel",

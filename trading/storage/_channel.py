@@ -2,7 +2,9 @@
 
 A channel says *what* to write: the compiled statement (an insert or an upsert of one
 table), how queued items become rows (``build``, run on the writer thread), and its
-admission policy. The writer decides *how*: batching, transactions, retries.
+admission policy. The writer decides *how*: batching, transactions, retries. A *unit*
+channel has no statement of its own: its ``write(conn, item)`` runs every statement one
+item needs (rows of several tables), and an item is written whole or not at all.
 
 Items go on the writer's one queue without a wrapper object, because a queue of objects
 the garbage collector tracks slows every collection of the process (measured: one
@@ -41,6 +43,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Connection
+
 from trading.storage._sql import Params
 
 __all__ = ["Build", "WriterChannel"]
@@ -49,6 +53,9 @@ __all__ = ["Build", "WriterChannel"]
 # rows in the statement's column order. Items that cannot become rows make it raise; the
 # writer then builds the batch item by item, and logs and counts the bad ones.
 Build = Callable[[list[Any]], list[tuple[Any, ...]]]
+# Writes one item of a unit channel: every statement it needs, on the writer's connection,
+# inside the writer's transaction.
+WriteUnit = Callable[[Connection, Any], None]
 
 UNBOUNDED = sys.maxsize
 
@@ -71,6 +78,7 @@ class WriterChannel:
         logger: logging.Logger,
         warn_interval: float,
         monotonic: Callable[[], float],
+        write_unit: WriteUnit | None = None,
     ) -> None:
         self.name = name
         self.key = key  # the first element of this channel's items on the queue
@@ -80,6 +88,7 @@ class WriterChannel:
         self.sql = sql
         self.params = params
         self.build = build
+        self.write_unit = write_unit  # set: a unit channel (its "rows" are its items)
         self.max_queue = max_queue
         # Read by producers before each append: the queue length at which items are refused.
         self.limit = UNBOUNDED if max_queue is None else max_queue
@@ -121,6 +130,18 @@ class WriterChannel:
     def close(self) -> None:
         """Refuse every later item. What is already queued is still written."""
         self.limit = 0
+
+    # --- the writer thread ---------------------------------------------------------
+
+    def run(self, conn: Connection, rows: list[Any]) -> None:
+        """Write ``rows`` (items, for a unit channel) on ``conn``, inside the caller's transaction."""
+        write_unit = self.write_unit
+        if write_unit is not None:
+            for item in rows:
+                write_unit(conn, item)
+            return
+        params = self.params
+        conn.exec_driver_sql(self.sql, rows if params is None else params(rows))
 
     # --- reporting ---------------------------------------------------------------
 

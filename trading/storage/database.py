@@ -7,7 +7,10 @@ How ``database is locked`` is kept from callers:
   once, whatever the busy timeout);
 - write transactions are short (one repository call each) and are retried with
   exponential backoff when SQLite still reports busy; only after ``retry_deadline``
-  seconds does a ``StorageError`` reach the caller.
+  seconds does a ``StorageError`` reach the caller;
+- every writer in this process (these repositories, the background writer, the journal)
+  passes one ``WriteGate`` first, so they queue for each other in memory instead of in
+  SQLite's busy handler (which sleeps a millisecond or more), the journal first.
 
 The schema is created and migrated on open, inside one ``BEGIN IMMEDIATE`` transaction,
 so two processes opening a fresh file at once migrate it exactly once.
@@ -39,6 +42,7 @@ from trading.clock import Clock, LiveClock
 from trading.errors import StorageError
 from trading.storage import _schema
 from trading.storage._codec import to_iso
+from trading.storage._gate import WriteGate
 from trading.storage._sql import is_busy_error
 from trading.storage.writer import BackgroundWriter
 
@@ -88,6 +92,7 @@ class Database:
         self._memory = self.is_sqlite and self.path is None
         # A memory database is one connection shared by every thread: serialise its use.
         self._serial: threading.RLock | None = threading.RLock() if self._memory else None
+        self.gate = WriteGate()  # one write transaction at a time in this process, the journal first
         self.engine: Engine = self._create_engine(pool_size)
         self._stats_lock = threading.Lock()
         self._reads = self._writes = self._retries = self._failures = 0
@@ -146,8 +151,9 @@ class Database:
         attempt = 0
         while True:
             attempt += 1
+            gate = self.gate.background() if immediate else contextlib.nullcontext()
             try:
-                with self._serialised(), self.engine.connect() as conn:
+                with self._serialised(), gate, self.engine.connect() as conn:
                     if immediate:
                         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
                     with conn.begin():
@@ -184,7 +190,11 @@ class Database:
             if self._writer is None:
                 name = self.path.name if self.path is not None else make_url(self.url).get_backend_name()
                 self._writer = BackgroundWriter(
-                    self.engine, name=name, serial_lock=self._serial, retry_deadline=self._retry_deadline
+                    self.engine,
+                    name=name,
+                    serial_lock=self._serial,
+                    retry_deadline=self._retry_deadline,
+                    gate=self.gate,
                 )
                 # Writes what is queued at interpreter exit, or when the database is collected unclosed.
                 self._writer_finalizer = weakref.finalize(self, _close_at_exit, self._writer)

@@ -10,6 +10,8 @@ transactions; see docs/OPERATIONS.md).
 
 It has a connection of its own, used only from the thread that drives the broker (the
 event loop), and runs statements compiled once by SQLAlchemy for the database's dialect;
+each transaction passes the database's ``WriteGate`` as its urgent writer (no background
+batch starts while a step waits, and a step never waits in SQLite's busy handler for one);
 on an SQLite file it runs them on that connection's driver (``sqlite3``) directly, which
 halves the cost of a step (see bench/bench_broker.py).
 
@@ -208,6 +210,10 @@ class Journal:
         return len(self._held)
 
     def _write(self, held: deque[_Rows]) -> None:
+        with self._db.gate.urgent():
+            self._write_now(held)
+
+    def _write_now(self, held: deque[_Rows]) -> None:
         conn = self._conn
         if len(held) == 1:
             rows = held[0]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, literal_column, select
+from sqlalchemy import Connection, RowMapping, Select, func, literal_column, select
 
 from trading.errors import StorageError
 from trading.model import (
@@ -30,7 +30,7 @@ from trading.model import (
 )
 from trading.storage._codec import from_iso, to_iso
 from trading.storage._schema import account as account_table
-from trading.storage._schema import fills, orders, positions
+from trading.storage._schema import activity, fills, orders, positions, rule_state, violations
 from trading.storage.database import Database
 
 __all__ = ["JournalReader"]
@@ -74,6 +74,28 @@ class JournalReader:
     def account(self) -> AccountRecord | None:
         """The account row, or None when the journal has no books yet."""
         return self._db.read(self._account_in)
+
+    def account_names(self) -> list[str]:
+        """Every account that has books in this database (not only this reader's), sorted."""
+        query = select(account_table.c.name).order_by(account_table.c.name)
+        return list(self._db.read(lambda conn: conn.execute(query).scalars().all()))
+
+    def latest_time(self) -> datetime | None:
+        """The newest desk time on record: an order's last change, a fill, a rule's saved state,
+        the last violation and the last activity line; None when there is none. A restarted
+        desk resumes its clock from no earlier than this (its heartbeat may be older)."""
+
+        def work(conn: Connection) -> list[str | None]:
+            return [
+                conn.execute(select(func.max(orders.c.updated_at))).scalar(),
+                conn.execute(select(func.max(fills.c.ts))).scalar(),
+                conn.execute(select(func.max(rule_state.c.updated_at))).scalar(),
+                conn.execute(select(violations.c.ts).order_by(violations.c.id.desc()).limit(1)).scalar(),
+                conn.execute(select(activity.c.ts).order_by(activity.c.id.desc()).limit(1)).scalar(),
+            ]
+
+        times = [t for t in (from_iso(v) for v in self._db.read(work)) if t is not None]
+        return max(times, default=None)
 
     def _account_in(self, conn: Connection) -> AccountRecord | None:
         query = select(account_table).where(account_table.c.name == self._account)

@@ -7,6 +7,11 @@ columns, an insert or an upsert, how its items become rows) and puts items on it
 is a ``deque.append`` (atomic in CPython), so a producer never waits on the database.
 Items carry no wrapper: the writer tells their channel from their type (see ``_channel``).
 
+A *unit* channel (``unit_channel``) takes items that each need rows in several tables (the
+risk engine's violation, lockout, audit and rule-state rows of one decision): each item is
+written by its own function, in the batch's transaction, and is never split: when a batch
+fails, its items are retried one transaction each.
+
 One daemon thread takes up to ``batch_size`` items at a time off the single queue, in the
 order they were put, groups them by channel, turns each group into rows, and writes the
 whole batch in one transaction (``BEGIN IMMEDIATE`` on SQLite) with one executemany per
@@ -42,7 +47,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
 
-from trading.storage._channel import Build, WriterChannel
+from trading.storage._channel import Build, WriterChannel, WriteUnit
+from trading.storage._gate import WriteGate
 from trading.storage._sql import compile_insert, is_busy_error
 
 __all__ = ["BackgroundWriter", "BackgroundWriterStatistics"]
@@ -75,6 +81,7 @@ class BackgroundWriter:
         batch_size: int = 1000,
         flush_interval: float = 0.05,
         retry_deadline: float = 30.0,
+        gate: WriteGate | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
@@ -85,6 +92,7 @@ class BackgroundWriter:
         self.engine = engine
         self.name = name
         self._serial = serial_lock  # a memory database's one shared connection: serialise its use
+        self._gate = gate if gate is not None else WriteGate()  # the database's: the journal goes first
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._retry_deadline = retry_deadline
@@ -127,6 +135,62 @@ class BackgroundWriter:
         if payload in (tuple, threading.Event):
             raise ValueError(f"payload cannot be {payload.__name__}: the writer uses that type itself")
         sql, params = compile_insert(self.engine.dialect, table, columns, keys)
+        return self._add(
+            name,
+            sql,
+            params,
+            build,
+            payload=payload,
+            max_queue=max_queue,
+            logger=logger,
+            warn_interval=warn_interval,
+            monotonic=monotonic,
+        )
+
+    def unit_channel(
+        self,
+        name: str,
+        payload: type,
+        write: WriteUnit,
+        *,
+        prepare: Callable[[Any], Any] | None = None,
+        logger: logging.Logger = logger,
+        warn_interval: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> WriterChannel:
+        """A channel for ``payload`` items that each need several statements: ``write(conn,
+        item)`` runs them, on the writer thread, inside the batch's transaction. An item is
+        written whole or not at all (a failed batch is retried item by item). Never refuses
+        while the writer is open; one channel per payload type (asking again returns it)."""
+        if payload in (tuple, threading.Event):
+            raise ValueError(f"payload cannot be {payload.__name__}: the writer uses that type itself")
+        return self._add(
+            name,
+            f"-- unit channel {name}",
+            None,
+            list if prepare is None else (lambda items: [prepare(item) for item in items]),
+            payload=payload,
+            max_queue=None,
+            logger=logger,
+            warn_interval=warn_interval,
+            monotonic=monotonic,
+            write_unit=write,
+        )
+
+    def _add(
+        self,
+        name: str,
+        sql: str,
+        params: Any,
+        build: Build,
+        *,
+        payload: type | None,
+        max_queue: int | None,
+        logger: logging.Logger,
+        warn_interval: float,
+        monotonic: Callable[[], float],
+        write_unit: WriteUnit | None = None,
+    ) -> WriterChannel:
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"{self!r} is closed")
@@ -151,6 +215,7 @@ class BackgroundWriter:
                 logger=logger,
                 warn_interval=warn_interval,
                 monotonic=monotonic,
+                write_unit=write_unit,
             )
             self._channels = (*self._channels, channel)
             if payload is not None:
@@ -365,10 +430,9 @@ class BackgroundWriter:
         while True:
             attempt += 1
             try:
-                with self._serialised(), conn.begin():
+                with self._serialised(), self._gate.background(), conn.begin():
                     for channel, rows in work:
-                        params = channel.params
-                        conn.exec_driver_sql(channel.sql, rows if params is None else params(rows))
+                        channel.run(conn, rows)
                 return None
             except Exception as exc:  # returned to the caller, which logs and counts what it cost
                 if not is_busy_error(exc):

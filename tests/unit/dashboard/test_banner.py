@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dashboard.banner import desk_banner, freshness
+from dashboard.banner import degraded_message, desk_banner, freshness
 from dashboard.data import DeskHealth, DeskStatus
 from dashboard.desk_clock import DeskClock
 from dashboard.money import Tone
@@ -61,3 +61,24 @@ def test_freshness_amber_past_a_refresh_and_the_limit_then_red(
     )
 
     assert fresh.tone is tone and fresh.text() == f"updated {age:.0f} s ago"
+
+
+def test_banner_degraded_heartbeat_says_storage_failing_even_when_the_snapshot_does_not() -> None:
+    # Arrange: the disk is full: the heartbeat (written in place) says so, the snapshot could not
+    snapshot = build_snapshot(NOW)
+    beat = replace(BEAT, degraded=True, degraded_reason="journal write failed: database or disk is full")
+    status = DeskStatus(DeskHealth.RUNNING, beat, 1.0, "")
+    # Act
+    banner = desk_banner(
+        status, snapshot, DeskClock.of(snapshot, wall_now=NOW.timestamp()), state_name="data"
+    )
+    # Assert
+    assert banner.degraded == "journal write failed: database or disk is full"
+    assert degraded_message(banner.degraded).startswith(
+        "Storage failing: journal write failed: database or disk is full. The desk's journal holds"
+    )
+
+
+def test_banner_degraded_snapshot_alone_is_enough_and_a_healthy_desk_is_not_degraded() -> None:
+    assert _banner(DeskHealth.RUNNING, storage_problem="disk I/O error").degraded == "disk I/O error"
+    assert _banner(DeskHealth.RUNNING).degraded == ""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from contextlib import closing
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +14,7 @@ from dashboard.data import DeskReader
 from tests.unit.test_commands import COMMAND_CASES
 from trading.clock import TestClock
 from trading.errors import ConfigError
-from trading.model import TradingState
+from trading.model import Order, OrderRole, OrderSide, TradingState
 from trading.storage import AuditRepository, CommandRepository, Database
 
 from .conftest import START
@@ -33,6 +37,7 @@ async def test_commands_each_kind_runs_once_and_is_recorded(make_desk):
 
     ran = desk.parts.commands.poll()
     again = desk.parts.commands.poll()
+    await desk.parts.commands.join()  # the reload reads the risk file off the loop
 
     assert (ran, again) == (4, 0)
     results = {name: repo.get(cid) for name, cid in ids.items()}
@@ -130,6 +135,7 @@ async def test_commands_table_same_verdict_from_dashboard_and_desk(make_desk):
                 dashboard.append("accepted")
             written.append(repo.submit(kind, args, "around the dashboard"))  # as a script would
     desk.parts.commands.poll()
+    await desk.parts.commands.join()  # a reload reads the risk file off the loop
 
     rows = [repo.get(command_id) for command_id in written]
     desk_verdicts = ["accepted" if row["status"] == "done" else row["result"] for row in rows]
@@ -212,4 +218,71 @@ async def test_commands_unlock_bad_args_around_dashboard_fail_and_lockout_stays(
 
     assert _commands(desk).get(command_id)["status"] == "failed"
     assert [lock.scope for lock in desk.risk.lockouts()] == ["ES"]
+    await desk.shutdown()
+
+
+def _rows(desk, sql: str) -> list[tuple[Any, ...]]:
+    """Rows read on a connection of their own, as another process would see them."""
+    with closing(sqlite3.connect(desk.state_dir.database)) as raw:
+        return raw.execute(sql).fetchall()
+
+
+async def test_commands_unlock_is_durable_when_done_and_a_restart_keeps_the_new_position(make_desk):
+    # Arrange: no strategies; round trips in ES until a small daily loss limit flattens and locks
+    clock = TestClock(START)
+    rules = {"daily_realized_loss": {"limit": 20}}
+    desk = make_desk(clock=clock, rules=rules, desk={"strategies": []})
+    await desk.run_simulated(5)
+    for _ in range(200):
+        for side in (OrderSide.BUY, OrderSide.SELL):
+            desk.broker.submit(Order(symbol="ES", side=side, quantity=1, strategy="manual"))
+            await desk.run_simulated(1)
+        if desk.risk.state is TradingState.HALTED:
+            break
+    assert desk.risk.state is TradingState.HALTED and "daily_realized_loss" in desk.risk.state_reason
+    # Act: the operator unlocks the account
+    command_id = _commands(desk).submit("unlock", {"reason": "reviewed the loss"}, "alice")
+    desk.parts.commands.poll()
+    # Assert: reported done only once the database says so (no flush, another connection)
+    assert _commands(desk).get(command_id)["status"] == "done"
+    assert _rows(desk, "SELECT scope FROM lockouts WHERE scope = 'account'") == []
+    assert _rows(desk, "SELECT action, result FROM audit WHERE action = 'unlock'") == [
+        ("unlock", "account unlocked")
+    ]
+    [(state,)] = _rows(desk, "SELECT state FROM rule_state WHERE rule = 'daily_realized_loss'")
+    assert json.loads(state)["tripped"] is True
+    # Act: a new position after the unlock, then the desk dies (no shutdown) and starts again
+    assert desk.risk.state is TradingState.ACTIVE
+    desk.broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=1, strategy="manual"))
+    desk.pump(clock.now() + timedelta(seconds=1))
+    held = desk.broker.positions()["ES"].quantity
+    desk.parts.lock.release()  # what the OS does when the process dies
+    again = make_desk(clock=TestClock(clock.now()), rules=rules)
+    # Assert: nothing re-fired: the position is kept, the account ACTIVE, one violation row
+    assert again.risk.state is TradingState.ACTIVE
+    assert again.broker.positions()["ES"].quantity == held
+    await again.run_simulated(5)
+    assert again.risk.state is TradingState.ACTIVE
+    assert not [o for o in again.broker.open_orders("ES") if o.role is OrderRole.EXIT and "daily" in o.reason]
+    assert again.risk.flush()
+    assert _rows(again, "SELECT COUNT(*) FROM violations WHERE rule = 'daily_realized_loss'") == [(1,)]
+    await again.shutdown()
+
+
+async def test_commands_reload_is_read_off_the_loop_and_later_commands_wait_their_turn(make_desk):
+    desk = make_desk()
+    await desk.run_simulated(5)
+    repo = _commands(desk)
+    reload_id = repo.submit("reload_risk_config", {}, "bob")
+    pause_id = repo.submit("pause", {"reason": "after the reload"}, "alice")
+
+    assert desk.parts.commands.poll() == 2
+    # the reload is being read on a worker thread; the pause waits behind it, in order
+    assert (repo.get(reload_id)["status"], repo.get(pause_id)["status"]) == ("running", "running")
+    assert not desk.risk.paused
+    await desk.parts.commands.join()
+
+    assert (repo.get(reload_id)["status"], repo.get(pause_id)["status"]) == ("done", "done")
+    assert repo.get(reload_id)["finished_at"] <= repo.get(pause_id)["finished_at"]
+    assert desk.risk.paused
     await desk.shutdown()

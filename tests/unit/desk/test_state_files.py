@@ -70,6 +70,49 @@ def test_desk_restart_resumes_clock_from_heartbeat_never_back(config, tmp_path):
         desk.parts.close()
 
 
+async def test_desk_restart_resumes_clock_from_journal_steps_after_the_last_heartbeat(config, tmp_path):
+    # Arrange: a desk killed 300 simulated seconds after its last heartbeat (a fast clock)
+    ahead = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    first = Desk.from_files(config, state_dir=tmp_path / "state", clock=TestClock(ahead))
+    await first.run_simulated(300)
+    first.parts.close()
+    _beat(tmp_path / "state", ahead)
+    with sqlite3.connect(StateDir(tmp_path / "state").database) as conn:
+        (last,) = conn.execute("SELECT MAX(updated_at) FROM orders").fetchone()
+    conn.close()
+    assert datetime.fromisoformat(last) > ahead + timedelta(seconds=200)
+    # Act
+    desk = Desk.from_files(config, state_dir=tmp_path / "state")
+    try:
+        # Assert: never before the journal's last step
+        assert desk.clock.now() >= datetime.fromisoformat(last)
+    finally:
+        desk.parts.close()
+
+
+async def test_desk_restart_resumes_clock_from_a_risk_record_after_the_last_step(config, tmp_path):
+    # Arrange: the last thing the killed desk wrote was a violation (a rule fired on a sweep)
+    ahead = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    first = Desk.from_files(config, state_dir=tmp_path / "state", clock=TestClock(ahead))
+    await first.run_simulated(60)
+    first.parts.close()
+    _beat(tmp_path / "state", ahead)
+    fired = ahead + timedelta(hours=2)
+    _sql(
+        tmp_path / "state",
+        "INSERT INTO violations (ts, rule, message, action, severity, shadow, symbol, \"values\", event) "
+        "VALUES (?, 'trailing_drawdown', 'floor', 'flatten_and_lock', 'CRITICAL', 0, NULL, '{}', '')",
+        fired.isoformat(),
+    )
+    # Act
+    desk = Desk.from_files(config, state_dir=tmp_path / "state")
+    try:
+        # Assert
+        assert desk.clock.now() >= fired
+    finally:
+        desk.parts.close()
+
+
 def test_desk_heartbeat_in_year_9999_ignored_with_warning(config, tmp_path, caplog):
     _beat(tmp_path / "state", datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
 
@@ -81,21 +124,22 @@ def test_desk_heartbeat_in_year_9999_ignored_with_warning(config, tmp_path, capl
         desk.parts.close()
 
 
-DROP_RISK_STATE = "DELETE FROM key_values WHERE key = 'risk_state'"
+DROP_LOSS_STATE = "DELETE FROM rule_state WHERE rule = 'daily_realized_loss'"
+DROP_DRAWDOWN_STATE = "DELETE FROM rule_state WHERE rule = 'trailing_drawdown'"
 
 
 @pytest.mark.parametrize(
     ("statement", "match", "fix"),
     [
         (
-            "UPDATE key_values SET value = '{garbage' WHERE key = 'risk_state'",
-            r"desk\.db: table key_values, key 'risk_state': column value: not valid JSON",
-            DROP_RISK_STATE,
+            "UPDATE rule_state SET state = '{garbage' WHERE rule = 'daily_realized_loss'",
+            r"desk\.db: table rule_state, rule 'daily_realized_loss': column state: not valid JSON",
+            DROP_LOSS_STATE,
         ),
         (
-            "UPDATE key_values SET value = '{\"version\": 1, \"pnl\": 5}' WHERE key = 'risk_state'",
-            r"the saved risk state \(today's P&L counters and rule state\) cannot be restored: AttributeError",
-            DROP_RISK_STATE,
+            "UPDATE rule_state SET state = '{\"high_water\": \"lots\"}' WHERE rule = 'trailing_drawdown'",
+            r"the saved state of rule 'trailing_drawdown' cannot be restored: ValueError",
+            DROP_DRAWDOWN_STATE,
         ),
         (
             "INSERT INTO lockouts (scope, rule, reason, started_at, until) "

@@ -14,7 +14,7 @@ from trading.bus import EventBus
 from trading.clock import TestClock
 from trading.model import Event, Instrument, MarketDataUpdated, Order, OrderSide, OrderType
 from trading.risk import RiskConfig, RiskManager, parse_risk_config
-from trading.storage import AuditRepository, Database, LockoutRepository, ViolationRepository
+from trading.storage import Database, RiskRepository, ViolationRepository
 
 # Tuesday 2026-01-06 15:00 UTC = 09:00 in Chicago (CST), inside regular trading hours.
 START = datetime(2026, 1, 6, 15, 0, tzinfo=UTC)
@@ -97,8 +97,87 @@ def make_desk(bus: EventBus, clock: TestClock, broker: PaperBroker) -> Iterator[
 
 
 def repositories(db: Database) -> dict[str, Any]:
-    return {
-        "violations": ViolationRepository(db),
-        "lockouts": LockoutRepository(db),
-        "audit": AuditRepository(db),
-    }
+    """The risk manager's store on ``db`` (records written by the database's background writer:
+    ``rm.flush()`` before reading them)."""
+    return {"store": RiskRepository(db)}
+
+
+class Books:
+    """A desk whose books live in a real ``desk.db``: the broker commits every step to the
+    journal, the risk manager records to the same file and recounts from its fills.
+    ``start()`` builds a desk from the file; ``restart()`` stops the running one (``stop``
+    writes the rule states) and builds a new one from the file, as a restarted desk does;
+    ``crash()`` builds a new one without stopping the old (what its writer had committed stays)."""
+
+    def __init__(self, path: Path, clock: TestClock, rules: dict[str, Any], **manager: Any) -> None:
+        self.path, self.clock, self.rules, self.manager = path, clock, rules, manager
+        self.desk: Desk | None = None
+        self._open: list[Any] = []
+        self._crashed: list[Any] = []
+
+    def start(self, *, store: bool = True) -> Desk:
+        from trading.storage import Journal
+
+        db = Database(self.path)
+        journal = Journal(db)
+        bus = EventBus()
+        broker = PaperBroker(bus, self.clock, INSTRUMENTS, starting_balance=100_000.0, journal=journal)
+        view = journal.load()
+        if view.account is not None:
+            broker.restore_from_journal(view)
+        else:
+            assert broker.commit_books() is None
+        cfg = parse_risk_config({"rules": self.rules})
+        stores = {"store": RiskRepository(db), "fills": journal.reader} if store else {}
+        rm = RiskManager(bus, broker, self.clock, cfg, **stores, **self.manager)
+        desk = Desk(bus, self.clock, broker, rm)
+        rm.start()
+        self._open.append((rm, journal, db))
+        self.desk = desk
+        return desk
+
+    def restart(self, *, store: bool = True) -> Desk:
+        self.close()
+        return self.start(store=store)
+
+    def crash(self) -> Desk:
+        """A new desk from the file while the old one is left as it was (its queued records
+        flushed first: what a crash after the writer's commit leaves)."""
+        assert self.desk is not None
+        assert self.desk.rm.flush()
+        _rm, journal, db = self._open.pop()
+        self._crashed.append((journal, db))  # closed at the end, never stopped (no state saved)
+        return self.start()
+
+    def violation_rows(self) -> list[dict[str, Any]]:
+        assert self.desk is not None and self.desk.rm.flush()
+        db = Database(self.path)
+        try:
+            return ViolationRepository(db).recent(1000)
+        finally:
+            db.close()
+
+    def close(self) -> None:
+        while self._open:
+            rm, journal, db = self._open.pop()
+            rm.stop()
+            journal.close()
+            db.close()
+        while self._crashed:
+            journal, db = self._crashed.pop()
+            journal.close()
+            db.close()
+
+
+@pytest.fixture
+def books(tmp_path: Path, clock: TestClock) -> Iterator[Callable[..., Books]]:
+    """``books(rules, **manager_kwargs)``: a ``Books`` on ``tmp_path/desk.db``."""
+    made: list[Books] = []
+
+    def build(rules: dict[str, Any], **manager: Any) -> Books:
+        made.append(Books(tmp_path / "desk.db", clock, rules, **manager))
+        return made[-1]
+
+    yield build
+    for item in made:
+        item.close()

@@ -101,10 +101,14 @@ def test_config_reader_fifo_refused_without_blocking(risk_file):
 
     outcome = reader.read(force=True)
 
-    assert str(outcome.error) == f"{risk_file}: not a regular file (a pipe, socket or device): not a config file"
+    assert (
+        str(outcome.error) == f"{risk_file}: not a regular file (a pipe, socket or device): not a config file"
+    )
 
 
-async def test_risk_manager_hot_reload_of_an_alias_bomb_refused_fast_and_bounded(bus, broker, clock, risk_file):
+async def test_risk_manager_hot_reload_of_an_alias_bomb_refused_fast_and_bounded(
+    bus, broker, clock, risk_file
+):
     rm = RiskManager(bus, broker, clock, load_risk_config(risk_file), config_path=risk_file)
     rm.start()
     try:
@@ -123,7 +127,9 @@ async def test_risk_manager_hot_reload_of_an_alias_bomb_refused_fast_and_bounded
 
 
 async def test_risk_manager_hot_reload_of_a_slow_file_costs_a_refused_reload(bus, broker, clock, risk_file):
-    rm = RiskManager(bus, broker, clock, load_risk_config(risk_file), config_path=risk_file, reload_timeout=0.2)
+    rm = RiskManager(
+        bus, broker, clock, load_risk_config(risk_file), config_path=risk_file, reload_timeout=0.2
+    )
     rm.start()
     try:
         _write(risk_file, SLOW)

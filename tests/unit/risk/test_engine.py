@@ -5,7 +5,6 @@ import pytest
 from trading.model import MarketDataUpdated, OrderSide, PositionChanged, TradingState, TradingStateChanged
 from trading.risk import STATE_TABLE
 from trading.risk.actions import Alert
-from trading.risk.rules import UnrealizedLoss
 
 
 def test_risk_engine_dispatch_calls_only_rules_listening_to_the_event(make_desk, clock):
@@ -85,7 +84,7 @@ def test_risk_engine_reduces_exposure_recognises_exits(make_desk):
     assert engine.reduces_exposure(Order(symbol="ES", side=OrderSide.SELL, quantity=2))
     assert not engine.reduces_exposure(Order(symbol="ES", side=OrderSide.SELL, quantity=3))
     assert not engine.reduces_exposure(Order(symbol="ES", side=OrderSide.BUY, quantity=1))
-    assert isinstance(engine.rules.get("x", UnrealizedLoss), type)
+    assert not engine.reduces_exposure(Order(symbol="NQ", side=OrderSide.SELL, quantity=1))  # nothing held
 
 
 def test_risk_components_statistics_count_what_happened(make_desk, clock):

@@ -13,7 +13,10 @@ BASE: dict[str, Any] = {
     "daily_realized_loss": {"limit": 2500, "action": "flatten_and_lock"},
     "max_contracts": {"limit": 6, "symbols": ["ES"]},
     "max_contracts_per_instrument": {"limit": 4, "per_symbol": {"AAPL": 600, "EURUSD": 3}},
-    "trade_frequency_limit": {"per_minute": {"max_trades": 6, "cooldown_s": 120}, "per_session": {"max_trades": 300}},
+    "trade_frequency_limit": {
+        "per_minute": {"max_trades": 6, "cooldown_s": 120},
+        "per_session": {"max_trades": 300},
+    },
     "cooldown_after_loss": {"minutes": 2, "min_loss": 300},
     "session_hours": {"open": "08:30", "close": "15:00", "holidays": ["2026-01-01", "2026-12-25"]},
     "symbol_blocks": {"symbols": ["GME", "AMC"]},
@@ -64,15 +67,35 @@ def test_loosening_action_severity_orders_every_action():
         ("daily_realized_loss", {"action": "flatten"}, "rules.daily_realized_loss.action"),
         ("daily_realized_loss", {"enabled": False}, "rules.daily_realized_loss.enabled"),
         ("daily_realized_loss", {"mode": "shadow"}, "rules.daily_realized_loss.mode"),
-        ("daily_realized_loss", {"include_commissions": False}, "rules.daily_realized_loss.include_commissions"),
+        (
+            "daily_realized_loss",
+            {"include_commissions": False},
+            "rules.daily_realized_loss.include_commissions",
+        ),
         ("daily_realized_loss", {"warning_threshold": 0.9}, "rules.daily_realized_loss.warning_threshold"),
         ("max_contracts", {"symbols": ["NQ"]}, "rules.max_contracts.symbols"),
         ("unrealized_loss", {"symbols": ["ES"]}, "rules.unrealized_loss.symbols"),  # every symbol -> ES only
-        ("max_contracts_per_instrument", {"per_symbol": {"AAPL": 600, "EURUSD": 5}}, "rules.max_contracts_per_instrument.per_symbol.EURUSD"),
-        ("max_contracts_per_instrument", {"per_symbol": {"AAPL": 600, "EURUSD": 3, "NQ": 9}}, "rules.max_contracts_per_instrument.per_symbol.NQ"),
+        (
+            "max_contracts_per_instrument",
+            {"per_symbol": {"AAPL": 600, "EURUSD": 5}},
+            "rules.max_contracts_per_instrument.per_symbol.EURUSD",
+        ),
+        (
+            "max_contracts_per_instrument",
+            {"per_symbol": {"AAPL": 600, "EURUSD": 3, "NQ": 9}},
+            "rules.max_contracts_per_instrument.per_symbol.NQ",
+        ),
         ("trade_frequency_limit", {"per_minute": None}, "rules.trade_frequency_limit.per_minute"),
-        ("trade_frequency_limit", {"per_minute": {"max_trades": 7, "cooldown_s": 120}}, "rules.trade_frequency_limit.per_minute.max_trades"),
-        ("trade_frequency_limit", {"per_minute": {"max_trades": 6, "cooldown_s": 60}}, "rules.trade_frequency_limit.per_minute.cooldown_s"),
+        (
+            "trade_frequency_limit",
+            {"per_minute": {"max_trades": 7, "cooldown_s": 120}},
+            "rules.trade_frequency_limit.per_minute.max_trades",
+        ),
+        (
+            "trade_frequency_limit",
+            {"per_minute": {"max_trades": 6, "cooldown_s": 60}},
+            "rules.trade_frequency_limit.per_minute.cooldown_s",
+        ),
         ("cooldown_after_loss", {"minutes": 1}, "rules.cooldown_after_loss.minutes"),
         ("cooldown_after_loss", {"min_loss": 500}, "rules.cooldown_after_loss.min_loss"),
         ("session_hours", {"open": "08:00"}, "rules.session_hours.open/close"),
@@ -104,7 +127,10 @@ def test_loosenings_looser_field_is_named(rule, fields, field):
         ("session_hours", {"holidays": ["2026-01-01", "2026-12-25", "2026-07-03"]}),
         ("session_hours", {"description": "anything"}),
         ("symbol_blocks", {"symbols": ["GME", "AMC", "BBBY"]}),
-        ("daily_realized_profit_target", {"target": 99999, "action": "alert"}),  # shadow: not a safety device yet
+        (
+            "daily_realized_profit_target",
+            {"target": 99999, "action": "alert"},
+        ),  # shadow: not a safety device yet
     ],
 )
 def test_loosenings_tighter_or_free_change_is_empty(rule, fields):
@@ -121,7 +147,9 @@ def test_loosenings_overnight_session_narrowed_to_the_day_is_tighter():
 def test_loosenings_removed_enforced_rule_is_looser_and_new_rule_is_not():
     without = {name: body for name, body in BASE.items() if name != "unrealized_loss"}
 
-    assert [(i.field, i.after) for i in loosenings(_config(), _config(without))] == [("rules.unrealized_loss", "removed")]
+    assert [(i.field, i.after) for i in loosenings(_config(), _config(without))] == [
+        ("rules.unrealized_loss", "removed")
+    ]
     assert loosenings(_config(without), _config()) == []
 
 
@@ -136,7 +164,9 @@ def test_loosenings_file_wide_settings():
 
 
 def test_loosenings_mixed_edit_names_only_the_looser_fields():
-    mixed = _config({**BASE, "daily_realized_loss": {"limit": 1000, "action": "alert"}, "unrealized_loss": {"limit": 900}})
+    mixed = _config(
+        {**BASE, "daily_realized_loss": {"limit": 1000, "action": "alert"}, "unrealized_loss": {"limit": 900}}
+    )
 
     found = loosenings(_config(), mixed)
 
@@ -149,7 +179,9 @@ def test_loosenings_mixed_edit_names_only_the_looser_fields():
 def test_loosening_per_symbol_declares_its_fallback():
     from trading.risk.rules import MaxContractsPerInstrumentConfig
 
-    assert direction_of(MaxContractsPerInstrumentConfig, "per_symbol") == Each(Looser.HIGHER, fallback="limit")
+    assert direction_of(MaxContractsPerInstrumentConfig, "per_symbol") == Each(
+        Looser.HIGHER, fallback="limit"
+    )
 
 
 def test_looser_every_direction_is_its_own_member():

@@ -37,6 +37,7 @@ def test_risk_manager_shadow_mode_records_would_have_and_does_not_act(make_desk,
     )
     assert desk.rm.state is TradingState.ACTIVE and desk.rm.lockouts() == []
     assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.ACCEPTED
+    assert desk.rm.flush()
     [row] = ViolationRepository(db).recent()
     assert row["shadow"] and row["message"].startswith("would have flattened")
 
@@ -53,9 +54,13 @@ def test_risk_manager_shadow_pre_trade_check_records_would_have_denied(make_desk
 def test_risk_manager_violation_recorded_with_its_event(make_desk, db):
     desk = make_desk(LOSS, **repositories(db))
     _lose(desk)
+    assert desk.rm.flush()
     [row] = ViolationRepository(db).recent()
     assert row["rule"] == "daily_realized_loss" and row["severity"] == "CRITICAL" and not row["shadow"]
-    assert row["event"].startswith("PositionClosed(") and "realized_delta=Decimal('-750.00000000')" in row["event"]
+    assert (
+        row["event"].startswith("PositionClosed(")
+        and "realized_delta=Decimal('-750.00000000')" in row["event"]
+    )
     assert row["values"] == {"daily_realized": -754.0, "limit": -500.0}
     assert [v.rule for v in desk.rm.recent_violations()] == ["daily_realized_loss"]
 

@@ -15,7 +15,9 @@ from trading.risk import RiskManager, load_risk_config
 
 # conftest START: Tuesday 2026-01-06 09:00 in Chicago; the reset is 17:00 Chicago = 23:00 UTC.
 RULES = "rules:\n  max_contracts: {{limit: {contracts}}}\n  daily_realized_loss: {{limit: {loss}, action: {action}}}\n"
-HELD_UNTIL = "It will be accepted at the daily reset, 2026-01-06 17:00 America/Chicago, if the file still says it"
+HELD_UNTIL = (
+    "It will be accepted at the daily reset, 2026-01-06 17:00 America/Chicago, if the file still says it"
+)
 
 
 def _text(contracts: float = 2, loss: float = 1000, action: str = "flatten_and_lock", top: str = "") -> str:
@@ -47,7 +49,9 @@ def _limit(rm: RiskManager, rule: str) -> float:
     return rm.engine.rules[rule].config.limit
 
 
-def test_tamper_lock_higher_limit_refused_until_the_reset_then_accepted(manager, risk_file, clock, broker, bus):
+def test_tamper_lock_higher_limit_refused_until_the_reset_then_accepted(
+    manager, risk_file, clock, broker, bus
+):
     alerts: list[AlertRaised] = []
     bus.subscribe(AlertRaised, alerts.append)
     _write(risk_file, _text(contracts=5))
@@ -86,8 +90,9 @@ def test_tamper_lock_mixed_edit_refused_whole_naming_the_looser_fields(manager, 
         assert manager.check_config_changed() is False
 
     assert _limit(manager, "max_contracts") == 2  # its tightening waits with the rest
-    assert "it loosens rules.daily_realized_loss.action flatten_and_lock -> alert (a milder action loosens)." in (
-        manager.config_status
+    assert (
+        "it loosens rules.daily_realized_loss.action flatten_and_lock -> alert (a milder action loosens)."
+        in (manager.config_status)
     )
     assert "max_contracts" not in manager.config_status
     assert f"{manager.config_status} (the running rules stay)" in caplog.messages
@@ -97,8 +102,14 @@ def test_tamper_lock_mixed_edit_refused_whole_naming_the_looser_fields(manager, 
     ("text", "named"),
     [
         ("rules:\n  max_contracts: {limit: 2}\n", "rules.daily_realized_loss enforced -> removed"),
-        (_text().replace("action: flatten_and_lock", "action: flatten_and_lock, enabled: false"), "rules.daily_realized_loss.enabled true -> false"),
-        (_text().replace("action: flatten_and_lock", "action: flatten_and_lock, mode: shadow"), "rules.daily_realized_loss.mode enforce -> shadow"),
+        (
+            _text().replace("action: flatten_and_lock", "action: flatten_and_lock, enabled: false"),
+            "rules.daily_realized_loss.enabled true -> false",
+        ),
+        (
+            _text().replace("action: flatten_and_lock", "action: flatten_and_lock, mode: shadow"),
+            "rules.daily_realized_loss.mode enforce -> shadow",
+        ),
         (_text(top="tamper_lock: false\n"), "tamper_lock true -> false"),
     ],
 )

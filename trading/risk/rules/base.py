@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trading.clock import Clock
 from trading.config_types import Flag, Number
-from trading.model import Event, Order, Severity
+from trading.model import Event, FillRecord, Order, Severity
 from trading.risk.actions import Action, Remedy
 from trading.risk.loosening import Looser
 from trading.risk.pnl import PnLTracker
@@ -111,11 +111,17 @@ class Rule:
         """The daily reset: clear daily counters and latches."""
 
     def export_state(self) -> dict[str, Any]:
-        """What must survive a desk restart (JSON-able); most rules keep nothing."""
+        """Every latch, in-force state, timer and mark that a desk restart must keep (JSON-able).
+        Counts and money are not here: a restart recounts them from the journal."""
         return {}
 
-    def restore_state(self, state: Mapping[str, Any]) -> None:
-        """Take back what ``export_state`` gave, from the same trading day."""
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        """Take back what ``export_state`` gave. ``same_day``: it was saved in the current trading
+        day (a daily latch comes back only then; a high-water mark or a position's latch always)."""
+
+    def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
+        """After a restart: today's fills as the journal committed them (the truth), oldest first,
+        for a rule that counts them (trades per window)."""
 
     # --- helpers -----------------------------------------------------------------
 
@@ -146,6 +152,6 @@ class Rule:
         return f"{type(self).__name__}({self.name!r}, mode={cfg.mode}, action={cfg.action.value})"
 
 
-def money(value: float) -> str:
-    """1012.5 -> '1,012.50'; -1012.5 -> '-1,012.50'."""
+def money(value: float | Decimal) -> str:
+    """1012.5 -> '1,012.50'; -1012.5 -> '-1,012.50' (a Decimal is rounded half to even)."""
     return f"{value:,.2f}"

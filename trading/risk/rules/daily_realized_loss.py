@@ -1,16 +1,21 @@
-"""daily_realized_loss: today's realized loss reaches the limit -> flatten and lock out until the reset."""
+"""daily_realized_loss: today's realized loss reaches the limit -> flatten and lock out until the reset.
+
+Exact: the loss (realized P&L, net of commissions unless configured gross) and the limit are
+``Decimal``, so a loss of exactly the limit fires."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from trading.config_types import Flag, Number
+from trading.config_types import Flag
 from trading.model import Event, PositionChanged, PositionClosed, PositionEvent
 from trading.risk.actions import Action, plain_remedy
+from trading.risk.amounts import Amount
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
@@ -21,8 +26,8 @@ __all__ = ["DailyRealizedLoss", "DailyRealizedLossConfig"]
 class DailyRealizedLossConfig(RuleConfig):
     kind: Literal["daily_realized_loss"] = "daily_realized_loss"
     limit: Annotated[
-        Number,
-        Field(gt=0, description="loss in account currency, positive: 1000 means -1,000.00"),
+        Amount,
+        Field(gt=0.0, description="loss in account currency, positive: 1000 means -1,000.00"),
         Looser.HIGHER,
     ]
     include_commissions: Annotated[Flag, Looser.OFF] = True
@@ -46,7 +51,7 @@ class DailyRealizedLoss(Rule):
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {PositionChanged: self.on_position, PositionClosed: self.on_position}
 
-    def _loss(self) -> float:
+    def _loss(self) -> Decimal:
         pnl = self.pnl
         return -(pnl.daily_realized - pnl.daily_commissions) if self._net else -pnl.daily_realized
 
@@ -63,7 +68,7 @@ class DailyRealizedLoss(Rule):
             return []
         return [self._trip(now, self._loss(), None)]
 
-    def _trip(self, ts: datetime, loss: float, symbol: str | None) -> Violation:
+    def _trip(self, ts: datetime, loss: Decimal, symbol: str | None) -> Violation:
         self._tripped = True
         return self.violation(
             f"daily realized loss {money(-loss)} <= {money(-self._limit)}",
@@ -76,7 +81,15 @@ class DailyRealizedLoss(Rule):
 
     def measure(self) -> Measure:
         loss = self._loss()
-        return Measure(max(loss, 0.0), self._limit, "$", f"realized today {money(-loss)}", self._tripped)
+        shown = float(max(loss, Decimal(0)))
+        return Measure(shown, float(self._limit), "$", f"realized today {money(-loss)}", self._tripped)
 
     def reset_daily(self) -> None:
         self._tripped = False
+
+    def export_state(self) -> dict[str, Any]:
+        return {"tripped": self._tripped}
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        if same_day:
+            self._tripped = bool(state.get("tripped", False))

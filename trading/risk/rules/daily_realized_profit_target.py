@@ -1,16 +1,20 @@
-"""daily_realized_profit_target: today's realized profit reaches the target -> no new entries today."""
+"""daily_realized_profit_target: today's realized profit reaches the target -> no new entries today.
+
+Exact: the profit and the target are ``Decimal``; a profit of exactly the target fires."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from trading.config_types import Flag, Number
+from trading.config_types import Flag
 from trading.model import Event, PositionChanged, PositionClosed, PositionEvent, Severity
 from trading.risk.actions import Action, plain_remedy
+from trading.risk.amounts import Amount
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
@@ -20,7 +24,7 @@ __all__ = ["DailyRealizedProfitTarget", "DailyRealizedProfitTargetConfig"]
 
 class DailyRealizedProfitTargetConfig(RuleConfig):
     kind: Literal["daily_realized_profit_target"] = "daily_realized_profit_target"
-    target: Annotated[Number, Field(gt=0, description="realized profit in account currency"), Looser.HIGHER]
+    target: Annotated[Amount, Field(gt=0.0, description="realized profit in account currency"), Looser.HIGHER]
     include_commissions: Annotated[Flag, Looser.OFF] = True
     action: Annotated[Literal[Action.LOCK, Action.FLATTEN_AND_LOCK, Action.ALERT], Looser.MILDER] = (
         Action.LOCK
@@ -41,9 +45,11 @@ class DailyRealizedProfitTarget(Rule):
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {PositionChanged: self.on_position, PositionClosed: self.on_position}
 
-    def _profit(self) -> float:
+    def _profit(self) -> Decimal:
         pnl = self.pnl
-        return pnl.daily_realized - (pnl.daily_commissions if self.config.include_commissions else 0.0)
+        if self.config.include_commissions:
+            return pnl.daily_realized - pnl.daily_commissions
+        return pnl.daily_realized
 
     def on_position(self, event: PositionEvent) -> Violation | None:
         if self._reached or self._profit() < self._target:
@@ -69,7 +75,15 @@ class DailyRealizedProfitTarget(Rule):
 
     def measure(self) -> Measure:
         profit = self._profit()
-        return Measure(max(profit, 0.0), self._target, "$", f"realized today {money(profit)}", self._reached)
+        shown = float(max(profit, Decimal(0)))
+        return Measure(shown, float(self._target), "$", f"realized today {money(profit)}", self._reached)
 
     def reset_daily(self) -> None:
         self._reached = False
+
+    def export_state(self) -> dict[str, Any]:
+        return {"reached": self._reached}
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        if same_day:
+            self._reached = bool(state.get("reached", False))

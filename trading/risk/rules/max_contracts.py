@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -105,3 +105,10 @@ class MaxContracts(Rule):
     def measure(self) -> Measure:
         total = self._total()
         return Measure(total, self._limit, "contracts", f"{total:g} open", total > self._limit)
+
+    def export_state(self) -> dict[str, Any]:
+        return {"in_force": self._fired}
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        """In force until the holding is back within the limit, across days."""
+        self._fired = bool(state.get("in_force", False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -102,3 +102,10 @@ class MaxContractsPerInstrument(Rule):
                 worst, where, limit = abs(entry.quantity), entry.symbol, own
         detail = f"{where} {worst:g}/{limit:g}" if where else "no open position"
         return Measure(worst, limit, "contracts", detail, worst > limit)
+
+    def export_state(self) -> dict[str, Any]:
+        return {"in_force": sorted(self._fired)}
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        """In force per symbol until its holding is back within its limit, across days."""
+        self._fired = {str(symbol) for symbol in state.get("in_force", ())}

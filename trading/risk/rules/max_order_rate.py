@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -51,6 +52,12 @@ class MaxOrderRate(Rule):
 
     def on_passed(self, order: Order, now: datetime) -> None:
         self._times.append(now)
+
+    def export_state(self) -> dict[str, Any]:
+        return {"times": [t.isoformat() for t in self._times]}
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        self._times = deque(datetime.fromisoformat(t) for t in state.get("times", ()))
 
     def measure(self) -> Measure:
         count = self._prune(self.ctx.clock.now())

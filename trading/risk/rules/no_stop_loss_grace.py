@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -27,8 +27,12 @@ class NoStopLossGraceConfig(RuleConfig):
 
 
 class NoStopLossGrace(Rule):
-    """A grace timer starts when a position opens; when it runs out the broker is asked for
-    a working stop order on the closing side. Timers are polled on ticks and on the sweep."""
+    """A grace timer starts when a position opens; when it runs out (at its deadline) the broker
+    is asked for a working stop order on the closing side. Timers are polled on ticks and on
+    the sweep. A position whose grace has run out is ``checked`` until it closes.
+
+    Across a restart the running timers and the checked positions come back; a position open at
+    the restart that is neither (it opened after the last save) gets a grace timer from the restart."""
 
     kind = "no_stop_loss_grace"
     config_type = NoStopLossGraceConfig
@@ -38,6 +42,7 @@ class NoStopLossGrace(Rule):
         super().__init__(*args)
         self._prefix = f"grace:{self.name}:"
         self._next_due: datetime | None = None
+        self._checked: set[str] = set()
         action = self.config.action
         self._plain: Remedy | None = None if action is Action.CLOSE_POSITION else plain_remedy(action)
 
@@ -49,12 +54,17 @@ class NoStopLossGrace(Rule):
         }
 
     def on_opened(self, event: PositionOpened) -> None:
-        deadline = self.ctx.timers.start(self._prefix + event.symbol, self.config.grace_s, "no stop yet")
+        self._checked.discard(event.symbol)
+        self._start(event.symbol)
+
+    def _start(self, symbol: str) -> None:
+        deadline = self.ctx.timers.start(self._prefix + symbol, self.config.grace_s, "no stop yet")
         if self._next_due is None or deadline < self._next_due:
             self._next_due = deadline
 
     def on_closed(self, event: PositionClosed) -> None:
         self.ctx.timers.cancel(self._prefix + event.symbol)
+        self._checked.discard(event.symbol)
 
     def on_market(self, event: MarketDataUpdated) -> Violation | None:
         if self._next_due is None or event.ts < self._next_due:
@@ -74,7 +84,10 @@ class NoStopLossGrace(Rule):
         for key in timers.due(now, self._prefix):
             symbol = key[len(self._prefix) :]
             quantity = self.pnl.quantity(symbol)
-            if quantity == 0.0 or self.has_stop(symbol, quantity):
+            if quantity == 0.0:
+                continue
+            self._checked.add(symbol)
+            if self.has_stop(symbol, quantity):
                 continue
             found.append(
                 self.violation(
@@ -102,3 +115,27 @@ class NoStopLossGrace(Rule):
                 worst, where = elapsed, entry.symbol
         detail = f"{where} without stop for {worst:.0f}s" if where else "every position has a stop"
         return Measure(worst, grace, "s", detail, False)
+
+    def export_state(self) -> dict[str, Any]:
+        cut = len(self._prefix)
+        timers = self.ctx.timers.deadlines(self._prefix)
+        return {
+            "timers": {k[cut:]: d.isoformat() for k, d in timers.items()},
+            "checked": sorted(self._checked),
+        }
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        """Grace timers and checked positions belong to positions, not to days."""
+        timers = self.ctx.timers
+        saved = dict(state.get("timers", {}))
+        self._checked = {str(s) for s in state.get("checked", ())}
+        for entry in self.pnl.open_positions():
+            symbol = entry.symbol
+            if symbol in saved:
+                timers.set(
+                    self._prefix + symbol, datetime.fromisoformat(saved[symbol]), "no stop yet (restored)"
+                )
+            elif symbol not in self._checked:
+                self._start(symbol)  # opened after the last save: its grace runs from now
+        pending = list(timers.deadlines(self._prefix).values())
+        self._next_due = min(pending) if pending else None

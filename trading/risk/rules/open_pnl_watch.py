@@ -6,26 +6,37 @@ the rule owns its config, its message and its remedy.
 
 from __future__ import annotations
 
-from trading.risk.pnl import PnLTracker
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from trading.risk.amounts import at_least, band
+from trading.risk.pnl import PnLTracker, SymbolPnL
 
 __all__ = ["OpenPnLWatch"]
 
 
 class OpenPnLWatch:
-    """Fires once per position when ``sign * unrealized`` reaches ``threshold``.
+    """Fires once per position when ``sign * unrealized`` reaches ``threshold`` (exact money).
 
     ``sign`` -1 watches losses (an open loss of 700 is 700 against a threshold of 700), +1
-    profits. A latch is re-armed when its position closes (or is found flat). ``symbols``
-    non-empty: only those symbols are watched.
+    profits. The float mark decides away from the threshold; within the guard band the exact
+    open P&L decides (``trading.risk.amounts``), so a loss of exactly the limit fires. A latch
+    is re-armed when its position closes (or is found flat). ``symbols`` non-empty: only those
+    symbols are watched.
     """
 
-    def __init__(self, pnl: PnLTracker, *, threshold: float, sign: float, symbols: frozenset[str]) -> None:
+    def __init__(self, pnl: PnLTracker, *, threshold: Decimal, sign: int, symbols: frozenset[str]) -> None:
         self.threshold = threshold
         self.sign = sign
         self.symbols = symbols
         self._pnl = pnl
         self._table = pnl.symbols
-        self._fired: set[str] = set()
+        self._threshold_f = float(threshold)
+        self.width = band(threshold)
+        # A tick can reach the threshold only when sign * unrealized >= this (the band's low side).
+        self.trigger = self._threshold_f - self.width
+        self._fired: dict[str, float] = {}  # symbol -> the position's average price when it fired
 
     @property
     def latched(self) -> bool:
@@ -38,15 +49,25 @@ class OpenPnLWatch:
             return None
         entry = self._table.get(symbol)
         if entry is None or entry.is_flat:
-            self._fired.discard(symbol)
+            self._fired.pop(symbol, None)
             return None
-        if self.sign * entry.unrealized < self.threshold:
+        if not self._reached(entry):
             return None
-        self._fired.add(symbol)
+        self._fired[symbol] = entry.avg_price
         return entry.unrealized
 
+    def _reached(self, entry: SymbolPnL) -> bool:
+        sign = self.sign
+        return at_least(
+            sign * entry.unrealized,
+            self._threshold_f,
+            self.width,
+            lambda: sign * entry.exact_unrealized(),
+            self.threshold,
+        )
+
     def closed(self, symbol: str) -> None:
-        self._fired.discard(symbol)
+        self._fired.pop(symbol, None)
 
     def held(self) -> list[str]:
         """Every symbol the P&L tracker knows (flat ones re-arm on ``evaluate``)."""
@@ -63,5 +84,16 @@ class OpenPnLWatch:
                 worst, where = amount, entry.symbol
         return worst, where
 
+    def export_state(self) -> dict[str, Any]:
+        return {"fired": dict(self._fired)}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Latches of positions that are still the ones that fired (same side, same average
+        price); a position closed and opened again since is watched afresh."""
+        for symbol, avg_price in dict(state.get("fired", {})).items():
+            entry = self._table.get(symbol)
+            if entry is not None and not entry.is_flat and entry.avg_price == float(avg_price):
+                self._fired[symbol] = float(avg_price)
+
     def __repr__(self) -> str:
-        return f"OpenPnLWatch(sign={self.sign:+g}, threshold={self.threshold:g}, fired={sorted(self._fired)})"
+        return f"OpenPnLWatch(sign={self.sign:+d}, threshold={self.threshold}, fired={sorted(self._fired)})"

@@ -3,7 +3,7 @@ optionally flatten when the session ends."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -41,7 +41,12 @@ class SessionHoursConfig(RuleConfig):
 
 
 class SessionHours(Rule):
-    """The session may wrap midnight (open 17:00, close 16:00): it then belongs to the day it opened."""
+    """The session may wrap midnight (open 17:00, close 16:00): it then belongs to the day it opened.
+
+    A session runs from its open (included) to its close (excluded): an order at 08:30:00 passes,
+    one at 15:00:00 is refused. With ``flatten_at_close`` the close is flattened once; a close
+    that passed while the desk was down (and was not flattened) is flattened at the restart,
+    unless a new session has begun since."""
 
     kind = "session_hours"
     config_type = SessionHoursConfig
@@ -125,6 +130,20 @@ class SessionHours(Rule):
                 open_positions=len(self.pnl.open_positions()),
             )
         ]
+
+    def export_state(self) -> dict[str, Any]:
+        end = self._window_end
+        return {"window_end": None if end is None else end.isoformat()}
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        saved = state.get("window_end")
+        if saved is None or not self.config.flatten_at_close:
+            return
+        end = datetime.fromisoformat(saved)
+        now = self.ctx.clock.now()
+        if end <= now and not self.in_session(now):
+            # the session we were in closed while the desk was down: the next sweep flattens
+            self._inside, self._boundary, self._window_end = True, end, end
 
     def measure(self) -> Measure:
         now = self.ctx.clock.now()

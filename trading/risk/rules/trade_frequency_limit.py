@@ -4,19 +4,23 @@ A trade is an entry order that fills (counted at its first fill); exits, stops, 
 and risk closes do not count. When a window's count reaches
 its ``max_trades`` new entries pause for that window's ``cooldown_s``; the session window
 pauses them until the daily reset.
+
+Across a restart the counts come from the journal (today's entry fills, ``recount``) and the
+latches from the saved state: the session latch, and when each window last fired (a window
+starts afresh after its cooldown, so trades before that moment no longer count in it).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trading.config_types import Number, Whole
-from trading.model import Event, OrderFilled, OrderRole, Severity
+from trading.model import Event, FillRecord, OrderFilled, OrderRole, Severity
 from trading.risk.actions import Action, Alert, Cooldown, Lock, Remedy
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
@@ -63,6 +67,7 @@ class TradeFrequencyLimit(Rule):
         self._hour: deque[datetime] = deque()
         self.session_trades = 0
         self._session_fired = False
+        self._fresh_since: dict[str, datetime] = {}  # window -> when it fired (and started afresh)
         self._cooldown = self.config.action is Action.COOLDOWN
         # the session window pauses entries until the reset: a lock where the windows cool down
         self._session_remedy: Remedy = Lock() if self._cooldown else Alert()
@@ -81,20 +86,29 @@ class TradeFrequencyLimit(Rule):
             found = self._window(self._minute, ts, 60.0, cfg.per_minute, "minute") or found
         if cfg.per_hour is not None:
             found = self._window(self._hour, ts, 3600.0, cfg.per_hour, "hour") or found
-        session = cfg.per_session
-        if session is not None and not self._session_fired and self.session_trades >= session.max_trades:
-            self._session_fired = True
-            found = self.violation(
-                f"{self.session_trades} trades this session, max {session.max_trades}: "
-                "no new entries until the daily reset",
-                remedy=self._session_remedy,
-                ts=ts,
-                severity=Severity.WARNING,
-                trades=self.session_trades,
-                limit=session.max_trades,
-                window="session",
-            )
-        return found
+        return self._session(ts) or found
+
+    def _session(self, ts: datetime) -> Violation | None:
+        session = self.config.per_session
+        if session is None or self._session_fired or self.session_trades < session.max_trades:
+            return None
+        self._session_fired = True
+        return self.violation(
+            f"{self.session_trades} trades this session, max {session.max_trades}: "
+            "no new entries until the daily reset",
+            remedy=self._session_remedy,
+            ts=ts,
+            severity=Severity.WARNING,
+            trades=self.session_trades,
+            limit=session.max_trades,
+            window="session",
+        )
+
+    def sweep(self, now: datetime) -> list[Violation]:
+        """The session latch for a count that reached its maximum without firing (recounted
+        from the journal after a restart whose last state was saved before the trade)."""
+        found = self._session(now)
+        return [] if found is None else [found]
 
     def export_state(self) -> dict[str, Any]:
         return {
@@ -102,13 +116,36 @@ class TradeFrequencyLimit(Rule):
             "session_fired": self._session_fired,
             "minute": [t.isoformat() for t in self._minute],
             "hour": [t.isoformat() for t in self._hour],
+            "fresh_since": {w: t.isoformat() for w, t in self._fresh_since.items()},
         }
 
-    def restore_state(self, state: Mapping[str, Any]) -> None:
-        self.session_trades = int(state.get("session_trades", 0))
-        self._session_fired = bool(state.get("session_fired", False))
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        """The windows are times (any day); the session's count and latch only on the same day.
+        ``recount`` then replaces the counts with the journal's."""
         self._minute = deque(datetime.fromisoformat(t) for t in state.get("minute", ()))
         self._hour = deque(datetime.fromisoformat(t) for t in state.get("hour", ()))
+        self._fresh_since = {
+            str(w): datetime.fromisoformat(t) for w, t in dict(state.get("fresh_since", {})).items()
+        }
+        if same_day:
+            self.session_trades = int(state.get("session_trades", 0))
+            self._session_fired = bool(state.get("session_fired", False))
+
+    def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
+        """Today's trades from the journal: each entry order counted at its first fill."""
+        first: dict[str, datetime] = {}
+        for fill in fills:
+            if fill.role is OrderRole.ENTRY and fill.order_id not in first:
+                first[fill.order_id] = fill.ts
+        times = sorted(first.values())
+        self.session_trades = len(times)
+        self._minute = self._recent(times, now, 60.0, "minute")
+        self._hour = self._recent(times, now, 3600.0, "hour")
+
+    def _recent(self, times: list[datetime], now: datetime, span: float, window: str) -> deque[datetime]:
+        horizon = now - timedelta(seconds=span)
+        fresh = self._fresh_since.get(window)
+        return deque(t for t in times if t > horizon and (fresh is None or t > fresh))
 
     def _window(
         self, times: deque[datetime], ts: datetime, span: float, limit: WindowLimit, label: str
@@ -121,6 +158,7 @@ class TradeFrequencyLimit(Rule):
             return None
         count = len(times)
         times.clear()  # the cooldown starts a fresh window
+        self._fresh_since[label] = ts
         return self.violation(
             f"{count} trades in the last {label}, max {limit.max_trades}: cooldown {limit.cooldown_s:g}s",
             remedy=Cooldown(seconds=limit.cooldown_s) if self._cooldown else Alert(),

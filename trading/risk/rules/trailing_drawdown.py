@@ -1,16 +1,24 @@
-"""trailing_drawdown (prop-firm style): equity falls to a floor that trails its high-water mark."""
+"""trailing_drawdown (prop-firm style): equity falls to a floor that trails its high-water mark.
+
+The high-water mark and the floor are exact (``Decimal``). Equity with open positions moves
+with every tick as a float; near the floor the exact equity decides (the guard band of
+``trading.risk.amounts``), so equity exactly at the floor fires. A new high is taken at the
+exact equity, so the floor never carries a float's rounding."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from trading.config_types import Flag, Number
+from trading.config_types import Flag
 from trading.model import Event, MarketDataUpdated, PositionChanged, PositionClosed, PositionOpened
+from trading.model.money import to_money
 from trading.risk.actions import Action, plain_remedy
+from trading.risk.amounts import Amount, at_most, band
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
@@ -21,8 +29,8 @@ __all__ = ["TrailingDrawdown", "TrailingDrawdownConfig"]
 class TrailingDrawdownConfig(RuleConfig):
     kind: Literal["trailing_drawdown"] = "trailing_drawdown"
     max_drawdown: Annotated[
-        Number,
-        Field(gt=0, description="distance of the floor below the equity high-water mark"),
+        Amount,
+        Field(gt=0.0, description="distance of the floor below the equity high-water mark"),
         Looser.HIGHER,
     ]
     stop_trailing_at_start: Annotated[Flag, Looser.ON] = Field(
@@ -38,7 +46,7 @@ class TrailingDrawdown(Rule):
     """floor = high_water - max_drawdown, capped at the starting balance when configured.
 
     The high-water mark starts at the starting balance and only rises; it is kept across
-    daily resets (the latch is re-armed at the reset, the mark is not).
+    daily resets and restarts (the latch is re-armed at the reset, the mark is not).
     """
 
     kind = "trailing_drawdown"
@@ -48,12 +56,14 @@ class TrailingDrawdown(Rule):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._dd = self.config.max_drawdown
-        self._start = float(self.ctx.starting_balance)
-        self._cap = self._start if self.config.stop_trailing_at_start else float("inf")
-        self.high_water = max(self._start, self._equity())
-        self.floor = min(self.high_water - self._dd, self._cap)
-        self._tripped = False
+        self._start = to_money(self.ctx.starting_balance)
+        self._cap: Decimal | None = self._start if self.config.stop_trailing_at_start else None
         self._unrealized = self.config.include_unrealized
+        self._tripped = False
+        self.high_water = self._start
+        self.floor = self._start
+        self._high_f = self._floor_f = self._width = 0.0
+        self._raise(max(self._start, self._exact()))
         self._remedy = plain_remedy(self.config.action)
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
@@ -64,39 +74,45 @@ class TrailingDrawdown(Rule):
             PositionClosed: self.on_event,
         }
 
-    def _equity(self) -> float:
+    # --- equity: a float per tick, exact near a boundary ----------------------------
+
+    def _approx(self) -> float:
         pnl = self.pnl
-        return pnl.equity if self.config.include_unrealized else pnl.cash
+        return pnl.equity if self._unrealized else float(pnl.cash)
+
+    def _exact(self) -> Decimal:
+        pnl = self.pnl
+        return pnl.exact_equity() if self._unrealized else pnl.cash
+
+    def _raise(self, high: Decimal) -> None:
+        """A new high-water mark (exact) and the floor it sets."""
+        self.high_water = high
+        floor = high - self._dd
+        self.floor = floor if self._cap is None or floor < self._cap else self._cap
+        self._high_f, self._floor_f, self._width = float(high), float(self.floor), band(self.floor)
+
+    def _at_floor(self, approx: float) -> bool:
+        return at_most(approx, self._floor_f, self._width, self._exact, self.floor)
 
     def on_event(self, event: Any) -> Violation | None:
-        equity = self.pnl.equity if self._unrealized else self.pnl.cash
-        if equity > self.high_water:
-            self.high_water = equity
-            floor = equity - self._dd
-            self.floor = floor if floor < self._cap else self._cap
+        approx = self._approx()
+        if approx > self._high_f:
+            exact = self._exact()
+            if exact > self.high_water:
+                self._raise(exact)
+                return None
+        if self._tripped or not self._at_floor(approx):
             return None
-        if equity > self.floor or self._tripped:
-            return None
-        return self._trip(event.ts, equity)
-
-    def export_state(self) -> dict[str, Any]:
-        return {"high_water": self.high_water}
-
-    def restore_state(self, state: Mapping[str, Any]) -> None:
-        """A prop-firm floor never resets by restarting: keep the higher of the two marks."""
-        saved = float(state.get("high_water", self.high_water))
-        if saved > self.high_water:
-            self.high_water = saved
-            self.floor = min(saved - self._dd, self._cap)
+        return self._trip(event.ts)
 
     def sweep(self, now: datetime) -> list[Violation]:
-        equity = self._equity()
-        if self._tripped or equity > self.floor:
+        if self._tripped or not self._at_floor(self._approx()):
             return []
-        return [self._trip(now, equity)]
+        return [self._trip(now)]
 
-    def _trip(self, ts: datetime, equity: float) -> Violation:
+    def _trip(self, ts: datetime) -> Violation:
         self._tripped = True
+        equity = self._exact()
         return self.violation(
             f"equity {money(equity)} <= trailing floor {money(self.floor)} "
             f"(high-water {money(self.high_water)} - {money(self._dd)})",
@@ -108,10 +124,23 @@ class TrailingDrawdown(Rule):
         )
 
     def measure(self) -> Measure:
-        used = self.high_water - self._equity()
-        room = self.high_water - self.floor
+        used = self._high_f - self._approx()
+        room = self._high_f - self._floor_f
         detail = f"floor {money(self.floor)}, high-water {money(self.high_water)}"
         return Measure(max(used, 0.0), room, "$", detail, self._tripped)
 
     def reset_daily(self) -> None:
         self._tripped = False
+
+    def export_state(self) -> dict[str, Any]:
+        return {"high_water": str(self.high_water), "tripped": self._tripped}
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        """A prop-firm floor never resets by restarting: keep the higher of the two marks."""
+        saved = state.get("high_water")
+        if saved is not None:
+            mark = to_money(saved)
+            if mark > self.high_water:
+                self._raise(mark)
+        if same_day:
+            self._tripped = bool(state.get("tripped", False))

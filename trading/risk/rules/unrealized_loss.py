@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from trading.config_types import Number
 from trading.model import (
     Event,
     MarketDataUpdated,
@@ -18,6 +17,7 @@ from trading.model import (
     PositionOpened,
 )
 from trading.risk.actions import Action, ClosePosition, Remedy, plain_remedy
+from trading.risk.amounts import Amount
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.rules.open_pnl_watch import OpenPnLWatch
@@ -28,7 +28,7 @@ __all__ = ["UnrealizedLoss", "UnrealizedLossConfig"]
 
 class UnrealizedLossConfig(RuleConfig):
     kind: Literal["unrealized_loss"] = "unrealized_loss"
-    limit: Annotated[Number, Field(gt=0, description="open loss per position, positive"), Looser.HIGHER]
+    limit: Annotated[Amount, Field(gt=0.0, description="open loss per position, positive"), Looser.HIGHER]
     symbols: Annotated[tuple[str, ...], Field(description="empty: every symbol"), Looser.NARROWER] = ()
     action: Annotated[Literal[Action.CLOSE_POSITION, Action.FLATTEN, Action.ALERT], Looser.MILDER] = (
         Action.CLOSE_POSITION
@@ -46,8 +46,8 @@ class UnrealizedLoss(Rule):
         super().__init__(*args)
         self._limit = self.config.limit
         self.symbols = frozenset(self.config.symbols)
-        self._watch = OpenPnLWatch(self.pnl, threshold=self._limit, sign=-1.0, symbols=self.symbols)
-        self._trigger = -self._limit  # a tick can fire only when unrealized <= trigger
+        self._watch = OpenPnLWatch(self.pnl, threshold=self._limit, sign=-1, symbols=self.symbols)
+        self._trigger = -self._watch.trigger  # a tick can fire only when unrealized <= trigger
         self._symbol_table = self.pnl.symbols
         action = self.config.action
         self._plain: Remedy | None = None if action is Action.CLOSE_POSITION else plain_remedy(action)
@@ -92,4 +92,10 @@ class UnrealizedLoss(Rule):
     def measure(self) -> Measure:
         worst, where = self._watch.worst()
         detail = f"worst {where} {money(-worst)}" if where else "no open position"
-        return Measure(worst, self._limit, "$", detail, self._watch.latched)
+        return Measure(worst, float(self._limit), "$", detail, self._watch.latched)
+
+    def export_state(self) -> dict[str, Any]:
+        return self._watch.export_state()
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        self._watch.restore_state(state)  # a position's latch lasts until it closes, across days

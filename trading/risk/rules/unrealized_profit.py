@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from trading.config_types import Number
 from trading.model import (
     Event,
     MarketDataUpdated,
@@ -19,6 +18,7 @@ from trading.model import (
     Severity,
 )
 from trading.risk.actions import Action, ClosePosition, Remedy, plain_remedy
+from trading.risk.amounts import Amount
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.rules.open_pnl_watch import OpenPnLWatch
@@ -29,7 +29,7 @@ __all__ = ["UnrealizedProfit", "UnrealizedProfitConfig"]
 
 class UnrealizedProfitConfig(RuleConfig):
     kind: Literal["unrealized_profit"] = "unrealized_profit"
-    target: Annotated[Number, Field(gt=0, description="open profit per position"), Looser.HIGHER]
+    target: Annotated[Amount, Field(gt=0.0, description="open profit per position"), Looser.HIGHER]
     symbols: Annotated[tuple[str, ...], Field(description="empty: every symbol"), Looser.NARROWER] = ()
     action: Annotated[Literal[Action.CLOSE_POSITION, Action.ALERT], Looser.MILDER] = Action.CLOSE_POSITION
 
@@ -45,7 +45,8 @@ class UnrealizedProfit(Rule):
         super().__init__(*args)
         self._target = self.config.target
         self.symbols = frozenset(self.config.symbols)
-        self._watch = OpenPnLWatch(self.pnl, threshold=self._target, sign=1.0, symbols=self.symbols)
+        self._watch = OpenPnLWatch(self.pnl, threshold=self._target, sign=1, symbols=self.symbols)
+        self._trigger = self._watch.trigger  # a tick can fire only when unrealized >= trigger
         self._symbol_table = self.pnl.symbols
         action = self.config.action
         self._plain: Remedy | None = None if action is Action.CLOSE_POSITION else plain_remedy(action)
@@ -60,7 +61,7 @@ class UnrealizedProfit(Rule):
 
     def on_market(self, event: MarketDataUpdated) -> Violation | None:
         entry = self._symbol_table.get(event.symbol)
-        if entry is None or entry.unrealized < self._target:
+        if entry is None or entry.unrealized < self._trigger:
             return None
         return self._evaluate(event.symbol, event.ts)
 
@@ -91,4 +92,10 @@ class UnrealizedProfit(Rule):
     def measure(self) -> Measure:
         worst, where = self._watch.worst()
         detail = f"worst {where} {money(worst)}" if where else "no open position"
-        return Measure(worst, self._target, "$", detail, self._watch.latched)
+        return Measure(worst, float(self._target), "$", detail, self._watch.latched)
+
+    def export_state(self) -> dict[str, Any]:
+        return self._watch.export_state()
+
+    def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
+        self._watch.restore_state(state)  # a position's latch lasts until it closes, across days

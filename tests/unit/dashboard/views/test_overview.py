@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from trading.snapshot import HeadroomView
+from trading.snapshot import DiscrepancyView, HeadroomView, ReconciliationView
 
 from ..conftest import (
     DeskState,
@@ -173,3 +173,57 @@ def test_overview_missing_state_says_desk_not_running(tmp_path, monkeypatch) -> 
     )
     assert str(tmp_path) not in " ".join(e.value for e in [*at.warning, *at.markdown, *at.caption])
     assert not at.get("plotly_chart") and not at.metric
+
+
+def test_overview_last_start_panel_shows_the_repairs_with_their_reasons(desk_state_dir: DeskState) -> None:
+    # Arrange: a snapshot whose desk repaired a transaction at its start
+    snap = build_snapshot(datetime.now(UTC))
+    restart = ReconciliationView(
+        at=snap.taken_at,
+        broker="paper broker",
+        working_orders=2,
+        positions=1,
+        cash=98_765.43,
+        transactions=1,
+        risk="risk: trading day 2026-01-05, daily net -12.00, ACTIVE, 0 lockouts",
+        discrepancies=(
+            DiscrepancyView(
+                "transaction T-1 (ma_es ESZ6)",
+                "stored as OPENED",
+                "OPENED -> CLOSED",
+                "reconciled: no position",
+            ),
+        ),
+    )
+    write_snapshot(desk_state_dir.state_dir, replace(snap, reconciliation=restart))
+    # Act
+    at = run_page("overview")
+    # Assert
+    assert not at.exception
+    assert [e.label for e in at.expander] == ["Last start: 1 discrepancy repaired or reported"]
+    table = frame(at, "what", "repair", "reason")
+    assert table.to_dict("records") == [
+        {
+            "what": "transaction T-1 (ma_es ESZ6)",
+            "found": "stored as OPENED",
+            "repair": "OPENED -> CLOSED",
+            "reason": "reconciled: no position",
+        }
+    ]
+    summary = next(m.value for m in at.markdown if "rebuilt its books" in m.value)
+    assert "2 working order(s), 1 position(s), cash \\$98,765.43, 1 active transaction(s)" in summary
+    assert "risk: trading day 2026-01-05" in [c.value for c in at.caption][-1]
+
+
+def test_overview_degraded_desk_says_storage_failing(desk_state_dir: DeskState) -> None:
+    snap = build_snapshot(datetime.now(UTC))
+    write_snapshot(
+        desk_state_dir.state_dir, replace(snap, storage_problem="journal write failed: disk I/O error")
+    )
+
+    at = run_page("overview")
+
+    assert [e.value for e in at.error] == [
+        "Storage failing: journal write failed: disk I/O error. The desk's journal holds what it could not "
+        "write and retries; the account stays HALTED (no new entries) until it can write again."
+    ]

@@ -1,3 +1,7 @@
+from decimal import Decimal
+
+import pytest
+
 from trading.model import OrderSide, OrderStatus, RuleViolated, TradingState
 
 
@@ -36,7 +40,11 @@ def test_daily_realized_loss_next_order_after_breach_is_denied(make_desk):
     desk.trade("ES", OrderSide.SELL, 1, 4985.0)  # -750
     order = desk.order("ES", OrderSide.BUY, 1)
     assert order.status is OrderStatus.DENIED
-    assert "HALTED" in order.reason or desk.rm.state is TradingState.HALTED
+    assert (
+        order.reason
+        == "account HALTED (daily_realized_loss: daily realized loss -754.00 <= -500.00): no new orders"
+    )
+    assert desk.rm.state is TradingState.HALTED
 
 
 def test_daily_realized_loss_gross_mode_ignores_commissions(make_desk):
@@ -45,3 +53,39 @@ def test_daily_realized_loss_gross_mode_ignores_commissions(make_desk):
     desk.trade("ES", OrderSide.BUY, 2, 5000.0)
     desk.trade("ES", OrderSide.SELL, 2, 4990.25)  # -975 gross, -983 net
     assert desk.of(RuleViolated) == []
+
+
+# Boundaries: GME has multiplier 1 and no commission, so a price is the loss in money.
+@pytest.mark.parametrize(
+    ("exit_price", "fires"),
+    [(90.00, True), (90.01, False), (89.99, True)],
+    ids=["at the limit", "just below", "just above"],
+)
+def test_daily_realized_loss_boundary_fires_at_the_limit(make_desk, exit_price, fires):
+    desk = make_desk({"daily_realized_loss": {"limit": 10}})
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1, 100.0)
+    desk.trade("GME", OrderSide.SELL, 1, exit_price)
+    assert [v.rule for v in desk.of(RuleViolated)] == (["daily_realized_loss"] if fires else [])
+    assert desk.rm.state is (TradingState.HALTED if fires else TradingState.ACTIVE)
+
+
+def test_daily_realized_loss_three_round_trips_netting_exactly_the_limit_fire(make_desk):
+    # Arrange: losses of 397.64, 372.46 and 229.90: exactly 1,000.00, but -999.9999999999999 in floats
+    assert -397.64 - 372.46 - 229.90 > -1000.0
+    desk = make_desk({"daily_realized_loss": {"limit": 1000}})
+    desk.tick("GME", 1000.0)
+    # Act
+    for exit_price in (602.36, 627.54, 770.10):
+        desk.trade("GME", OrderSide.BUY, 1, 1000.0)
+        desk.trade("GME", OrderSide.SELL, 1, exit_price)
+    # Assert: exact money reaches the limit
+    assert desk.rm.pnl.daily_net == Decimal("-1000")
+    [violation] = desk.of(RuleViolated)
+    assert violation.message == "daily realized loss -1,000.00 <= -1,000.00"
+    assert desk.rm.state is TradingState.HALTED
+
+
+def test_daily_realized_loss_limit_is_exact_money_from_the_config(make_desk):
+    desk = make_desk({"daily_realized_loss": {"limit": 1000.10}})
+    assert desk.rm.engine.rules["daily_realized_loss"].config.limit == Decimal("1000.1")

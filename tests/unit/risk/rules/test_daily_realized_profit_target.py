@@ -1,3 +1,5 @@
+import pytest
+
 from trading.model import OrderSide, OrderStatus, RuleViolated, TradingState
 
 
@@ -30,3 +32,16 @@ def test_daily_realized_profit_target_reducing_lets_exits_through(make_desk):
     assert desk.rm.state is TradingState.REDUCING
     assert desk.order("NQ", OrderSide.SELL, 1).status is OrderStatus.ACCEPTED  # reduces
     assert desk.order("NQ", OrderSide.SELL, 3).status is OrderStatus.DENIED  # would flip short
+
+
+@pytest.mark.parametrize(
+    ("exit_price", "fires"),
+    [(110.00, True), (109.99, False), (110.01, True)],
+    ids=["at the target", "just below", "just above"],
+)
+def test_daily_realized_profit_target_boundary_fires_at_the_target(make_desk, exit_price, fires):
+    desk = make_desk({"daily_realized_profit_target": {"target": 10}})
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1, 100.0)
+    desk.trade("GME", OrderSide.SELL, 1, exit_price)
+    assert [v.rule for v in desk.of(RuleViolated)] == (["daily_realized_profit_target"] if fires else [])

@@ -1,3 +1,5 @@
+import pytest
+
 from trading.model import OrderDenied, OrderSide, OrderStatus, OrderType
 
 
@@ -18,3 +20,22 @@ def test_max_order_rate_next_interval_passes(make_desk, clock):
     _limit(desk, 4899.0)
     clock.advance(1.0)
     assert _limit(desk, 4898.0).status is OrderStatus.ACCEPTED
+
+
+@pytest.mark.parametrize(("orders", "denied"), [(3, 0), (2, 0), (4, 1)], ids=["at", "below", "above"])
+def test_max_order_rate_boundary_max_orders_pass(make_desk, orders, denied):
+    desk = make_desk({"max_order_rate": {"max_orders": 3, "interval_s": 1.0}})
+    statuses = [_limit(desk, 4900.0 - i).status for i in range(orders)]
+    assert statuses.count(OrderStatus.DENIED) == denied
+
+
+@pytest.mark.parametrize(
+    ("after", "status"),
+    [(1.0, OrderStatus.ACCEPTED), (0.999, OrderStatus.DENIED), (1.001, OrderStatus.ACCEPTED)],
+    ids=["at", "just inside", "just after"],
+)
+def test_max_order_rate_boundary_an_order_leaves_the_window_after_interval(make_desk, clock, after, status):
+    desk = make_desk({"max_order_rate": {"max_orders": 1, "interval_s": 1.0}})
+    _limit(desk, 4900.0)
+    clock.advance(after)
+    assert _limit(desk, 4899.0).status is status

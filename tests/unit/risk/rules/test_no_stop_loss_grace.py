@@ -1,3 +1,5 @@
+import pytest
+
 from trading.model import OrderSide, RuleViolated
 
 
@@ -32,3 +34,16 @@ def test_no_stop_loss_grace_tick_after_deadline_fires_without_sweep(make_desk):
     desk.trade("ES", OrderSide.BUY, 1, 5000.0)
     desk.tick("ES", 5000.0, seconds=11)
     assert [v.rule for v in desk.of(RuleViolated)] == ["no_stop_loss_grace"]
+
+
+@pytest.mark.parametrize(
+    ("after", "fires"),
+    [(10.0, True), (9.999, False), (10.001, True)],
+    ids=["at", "just before", "just after"],
+)
+def test_no_stop_loss_grace_boundary_fires_when_the_grace_runs_out(make_desk, after, fires):
+    desk = make_desk({"no_stop_loss_grace": {"grace_s": 10}})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)  # the grace starts at this fill
+    desk.tick("ES", 5000.0, seconds=after)
+    assert [v.rule for v in desk.of(RuleViolated)] == (["no_stop_loss_grace"] if fires else [])

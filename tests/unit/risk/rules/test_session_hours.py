@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
 
+import pytest
+
 from trading.model import OrderDenied, OrderSide, OrderStatus, RuleViolated
 
 SESSION = {"open": "08:30", "close": "15:00", "timezone": "America/Chicago"}
@@ -45,3 +47,28 @@ def test_session_hours_overnight_session_wraps_midnight(make_desk, clock):
     assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.ACCEPTED
     clock.set_time(datetime(2026, 1, 7, 23, 30, tzinfo=UTC))  # Wednesday 17:30: not a session day
     assert desk.order("ES", OrderSide.BUY, 1).status is OrderStatus.DENIED
+
+
+@pytest.mark.parametrize(
+    ("local", "status"),
+    [
+        ("08:30:00", OrderStatus.ACCEPTED),
+        ("08:29:59.999", OrderStatus.DENIED),
+        ("08:30:00.001", OrderStatus.ACCEPTED),
+        ("15:00:00", OrderStatus.DENIED),
+        ("14:59:59.999", OrderStatus.ACCEPTED),
+        ("15:00:00.001", OrderStatus.DENIED),
+    ],
+    ids=[
+        "at the open",
+        "just before the open",
+        "just after the open",
+        "at the close",
+        "just before the close",
+        "just after the close",
+    ],
+)
+def test_session_hours_boundary_open_included_close_excluded(make_desk, clock, local, status):
+    desk = make_desk({"session_hours": SESSION})
+    clock.set_time(datetime.fromisoformat(f"2026-01-07T{local}-06:00").astimezone(UTC))  # Wednesday, CST
+    assert desk.order("ES", OrderSide.BUY, 1).status is status

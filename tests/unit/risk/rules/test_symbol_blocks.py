@@ -1,3 +1,5 @@
+import pytest
+
 from trading.model import Order, OrderDenied, OrderSide, OrderStatus, RuleViolated
 
 
@@ -20,3 +22,9 @@ def test_symbol_blocks_close_position_action_closes_unchecked_entry(make_desk, b
     [violation] = desk.of(RuleViolated)
     assert violation.action == "close_position" and violation.symbol == "GME"
     assert [o.side for o in broker.open_orders()] == [OrderSide.SELL]
+
+
+@pytest.mark.parametrize(("symbol", "status"), [("GME", OrderStatus.DENIED), ("ES", OrderStatus.ACCEPTED)])
+def test_symbol_blocks_boundary_only_the_listed_symbols(make_desk, symbol, status):
+    desk = make_desk({"symbol_blocks": {"symbols": ["GME"]}})
+    assert desk.order(symbol, OrderSide.BUY, 1).status is status

@@ -1,4 +1,6 @@
-from trading.model import OrderSide, OrderStatus, RuleViolated, TradingState
+import pytest
+
+from trading.model import Order, OrderSide, OrderStatus, RuleViolated, TradingState
 
 
 def _round_trips(desk, n):
@@ -59,3 +61,29 @@ def test_trade_frequency_limit_exits_do_not_count(make_desk):
         desk.broker.reduce_position("ES", 1, reason="scale out")  # exits (role EXIT)
         desk.tick("ES", 5000.0)
     assert desk.of(RuleViolated) == []
+
+
+@pytest.mark.parametrize(
+    ("trades", "fires"), [(3, True), (2, False), (4, True)], ids=["at", "below", "above"]
+)
+def test_trade_frequency_limit_boundary_fires_when_the_count_reaches_max(make_desk, trades, fires):
+    desk = make_desk({"trade_frequency_limit": {"per_minute": {"max_trades": 3, "cooldown_s": 60}}})
+    desk.tick("ES", 5000.0)
+    for _ in range(trades):
+        desk.broker.submit(Order(symbol="ES", side=OrderSide.BUY, quantity=1), check=False)
+        desk.tick("ES", 5000.0)
+    assert [v.values["window"] for v in desk.of(RuleViolated)][:1] == (["minute"] if fires else [])
+
+
+@pytest.mark.parametrize(
+    ("gap", "fires"),
+    [(60.0, False), (59.999, True), (60.001, False)],
+    ids=["at", "just inside", "just outside"],
+)
+def test_trade_frequency_limit_boundary_a_trade_a_minute_old_has_left_the_window(make_desk, gap, fires):
+    desk = make_desk({"trade_frequency_limit": {"per_minute": {"max_trades": 2, "cooldown_s": 60}}})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)  # the first trade at t
+    desk.order("ES", OrderSide.BUY, 1)
+    desk.tick("ES", 5000.0, seconds=gap)  # the second fills at t + gap
+    assert bool(desk.of(RuleViolated)) is fires

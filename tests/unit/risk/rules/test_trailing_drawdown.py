@@ -1,3 +1,7 @@
+from decimal import Decimal
+
+import pytest
+
 from trading.model import OrderSide, RuleViolated, TradingState
 
 
@@ -34,3 +38,30 @@ def test_trailing_drawdown_small_dip_does_nothing(make_desk):
     assert desk.of(RuleViolated) == []
     [status] = desk.rm.rule_status()
     assert status.status == "ok" and round(status.used, 3) == 0.752
+
+
+# Equity with an open GME position: the float mark is within the guard band of the floor,
+# where the exact equity decides.
+@pytest.mark.parametrize(
+    ("mark", "fires"),
+    [(100.00, True), (100.01, False), (99.99, True)],
+    ids=["at the floor", "just above the floor", "just below the floor"],
+)
+def test_trailing_drawdown_boundary_fires_at_the_floor(make_desk, mark, fires):
+    desk = make_desk({"trailing_drawdown": {"max_drawdown": 10, "stop_trailing_at_start": False}})
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1, 100.0)
+    desk.tick("GME", 110.0)  # high-water 100,010.00: floor 100,000.00
+    rule = desk.rm.engine.rules["trailing_drawdown"]
+    assert (rule.high_water, rule.floor) == (Decimal("100010"), Decimal("100000"))
+    desk.tick("GME", mark)
+    assert [v.rule for v in desk.of(RuleViolated)] == (["trailing_drawdown"] if fires else [])
+
+
+def test_trailing_drawdown_new_high_is_taken_exactly(make_desk):
+    # 0.1 + 0.2 in floats is 0.30000000000000004: the mark is the exact equity, not the float
+    desk = make_desk({"trailing_drawdown": {"max_drawdown": 1, "stop_trailing_at_start": False}})
+    desk.tick("GME", 0.10)
+    desk.trade("GME", OrderSide.BUY, 1000, 0.10)
+    desk.tick("GME", 0.30)  # +200.00
+    assert desk.rm.engine.rules["trailing_drawdown"].high_water == Decimal("100200.00")

@@ -1,3 +1,5 @@
+import pytest
+
 from trading.model import OrderSide, RuleViolated
 
 
@@ -39,3 +41,27 @@ def test_unrealized_loss_symbol_filter_ignores_other_symbols(make_desk):
     desk.trade("ES", OrderSide.BUY, 1, 5000.0)
     desk.tick("ES", 4980.0)
     assert desk.of(RuleViolated) == []
+
+
+@pytest.mark.parametrize(
+    ("mark", "fires"),
+    [(90.00, True), (90.01, False), (89.99, True)],
+    ids=["at the limit", "just below", "just above"],
+)
+def test_unrealized_loss_boundary_fires_at_the_limit(make_desk, mark, fires):
+    desk = make_desk({"unrealized_loss": {"limit": 10}})
+    desk.tick("GME", 100.0)
+    desk.trade("GME", OrderSide.BUY, 1, 100.0)
+    desk.tick("GME", mark)
+    assert [v.rule for v in desk.of(RuleViolated)] == (["unrealized_loss"] if fires else [])
+
+
+def test_unrealized_loss_exactly_at_the_limit_fires_where_floats_fall_short(make_desk):
+    # (0.10 - 0.30) x 1000 is -199.99999999999997 in floats; the open loss is exactly 200.00
+    assert (0.10 - 0.30) * 1000 > -200.0
+    desk = make_desk({"unrealized_loss": {"limit": 200}})
+    desk.tick("GME", 0.30)
+    desk.trade("GME", OrderSide.BUY, 1000, 0.30)
+    desk.tick("GME", 0.10)
+    [violation] = desk.of(RuleViolated)
+    assert violation.message == "GME unrealized loss -200.00 <= -200.00"

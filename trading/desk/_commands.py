@@ -255,8 +255,10 @@ class DeskCommands:
         return "new entries resumed"
 
     def unlock(self, command: Unlock, who: str) -> str:
-        done = self._risk.unlock(command.scope, command.reason, who=who)
-        return f"{command.scope} unlocked" if done else f"no lockout on {command.scope}"
+        outcome = self._risk.unlock(command.scope, command.reason, who=who)
+        if outcome.refused is not None:  # risk.yaml's manual_unlock keeps a loss rule's lockout
+            raise ValueError(outcome.refused)
+        return f"{command.scope} unlocked" if outcome else f"no lockout on {command.scope}"
 
     async def reload_risk_config(self, command: ReloadRiskConfig, who: str) -> str:
         """Read and validate the risk file off the event loop (with its time limit), then swap."""

@@ -39,6 +39,7 @@ class DailyRealizedLossConfig(RuleConfig):
 class DailyRealizedLoss(Rule):
     kind = "daily_realized_loss"
     config_type = DailyRealizedLossConfig
+    loss_lockout = True
     config: DailyRealizedLossConfig
 
     def __init__(self, *args: Any) -> None:

@@ -51,6 +51,7 @@ class TrailingDrawdown(Rule):
 
     kind = "trailing_drawdown"
     config_type = TrailingDrawdownConfig
+    loss_lockout = True
     config: TrailingDrawdownConfig
 
     def __init__(self, *args: Any) -> None:

@@ -32,6 +32,7 @@ from trading.bus import EventBus
 from trading.clock import Clock, ScaledClock, TestClock
 from trading.desk._builder import DeskParts, build_parts
 from trading.desk.config import DeskConfig, load_desk_config
+from trading.desk.operators import DeskOperators
 from trading.desk.preflight import resolve_risk_path
 from trading.errors import TradingError
 from trading.model import TradingState
@@ -48,7 +49,9 @@ logger = logging.getLogger(__name__)
 
 class Desk:
     """The desk. ``Desk(config, state_dir=...)`` opens everything (lock, database, state,
-    recovery); bad input raises a ``TradingError`` from here, before anything runs."""
+    recovery); bad input raises a ``TradingError`` from here, before anything runs.
+    ``operators``: who may send it commands (``DeskOperators``; default the local operator,
+    the OS user)."""
 
     def __init__(
         self,
@@ -58,6 +61,7 @@ class Desk:
         config_path: str | Path | None = None,
         risk_config_path: str | Path | None = None,
         clock: Clock | None = None,
+        operators: DeskOperators | None = None,
     ) -> None:
         self.config = config
         self.config_path = None if config_path is None else Path(config_path)
@@ -76,6 +80,7 @@ class Desk:
             risk_config=risk_config,
             risk_path=risk_path,
             config_path=self.config_path,
+            operators=operators or DeskOperators.local_operator(),
         )
         p = self.parts
         self.broker: PaperBroker = p.broker
@@ -97,6 +102,7 @@ class Desk:
         state_dir: str | Path,
         risk_config_path: str | Path | None = None,
         clock: Clock | None = None,
+        operators: DeskOperators | None = None,
     ) -> Desk:
         config = load_desk_config(config_path)
         return cls(
@@ -105,6 +111,7 @@ class Desk:
             config_path=config_path,
             risk_config_path=risk_config_path,
             clock=clock,
+            operators=operators,
         )
 
     # --- one market step -------------------------------------------------------------

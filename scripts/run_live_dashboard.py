@@ -8,9 +8,9 @@ Who may press the buttons: without ``--users`` there is no login and the local o
 command; that is allowed on a loopback address only. ``--users FILE`` (made with
 ``scripts/desk_users.py``) requires every visitor to log in, as a viewer (read-only) or an
 operator (the controls); any other ``--host`` without it is refused (exit 2). The desk gets
-the same file, or the local operator, and runs only commands of an operator
-(``trading.access``). ``--ssl-cert``/``--ssl-key`` serve https (Streamlit's own TLS); a reverse
-proxy in front is the other way (docs/OPERATIONS.md). Streamlit runs hardened
+the same file (``--users``), or the local operator (``--operator``), and runs only commands of
+an operator (``trading.desk.operators``). ``--ssl-cert``/``--ssl-key`` serve https
+(Streamlit's own TLS); a reverse proxy in front is the other way (docs/OPERATIONS.md). Streamlit runs hardened
 (``_runner_streamlit``: XSRF protection on, no file watching, no developer menu).
 
 Checks everything first, before anything starts (any failure: exit code 2 and one line
@@ -233,6 +233,10 @@ class DashboardRunner:
                 argv += ["--config", str(cfg.config.resolve())]
             if cfg.risk_config is not None:
                 argv += ["--risk-config", str(cfg.risk_config.resolve())]
+            if cfg.users_file is not None:  # the desk runs the commands of this file's operators only
+                argv += ["--users", str(cfg.users_file.resolve())]
+            elif self.operator is not None:  # else the OS user, as the dashboard records it
+                argv += ["--operator", self.operator]
             desk = ChildProcess(
                 "desk",
                 argv,

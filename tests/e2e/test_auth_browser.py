@@ -25,7 +25,7 @@ from trading.state_dir import StateDir
 from trading.storage import AuditRepository, CommandRepository, Database
 from trading.users import load_users
 
-from .conftest import Browser, assert_clean, free_port, needs_chromium, settle
+from .conftest import Browser, assert_clean, free_port, needs_chromium, settle, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_chromium]
 
@@ -47,7 +47,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     cert, key = self_signed(root)
     runner = DashboardRunner(
         port=free_port(),
-        refresh_interval=2,
+        refresh_interval=30,  # no page refresh racing the clicks; the command status has its own
         state_dir=root / "data",
         executor=True,
         users_file=users,
@@ -79,8 +79,13 @@ def _display_only(name: str) -> bool:
 
 
 async def _remember_cookie(page: Any, secured: Secured) -> None:
+    """The login cookie, once the browser has it (a component sets it in the run after the login)."""
     name = load_users(secured.users_file).cookie.name
-    secured.cookies += [c["value"] for c in await page.context.cookies() if c["name"] == name]
+
+    async def login_cookies() -> list[str]:
+        return [c["value"] for c in await page.context.cookies() if c["name"] == name]
+
+    secured.cookies += await wait_until(login_cookies, bool, timeout=60, what="the login cookie")
 
 
 async def test_auth_served_over_https_with_a_login_first(secured: Secured, browser: Browser) -> None:
@@ -111,6 +116,7 @@ async def test_auth_viewer_sees_no_enabled_control(secured: Secured, browser: Br
         timeout=90_000
     )
     await page.get_by_role("button", name="Flatten all").wait_for(timeout=30_000)
+    await page.get_by_role("button", name="Unlock", exact=True).wait_for(timeout=30_000)  # the last control
     await settle(page)
     await _remember_cookie(page, secured)
 

@@ -48,7 +48,7 @@ class LockedDesk:
         risk.write_text(yaml.safe_dump(data))
         self.runner = DashboardRunner(
             port=free_port(),
-            refresh_interval=2,
+            refresh_interval=30,  # no page refresh racing the clicks; the command status has its own
             state_dir=self.state,
             executor=True,
             config=self.config,
@@ -117,7 +117,7 @@ async def test_unlock_daily_loss_refused_under_never_then_allowed_with_reason(
     runner = locked.start("never")
     page = await _unlock(browser, runner, REASON)
     refused = page.get_by_text("unlock refused: the account lockout by the loss rule daily_realized_loss")
-    await refused.wait_for(timeout=60_000)
+    await refused.wait_for(timeout=90_000)
     shown = await refused.first.inner_text()
     await assert_clean(page)
     locked.stop()
@@ -126,7 +126,7 @@ async def test_unlock_daily_loss_refused_under_never_then_allowed_with_reason(
     runner = locked.start("with_reason")
     page = await _unlock(browser, runner, REASON)
     await page.get_by_text(f"unlock (reason: {REASON}) by alice: done: account unlocked").wait_for(
-        timeout=60_000
+        timeout=90_000
     )
     await assert_clean(page)
     audit = locked.audit()

@@ -1,7 +1,7 @@
 """Risk engine benchmark.
 
 1. Throughput: 1,000,000 synthetic events (ticks, order and position events) through the
-   engine with a full config of 20 rule instances, against a raw baseline measured in the
+   engine with a full config of 22 rule instances, against a raw baseline measured in the
    same run: a plain loop that dispatches each event by type to the same number of bound
    methods that do nothing. Also the full manager path (trackers + engine).
 2. Fill-to-flatten latency: a stop fill realizes a loss past the daily limit; measured from
@@ -60,7 +60,7 @@ INSTRUMENTS = [
 ]
 START = datetime(2026, 1, 6, 15, 0, tzinfo=UTC)
 
-# 20 rule instances; limits wide enough that the stream itself never breaches them.
+# 22 rule instances; limits wide enough that the stream itself never breaches them.
 FULL_RULES: dict[str, Any] = {
     "daily_realized_loss": {"limit": 1e9},
     "daily_realized_profit_target": {"target": 1e9},
@@ -87,6 +87,13 @@ FULL_RULES: dict[str, Any] = {
     "max_order_rate": {"max_orders": 10**9, "interval_s": 1.0},
     "shadow_daily_loss": {"kind": "daily_realized_loss", "limit": 1e9, "mode": "shadow"},
     "shadow_drawdown": {"kind": "trailing_drawdown", "max_drawdown": 1e9, "mode": "shadow"},
+    "symbol_groups": {
+        "groups": {
+            "sp": {"members": {"ES": 1, "MES": 0.1}, "limit": 1e6},
+            "nasdaq": {"members": {"NQ": 1, "MNQ": 0.1}, "limit": 1e6},
+        }
+    },
+    "risk_per_trade": {"max_loss": 1e9},
 }
 
 
@@ -387,7 +394,7 @@ def main() -> None:
     )
     print(f"  violations raised by the stream: {t['violations']}")
     samples = 200 if args.quick else 2000
-    print(f"fill-to-flatten latency over {samples:,} samples per run (PaperBroker, 20 rule instances):")
+    print(f"fill-to-flatten latency over {samples:,} samples per run (PaperBroker, {len(FULL_RULES)} rule instances):")
     runs = {
         "journal off": latency(samples, journal_on=False),
         "journal on (desk.db)": latency(samples, journal_on=True),

@@ -130,16 +130,17 @@ def check_app_file(path: Path) -> None:
 
 
 def check_desk_files(
-    config: Path | None, *, risk_config: Path | None, state_dir: Path | None, lock: bool
+    config: Path | None, *, risk_config: Path | None, state_dir: Path | None, lock: bool, books: bool = True
 ) -> None:
     """What the desk validates at start, through the desk's own code (``trading.desk.preflight.check_desk``):
     the same ``TradingError``, so the same line, as the desk would print. Log lines the
-    loaders write meanwhile are held back, and dropped when a check fails."""
+    loaders write meanwhile are held back, and dropped when a check fails. ``books=False`` skips
+    the check that the state directory's database and state file belong together."""
     from scripts.run_executor import held_logs
     from trading.desk.preflight import check_desk  # imports the desk: after check_dependencies
 
     with held_logs():
-        check_desk(config, risk_config_path=risk_config, state_dir=state_dir, lock=lock)
+        check_desk(config, risk_config_path=risk_config, state_dir=state_dir, lock=lock, books=books)
 
 
 def check_no_live_desk(state_dir: Path, *, stale_after: float) -> None:

@@ -39,6 +39,7 @@ class RunnerConfig(BaseModel):
     stop_timeout: float = Field(10.0, gt=0)
     stale_after: float = Field(5.0, gt=0)
     restart_limit: int = Field(5, ge=0)
+    allow_live: bool = False  # pass --allow-live to the desk (a live broker account)
     backoff_initial: float = Field(0.5, ge=0)
     backoff_max: float = Field(10.0, ge=0)
     unhealthy_after: float = Field(15.0, gt=0)

@@ -12,6 +12,9 @@ users file) only its operators; without it only the local operator, ``--operator
 else the OS user (the name the dashboard records when it runs without a login). A command row
 of anyone else is refused, audited and does nothing.
 
+``--allow-live``: the desk config may name a live broker account (``broker: {paper: false,
+allow_live: true}``); without this flag such a config is refused (exit 2). See docs/BROKERS.md.
+
 ``--check`` validates what the desk validates at start, in the same order and through the
 same loaders, and builds nothing else: the desk config, the risk config it names (or
 ``--risk-config``), the state directory (created when missing and proved writable, as the
@@ -106,6 +109,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--check", action="store_true", help="validate the configs and the state directory, start nothing"
+    )
+    parser.add_argument(
+        "--allow-live",
+        action="store_true",
+        help="accept a live (non-paper) broker account when the config also says allow_live: true",
     )
     mode.add_argument(
         "--new-account",
@@ -202,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                     state_dir=args.state,
                     risk_config_path=args.risk_config,
                     operators=_operators(args),
+                    allow_live=args.allow_live,
                 )
     except TradingError as exc:
         print(f"run_executor.py: error: {exc}", file=sys.stderr)

@@ -173,15 +173,18 @@ class DashboardRunner:
             )
         desk_config = self._desk_config_path()
         risk_config = cfg.risk_config.resolve() if cfg.risk_config is not None else None
-        # configs, CSV and a writable state directory (the launcher writes logs/ and run/ there too)
-        check_desk_files(desk_config, risk_config=risk_config, state_dir=self.state_dir, lock=False)
+        # configs, CSV and a writable state directory (the launcher writes logs/ and run/ there too);
+        # the books pair last: a desk still running on the directory is the first thing to say
+        check_desk_files(
+            desk_config, risk_config=risk_config, state_dir=self.state_dir, lock=False, books=False
+        )
         stop_left_behind(
             self.layout, ("desk", "streamlit") if cfg.executor else ("streamlit",), timeout=cfg.stop_timeout
         )
         check_port(cfg.host, cfg.port)
         if cfg.executor:
             check_no_live_desk(self.state_dir, stale_after=cfg.stale_after)
-            check_desk_files(None, risk_config=None, state_dir=self.state_dir, lock=True)
+            check_desk_files(desk_config, risk_config=None, state_dir=self.state_dir, lock=True)
 
     def _desk_config_path(self) -> Path | None:
         """The desk config the desk will load; in attach mode only one given with ``--config``."""
@@ -237,6 +240,8 @@ class DashboardRunner:
                 argv += ["--users", str(cfg.users_file.resolve())]
             elif self.operator is not None:  # else the OS user, as the dashboard records it
                 argv += ["--operator", self.operator]
+            if cfg.allow_live:
+                argv.append("--allow-live")
             desk = ChildProcess(
                 "desk",
                 argv,
@@ -524,6 +529,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--ssl-cert", type=Path, metavar="FILE", help="serve https: the certificate (PEM)")
     p.add_argument("--ssl-key", type=Path, metavar="FILE", help="serve https: its private key (PEM)")
+    p.add_argument(
+        "--allow-live",
+        action="store_true",
+        help="pass --allow-live to the desk (a live broker account; the config must allow it too)",
+    )
     return p
 
 
@@ -551,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
             users_file=args.users,
             ssl_cert=args.ssl_cert,
             ssl_key=args.ssl_key,
+            allow_live=args.allow_live,
         )
     except ConfigError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)

@@ -1,6 +1,8 @@
-"""Brokers: the ``Broker`` protocol, the ``PaperBroker`` and the market data feeds."""
+"""Brokers: the ``Broker`` protocol, the ``PaperBroker``, the market data feeds; real venues
+behind the same protocol in ``trading.broker.venue`` (the adapter layer), one subpackage per
+venue (``alpaca``), chosen by ``trading.broker.registry``."""
 
-from trading.broker.base import AccountState, Broker, PreTradeCheck
+from trading.broker.base import AccountState, Broker, DeskBroker, PreTradeCheck
 from trading.broker.feeds import (
     CsvReplayConfig,
     CsvReplayFeed,
@@ -18,6 +20,7 @@ __all__ = [
     "BrokerStatistics",
     "CsvReplayConfig",
     "CsvReplayFeed",
+    "DeskBroker",
     "FeedStatistics",
     "PaperBroker",
     "PreTradeCheck",

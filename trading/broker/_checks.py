@@ -1,18 +1,39 @@
-"""Argument checks for the paper broker's order entry.
+"""Argument checks for a broker's order entry, and the pre-trade checks' verdict.
 
 ``require_new`` and ``check_modify`` raise ``OrderError`` (a caller's mistake);
-``acceptance_problem`` returns why a submitted order must be rejected, or None.
+``acceptance_problem`` returns why a submitted order must be rejected, or None;
+``pre_trade_verdict`` runs the installed pre-trade checks, failing closed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 
 from trading.errors import OrderError
 from trading.model import Instrument, Order, OrderStatus, OrderType, Position, TimeInForce
 from trading.model.orders import finite_positive
 
-__all__ = ["acceptance_problem", "check_modify", "require_new"]
+__all__ = ["acceptance_problem", "check_modify", "pre_trade_verdict", "require_new"]
+
+logger = logging.getLogger(__name__)
+
+
+def pre_trade_verdict(
+    checks: Sequence[Callable[[Order], tuple[str, str] | None]], order: Order
+) -> tuple[tuple[str, str] | None, bool]:
+    """Run ``checks`` in order: (the first denial or None, whether a check raised). A check
+    that raises denies the order (fail closed: a check that cannot decide lets nothing through)."""
+    for check in checks:
+        try:
+            verdict = check(order)
+        except Exception:
+            name = getattr(check, "__qualname__", repr(check))
+            logger.exception("pre-trade check %s raised on %r; the order is denied", name, order)
+            return (name, f"pre-trade check {name} failed; order denied"), True
+        if verdict is not None:
+            return verdict, False
+    return None, False
 
 
 def require_new(orders: Sequence[Order]) -> None:

@@ -32,6 +32,8 @@ from trading.model.money import ZERO
 
 __all__ = ["Ledger"]
 
+_EPS = 1e-9
+
 
 class Ledger:
     """Positions per symbol (flat ones kept for their realized P&L) and the account totals."""
@@ -59,6 +61,11 @@ class Ledger:
                 symbol=symbol, multiplier=self._instruments[symbol].multiplier
             )
         return pos
+
+    def add_instrument(self, inst: Instrument) -> None:
+        """Book ``inst`` from now on (the instruments map is shared with the order book)."""
+        self._instruments[inst.symbol] = inst
+        self._commission[inst.symbol] = to_money(inst.commission)
 
     def open_positions(self) -> dict[str, Position]:
         return {s: p for s, p in self.positions.items() if not p.is_flat}
@@ -99,6 +106,38 @@ class Ledger:
             pos.opened_at = now
             return realized, commission, [closed, self._event(PositionOpened, pos, ZERO, ZERO, common)]
         return realized, commission, [self._event(PositionChanged, pos, realized, commission, common)]
+
+    def set_position(
+        self,
+        symbol: str,
+        quantity: float,
+        avg_price: float,
+        cost_basis: Decimal,
+        now: datetime,
+        *,
+        strategy: str,
+    ) -> PositionEvent | None:
+        """Make ``symbol``'s position ``quantity`` at ``avg_price`` (exact ``cost_basis``) without a
+        fill: no realized P&L, no commission. Returns its event, or None when nothing changed."""
+        pos = self.position(symbol)
+        flat = abs(quantity) < _EPS
+        if pos.quantity == quantity and (flat or pos.cost_basis == cost_basis):
+            return None
+        was_flat = pos.is_flat
+        pos.quantity = 0.0 if flat else quantity
+        pos.avg_price = 0.0 if flat else avg_price
+        pos.cost_basis = ZERO if flat else cost_basis
+        pos.updated_at = now
+        pos.strategies.add(strategy)
+        kind: type[PositionEvent] = PositionChanged
+        if was_flat and not flat:
+            pos.opened_at = now
+            kind = PositionOpened
+        elif flat and not was_flat:
+            kind = PositionClosed
+        mark = pos.last_price if pos.last_price is not None else avg_price
+        common: dict[str, Any] = {"ts": now, "symbol": symbol, "last_price": mark, "strategy": strategy}
+        return self._event(kind, pos, ZERO, ZERO, common)
 
     @staticmethod
     def _event(

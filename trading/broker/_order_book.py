@@ -65,6 +65,12 @@ class OrderBook:
 
     # --- changes -------------------------------------------------------------------
 
+    def add_symbol(self, symbol: str) -> None:
+        """Hold orders of ``symbol`` from now on (a venue's symbol first seen)."""
+        if symbol not in self._books:
+            self._symbols = (*self._symbols, symbol)
+            self._books[symbol] = SymbolBook(symbol)
+
     def add(self, order: Order) -> None:
         """Hold an accepted order as working: by id, in its OCO group and its symbol's book."""
         self._working[order.order_id] = order

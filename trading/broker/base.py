@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from trading.model import Instrument, JournalStep, Order, Position
+from trading.model import Instrument, JournalStep, MarketDataUpdated, Order, Position
 
-__all__ = ["AccountState", "Broker", "BrokerJournal", "JournalStep", "PreTradeCheck"]
+__all__ = ["AccountState", "Broker", "BrokerJournal", "DeskBroker", "JournalStep", "PreTradeCheck"]
 
 # A pre-trade check returns None to let an order through, or (rule, reason) to deny it.
 PreTradeCheck = Callable[[Order], "tuple[str, str] | None"]
@@ -113,3 +113,19 @@ class Broker(Protocol):
         ...
 
     def add_pre_trade_check(self, check: PreTradeCheck) -> None: ...
+
+
+@runtime_checkable
+class DeskBroker(Broker, Protocol):
+    """What the desk's loop needs besides the ``Broker`` protocol: prices to hand over (a
+    feed's ticks), the last price of every symbol (published with each snapshot), and the
+    journal's health (``storage_problem``; ``flush_journal`` writes what it still holds)."""
+
+    def on_market_data(self, event: MarketDataUpdated) -> None: ...
+
+    def last_prices(self) -> dict[str, float]: ...
+
+    @property
+    def storage_problem(self) -> str | None: ...
+
+    def flush_journal(self) -> bool: ...

@@ -1,8 +1,9 @@
 """``PaperBroker``: a simulated venue that matches working orders against every price.
 
-The broker holds two parts that own their state: an ``OrderBook`` (working orders, their
-OCO groups and per-symbol matching books, recent closed orders) and a ``Ledger``
-(positions, cash, P&L). It does order entry, exits and matching itself.
+The broker holds the account's ``Books`` (trading/broker/books.py: an ``OrderBook`` of
+working orders, their OCO groups and per-symbol matching books, and a ``Ledger`` of
+positions, cash and P&L, with the journal they are committed to); a venue adapter holds
+the same books. The paper broker does order entry, exits and matching itself.
 
 Orders are matched on the *next* price after they are submitted (see ``_matching`` for the
 fill prices). Within one step markets fill first, then triggered stops, then limits, each
@@ -31,48 +32,32 @@ when the first write fails and ``StorageRecovered`` once the held steps are writ
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from trading.broker._checks import acceptance_problem, check_modify, require_new
-from trading.broker._ledger import Ledger
+from trading.broker._checks import acceptance_problem, check_modify, pre_trade_verdict, require_new
 from trading.broker._matching import Reached, limit_fill_price, stop_fill_price
-from trading.broker._order_book import OrderBook
 from trading.broker._state import STATE_VERSION, last_prices_from_dict
 from trading.broker.base import AccountState, BrokerJournal, PreTradeCheck
+from trading.broker.books import Books
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.errors import BrokerStateError, OrderError, UnknownInstrumentError
 from trading.model import (
     Event,
-    FillRecord,
     Instrument,
-    JournalStep,
     JournalView,
     MarketDataUpdated,
     Order,
-    OrderAccepted,
-    OrderCancelled,
-    OrderDenied,
-    OrderExpired,
     OrderFilled,
-    OrderIdFactory,
-    OrderModified,
-    OrderRejected,
     OrderRole,
-    OrderStatus,
-    OrderSubmitted,
     OrderType,
     Position,
-    StorageDegraded,
-    StorageRecovered,
     TimeInForce,
     to_money,
 )
@@ -151,31 +136,24 @@ class PaperBroker:
         self._clock = clock
         self._instruments = by_symbol
         self._slippage_ticks = slippage_ticks
-        self._orders = OrderBook(by_symbol, keep_closed=keep_closed_orders)
-        self._ledger = Ledger(
-            by_symbol, starting_balance=balance, buying_power_multiple=buying_power_multiple
+        self._books = Books(
+            bus,
+            clock,
+            by_symbol,
+            starting_balance=balance,
+            buying_power_multiple=buying_power_multiple,
+            keep_closed_orders=keep_closed_orders,
+            journal=journal,
+            journal_retry_interval=journal_retry_interval,
         )
+        self._orders = self._books.orders
+        self._ledger = self._books.ledger
         self._checks: list[PreTradeCheck] = []
         self._last: dict[str, float] = {}
         self._unknown_symbols: set[str] = set()
-        self._fill_ids = OrderIdFactory("F")
         self._ticks = 0
         self._bad_ticks = 0
-        self._fills = 0
         self._check_errors = 0
-        self._counts = dict.fromkeys(
-            ("submitted", "accepted", "denied", "rejected", "cancelled", "expired", "modified"), 0
-        )
-        # The step being made: what changed since the last publish (for the journal).
-        self._journal = journal
-        self._step_orders: dict[str, Order] = {}
-        self._step_fills: list[FillRecord] = []
-        self._step_symbols: dict[str, None] = {}
-        self._journal_steps = 0
-        self._degraded: str | None = None  # why the journal holds steps (None: all written)
-        self._outage_step = 0  # the number of the first step an outage held
-        self._retry_interval = journal_retry_interval
-        self._next_retry = 0.0
 
     # --- queries -------------------------------------------------------------------
 
@@ -275,22 +253,13 @@ class PaperBroker:
         for order in orders:
             if order.created_at is None:
                 order.created_at = now
-        self._counts["submitted"] += len(orders)
+        self._books.counts["submitted"] += len(orders)
         return now
 
     def _run_checks(self, order: Order) -> tuple[str, str] | None:
-        for check in self._checks:
-            try:
-                verdict = check(order)
-            except Exception:
-                # Fail closed: a check that cannot decide must not let the order through.
-                self._check_errors += 1
-                name = getattr(check, "__qualname__", repr(check))
-                logger.exception("pre-trade check %s raised on %r; the order is denied", name, order)
-                return name, f"pre-trade check {name} failed; order denied"
-            if verdict is not None:
-                return verdict
-        return None
+        verdict, failed = pre_trade_verdict(self._checks, order)
+        self._check_errors += failed
+        return verdict
 
     def _invalid(self, order: Order) -> str | None:
         """Why ``order`` cannot be accepted, or None."""
@@ -299,63 +268,13 @@ class PaperBroker:
         return acceptance_problem(order, self._instruments, self._ledger.positions.get(order.symbol))
 
     def _accept(self, order: Order, now: datetime, events: list[Event]) -> None:
-        inst = self._instruments[order.symbol]
-        if order.price is not None:
-            order.price = inst.round_price(order.price)
-        if order.stop_price is not None:
-            order.stop_price = inst.round_price(order.stop_price)
-        order.transition(OrderStatus.ACCEPTED, now)
-        self._orders.add(order)
-        self._step_orders[order.order_id] = order
-        self._counts["accepted"] += 1
-        ids: dict[str, Any] = {
-            "ts": now,
-            "order_id": order.order_id,
-            "symbol": order.symbol,
-            "strategy": order.strategy,
-        }
-        events.append(
-            OrderSubmitted(
-                **ids,
-                side=order.side,
-                quantity=order.quantity,
-                order_type=order.order_type,
-                price=order.price,
-                stop_price=order.stop_price,
-                role=order.role,
-                reduce_only=order.reduce_only,
-            )
-        )
-        events.append(OrderAccepted(**ids))
+        self._books.accept(order, now, events)
 
     def _deny(self, order: Order, rule: str, reason: str, now: datetime, events: list[Event]) -> None:
-        order.transition(OrderStatus.DENIED, now)
-        order.reason = reason
-        self._step_orders[order.order_id] = order
-        self._counts["denied"] += 1
-        logger.info("order %s denied by %s: %s", order.order_id, rule, reason)
-        events.append(
-            OrderDenied(
-                ts=now,
-                order_id=order.order_id,
-                symbol=order.symbol,
-                strategy=order.strategy,
-                reason=reason,
-                rule=rule,
-            )
-        )
+        self._books.deny(order, rule, reason, now, events)
 
     def _reject(self, order: Order, reason: str, now: datetime, events: list[Event]) -> None:
-        order.transition(OrderStatus.REJECTED, now)
-        order.reason = reason
-        self._step_orders[order.order_id] = order
-        self._counts["rejected"] += 1
-        logger.warning("order %s rejected: %s", order.order_id, reason)
-        events.append(
-            OrderRejected(
-                ts=now, order_id=order.order_id, symbol=order.symbol, strategy=order.strategy, reason=reason
-            )
-        )
+        self._books.reject(order, reason, now, events)
 
     # --- cancel / modify -----------------------------------------------------------
 
@@ -372,16 +291,7 @@ class PaperBroker:
         return True
 
     def _cancel(self, order: Order, reason: str, now: datetime, events: list[Event]) -> None:
-        order.transition(OrderStatus.CANCELLED, now)
-        order.reason = reason
-        self._orders.retire(order)
-        self._step_orders[order.order_id] = order
-        self._counts["cancelled"] += 1
-        events.append(
-            OrderCancelled(
-                ts=now, order_id=order.order_id, symbol=order.symbol, strategy=order.strategy, reason=reason
-            )
-        )
+        self._books.cancel(order, reason, now, events)
 
     def modify(
         self,
@@ -409,20 +319,9 @@ class PaperBroker:
             order.price = inst.round_price(price)
         if stop_price is not None:
             order.stop_price = inst.round_price(stop_price)
-        order.updated_at = now
-        self._orders.reindex(order)
-        self._step_orders[order.order_id] = order
-        self._counts["modified"] += 1
-        modified = OrderModified(
-            ts=now,
-            order_id=order.order_id,
-            symbol=order.symbol,
-            strategy=order.strategy,
-            quantity=order.quantity,
-            price=order.price,
-            stop_price=order.stop_price,
-        )
-        self._publish([modified])
+        events: list[Event] = []
+        self._books.modified(order, now, events)
+        self._publish(events)
         return order
 
     # --- exits (market, reduce-only, never pre-trade checked) ---------------------
@@ -486,13 +385,7 @@ class PaperBroker:
         expired = [o for o in self._orders.open_orders() if o.time_in_force is TimeInForce.DAY]
         events: list[Event] = []
         for order in expired:
-            order.transition(OrderStatus.EXPIRED, now)
-            self._orders.retire(order)
-            self._step_orders[order.order_id] = order
-            self._counts["expired"] += 1
-            events.append(
-                OrderExpired(ts=now, order_id=order.order_id, symbol=order.symbol, strategy=order.strategy)
-            )
+            self._books.expire(order, now, events)
         self._publish(events)
         return expired
 
@@ -507,7 +400,7 @@ class PaperBroker:
             self._skip_tick(event, book is None)
             return
         self._ticks += 1
-        if self._degraded is not None and time.monotonic() >= self._next_retry:
+        if self._books.retry_due():
             self.flush_journal()
         self._last[symbol] = price
         pos = self._ledger.positions.get(symbol)
@@ -576,60 +469,8 @@ class PaperBroker:
                 )
                 return
             qty = min(qty, reducible)
-        realized, commission, position_events = self._ledger.apply_fill(
-            order.symbol, order.side, qty, price, strategy=order.strategy, now=now
-        )
-        filled_before = order.filled_quantity
-        order.filled_quantity = filled_before + qty
-        order.avg_fill_price = (
-            (order.avg_fill_price or 0.0) * filled_before + price * qty
-        ) / order.filled_quantity
-        complete = order.remaining <= _EPS
-        order.transition(OrderStatus.FILLED if complete else OrderStatus.PARTIALLY_FILLED, now)
-        self._fills += 1
-        fill_id = self._ledger.last_fill_id = self._fill_ids()
-        self._step_orders[order.order_id] = order
-        self._step_symbols[order.symbol] = None
-        events.append(
-            OrderFilled(
-                ts=now,
-                order_id=order.order_id,
-                symbol=order.symbol,
-                strategy=order.strategy,
-                side=order.side,
-                quantity=qty,
-                price=price,
-                commission=commission,
-                filled_quantity=order.filled_quantity,
-                order_quantity=order.quantity,
-                role=order.role,
-                fill_id=fill_id,
-                transaction_id=order.transaction_id,
-            )
-        )
-        if self._journal is not None:
-            self._step_fills.append(
-                FillRecord(
-                    fill_id=fill_id,
-                    order_id=order.order_id,
-                    symbol=order.symbol,
-                    side=order.side,
-                    quantity=qty,
-                    price=price,
-                    commission=commission,
-                    realized_pnl=realized,
-                    position_quantity=self._ledger.positions[order.symbol].quantity,
-                    role=order.role,
-                    strategy=order.strategy,
-                    transaction_id=order.transaction_id,
-                    ts=now,
-                )
-            )
-        events.extend(position_events)
-        logger.debug("filled %r at %s (realized %.2f)", order, price, realized)
-        if complete:
-            self._orders.retire(order)
-        else:
+        complete = self._books.fill(order, qty, price, now, events)
+        if not complete:
             self._cancel(
                 order, "reduce-only order clipped to the position; the rest is cancelled", now, events
             )
@@ -641,84 +482,29 @@ class PaperBroker:
 
         Every event the broker emits about its orders and account leaves through here, after the
         change it reports is complete (a step's fills, their position events and the cancels they
-        cause arrive in one call). With a journal, the step is committed here before anyone
-        hears of it. ``events`` is cleared, so a caller may reuse the list.
+        cause arrive in one call). With a journal, the books commit the step before anyone hears
+        of it. ``events`` is cleared, so a caller may reuse the list.
         """
-        if self._step_orders:
-            self._end_step(events, with_account=bool(self._step_fills))
-        publish = self._bus.publish
-        for event in events:
-            publish(event)
-        events.clear()
+        self._books.publish(events)
 
     # --- journal -------------------------------------------------------------------
-
-    def _end_step(self, events: list[Event], *, with_account: bool) -> None:
-        """Close the step being made: commit it to the journal (if any) and forget it. A change
-        in the journal's health puts ``StorageDegraded``/``StorageRecovered`` first in ``events``."""
-        journal = self._journal
-        if journal is None:
-            self._step_orders.clear()
-            self._step_symbols.clear()
-            return
-        now = self._clock.now()
-        ledger = self._ledger
-        step = JournalStep(
-            ts=now,
-            orders=tuple(copy.copy(o) for o in self._step_orders.values()),
-            fills=tuple(self._step_fills),
-            positions=tuple(ledger.position_record(s) for s in self._step_symbols),
-            account=ledger.account_record(now) if with_account else None,
-        )
-        self._step_orders.clear()
-        self._step_fills.clear()
-        self._step_symbols.clear()
-        self._journal_steps += 1
-        self._note_journal(journal.commit(step), now, events)
-
-    def _note_journal(self, problem: str | None, now: datetime, events: list[Event]) -> None:
-        if problem is not None:
-            self._next_retry = time.monotonic() + self._retry_interval
-            if self._degraded is None:
-                self._degraded = problem
-                self._outage_step = self._journal_steps
-                events.insert(0, StorageDegraded(ts=now, reason=problem))
-        elif self._degraded is not None:
-            self._degraded = None
-            written = self._journal_steps - self._outage_step + 1
-            events.insert(0, StorageRecovered(ts=now, steps_written=written))
 
     @property
     def storage_problem(self) -> str | None:
         """Why the journal holds unwritten steps (None: every step is written, or no journal)."""
-        return self._degraded
+        return self._books.storage_problem
 
     def flush_journal(self) -> bool:
         """Write the steps the journal holds; True when none is left (or there is no journal).
         Publishes ``StorageRecovered`` when this ends an outage. A desk calls it on a timer;
         the broker also tries on a price at most every ``journal_retry_interval`` seconds."""
-        journal = self._journal
-        if journal is None or (self._degraded is None and not journal.pending):
-            return True
-        events: list[Event] = []
-        self._note_journal(journal.flush(), self._clock.now(), events)
-        self._publish(events)
-        return self._degraded is None
+        return self._books.flush_journal()
 
     def commit_books(self) -> str | None:
         """Commit the whole account as one journal step: the account row, every position the
         books keep and every working order. This starts a journal (a fresh account, or one
         imported from a v1 saved state). Returns the journal's problem (None: written)."""
-        if self._journal is None:
-            raise BrokerStateError("commit_books needs a broker with a journal")
-        for order in self._orders.open_orders():
-            self._step_orders[order.order_id] = order
-        for symbol in self._ledger.kept_symbols():
-            self._step_symbols[symbol] = None
-        events: list[Event] = []
-        self._end_step(events, with_account=True)
-        self._publish(events)
-        return self._degraded
+        return self._books.commit_books()
 
     def restore_from_journal(self, view: JournalView) -> None:
         """Replace the books with the journal's: the account totals, the positions (exact
@@ -726,33 +512,15 @@ class PaperBroker:
         be restored). Only orders the journal holds as open come back working: an order
         that filled, was cancelled or expired never works again. The positions' last prices
         become the broker's. No events are published."""
-        account = view.account
-        if account is None:
-            raise BrokerStateError("the journal has no account row: there are no books to restore")
-        if not account.starting_balance > 0:
-            raise BrokerStateError(
-                f"journal account: starting_balance must be > 0, got {account.starting_balance}"
-            )
-        positions: dict[str, Position] = {}
-        for record in view.positions:
-            if record.symbol in positions:
-                raise BrokerStateError(f"journal position {record.symbol!r} appears twice")
-            positions[record.symbol] = self._ledger.position_from_record(record)
-        orders = self._orders.check_working(view.working_orders, "journal")
-        self._ledger.replace(
-            account.starting_balance,
-            account.realized_pnl,
-            account.commissions,
-            positions,
-            account.last_fill_id,
-        )
-        self._orders.replace(orders)
+        self._books.restore_from_journal(view)
+        positions = self._ledger.positions
         self._last = {s: p.last_price for s, p in positions.items() if p.last_price is not None}
+        account = self._ledger.account()
         logger.info(
             "paper account restored from the journal: cash %s, %d open positions, %d working orders",
             account.cash,
             len(self.positions()),
-            len(orders),
+            len(self._orders),
         )
 
     def last_prices(self) -> dict[str, float]:
@@ -805,13 +573,12 @@ class PaperBroker:
         return BrokerStatistics(
             ticks=self._ticks,
             bad_ticks=self._bad_ticks,
-            fills=self._fills,
             check_errors=self._check_errors,
             open_orders=len(self._orders),
             open_positions=len(self._ledger.open_positions()),
-            journal_steps=self._journal_steps,
-            journal_pending=0 if self._journal is None else self._journal.pending,
-            **self._counts,
+            journal_steps=self._books.journal_steps,
+            journal_pending=self._books.journal_pending,
+            **self._books.counts,
         )
 
     def __repr__(self) -> str:

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from trading.broker import PaperBroker
+from trading.broker.venue import VenueBroker
 
-__all__ = ["BrokerBooks", "BrokerSide", "PaperSide"]
+__all__ = ["BrokerBooks", "BrokerSide", "PaperSide", "VenueSide"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,3 +87,35 @@ class PaperSide:
 
     def __repr__(self) -> str:
         return f"PaperSide({self._name!r}, wins={self._wins})"
+
+
+class VenueSide:
+    """A venue's account as a reconciliation side: the ``VenueBroker``'s books after ``open``
+    reconciled them with the venue's REST view. It wins: where the journal differs, the
+    journal is made to follow it (one step holding the whole account)."""
+
+    def __init__(self, broker: VenueBroker, *, name: str) -> None:
+        self._broker = broker
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def wins(self) -> bool:
+        return True
+
+    def books(self) -> BrokerBooks:
+        broker = self._broker
+        return BrokerBooks(
+            positions={s: p.quantity for s, p in broker.positions().items()},
+            working_orders=frozenset(o.order_id for o in broker.open_orders()),
+            cash=broker.account().cash,
+        )
+
+    def adopt(self) -> str | None:
+        return self._broker.commit_books()
+
+    def __repr__(self) -> str:
+        return f"VenueSide({self._name!r})"

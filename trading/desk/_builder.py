@@ -12,16 +12,19 @@ and the order to close them in; behaviour lives in the parts themselves.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trading.broker import CsvReplayFeed, PaperBroker, SimulatedFeed
+from trading.broker import CsvReplayFeed, DeskBroker, PaperBroker, SimulatedFeed
+from trading.broker.registry import BrokerContext, broker_kind
+from trading.broker.venue import VenueBroker, VenueSettings
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._activity import subscribe_activity
-from trading.desk._broker_side import PaperSide
+from trading.desk._broker_side import BrokerSide, PaperSide, VenueSide
 from trading.desk._commands import CommandProcessor, DeskCommands, restore_pause
 from trading.desk._market import BarHistory
 from trading.desk._publisher import ACCOUNT_KEY, LAST_PRICES_KEY, RISK_KEY, StatePublisher
@@ -36,7 +39,7 @@ from trading.desk.operators import DeskOperators
 from trading.desk.preflight import csv_feed_path
 from trading.errors import TradingError
 from trading.memory import StateManager
-from trading.model import Instrument
+from trading.model import Instrument, to_money
 from trading.risk import RiskConfig, RiskManager
 from trading.signals import ExecutorConfig, LaneConfig, StrategyExecutor
 from trading.signals.strategies import STRATEGY_KINDS, Strategy
@@ -44,6 +47,7 @@ from trading.snapshot import Series
 from trading.state_dir import StateDir
 from trading.storage import (
     ActivityLog,
+    AuditRepository,
     BackgroundJobStore,
     CommandRepository,
     Database,
@@ -56,7 +60,7 @@ from trading.storage import (
 )
 from trading.trades import TradeManager
 
-__all__ = ["Closers", "DeskParts", "build_parts"]
+__all__ = ["Closers", "DeskParts", "build_parts", "build_strategies"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +90,8 @@ class Closers:
 class DeskParts:
     lock: DeskLock
     instruments: dict[str, Instrument]
-    broker: PaperBroker
+    broker: DeskBroker
+    venue: VenueBroker | None  # the broker when it is a real venue's (started and stopped with the loop)
     db: Database
     journal: Journal
     reconciliation: ReconciliationReport
@@ -116,8 +121,10 @@ def build_parts(
     risk_path: Path,
     config_path: Path | None,
     operators: DeskOperators,
+    allow_live: bool = False,
 ) -> DeskParts:
-    """Open everything in order; on any failure, close what was opened and re-raise."""
+    """Open everything in order; on any failure, close what was opened and re-raise.
+    ``allow_live``: the process was started with ``--allow-live`` (a live venue account)."""
     state_dir.prepare()
     closers = Closers()
     lock = DeskLock(state_dir)
@@ -126,7 +133,17 @@ def build_parts(
     try:
         check_books_pair(state_dir, config.account.name)  # before anything is written
         return _build_locked(
-            config, state_dir, bus, clock, risk_config, risk_path, config_path, operators, lock, closers
+            config,
+            state_dir,
+            bus,
+            clock,
+            risk_config,
+            risk_path,
+            config_path,
+            operators,
+            lock,
+            closers,
+            allow_live,
         )
     except BaseException:
         closers.close()
@@ -144,6 +161,7 @@ def _build_locked(
     operators: DeskOperators,
     lock: DeskLock,
     closers: Closers,
+    allow_live: bool,
 ) -> DeskParts:
     instruments = {i.symbol: i.to_instrument() for i in config.instruments}
     state = StateManager(state_dir.state_file, clock=clock, load=False)
@@ -155,7 +173,16 @@ def _build_locked(
     kv = KeyValueRepository(db)
     journal = Journal(db, account=config.account.name)
     closers.add(journal.close)  # closed after everything that trades, before the database
-    broker = _restored_broker(config, bus, clock, instruments, journal, kv, state_dir)
+    venue: VenueBroker | None = None
+    broker: DeskBroker
+    side: BrokerSide  # the broker's view, for the restart's reconciliation with the journal
+    if isinstance(config.broker, VenueSettings):
+        venue = _venue_broker(config, config.broker, bus, clock, instruments, journal, db, allow_live)
+        closers.add(venue.close)  # its lanes' threads; the desk stops its stream and polling first
+        broker, side = venue, VenueSide(venue, name=config.broker.kind)
+    else:
+        paper = _restored_broker(config, bus, clock, instruments, journal, kv, state_dir)
+        broker, side = paper, PaperSide(paper)
     feed = _build_feed(config, clock, config_path, broker)
     if isinstance(feed, CsvReplayFeed):
         closers.add(feed.close)
@@ -180,7 +207,7 @@ def _build_locked(
     restore_pause(risk, kv)
     transactions = TransactionRepository(db)
     trade_manager = TradeManager(broker, bus, clock, transactions, activity=activity)
-    reconciler = Reconciler(journal.reader, PaperSide(broker), clock=clock, activity=activity, kv=kv)
+    reconciler = Reconciler(journal.reader, side, clock=clock, activity=activity, kv=kv)
     reconciliation = reconciler.reconcile(
         lambda: trade_manager.restore(OrderHistoryRepository(db)), risk=_risk_summary(risk)
     )
@@ -200,7 +227,7 @@ def _build_locked(
         logger.warning(
             "%d command(s) were interrupted by the previous desk's stop and are marked failed", interrupted
         )
-    strategies = _build_strategies(config)
+    strategies = build_strategies(config)
     snapshots = SnapshotBuilder(
         config,
         bus=bus,
@@ -213,6 +240,7 @@ def _build_locked(
         transactions=transactions,
         strategies=strategies,
         equity=_previous_equity(publisher),
+        broker_status=None if venue is None else venue.status,
         reconciliation=reconciliation.to_view(),
     )
     snapshots.sample_equity(clock.now().timestamp())
@@ -227,6 +255,7 @@ def _build_locked(
         lock=lock,
         instruments=instruments,
         broker=broker,
+        venue=venue,
         db=db,
         journal=journal,
         reconciliation=reconciliation,
@@ -292,6 +321,36 @@ def _restored_broker(
     return broker
 
 
+def _venue_broker(
+    config: DeskConfig,
+    settings: VenueSettings,
+    bus: EventBus,
+    clock: Clock,
+    instruments: dict[str, Instrument],
+    journal: Journal,
+    db: Database,
+    allow_live: bool,
+) -> VenueBroker:
+    """A real venue's account (``broker.kind``, from the registry) on the journal: its books
+    restored from the journal, then reconciled with the venue (blocking, before the loop)."""
+    context = BrokerContext(
+        bus=bus,
+        clock=clock,
+        instruments=tuple(instruments.values()),
+        journal=journal,
+        history=journal.reader,
+        audit=AuditRepository(db),
+        environ=os.environ,
+        allow_live=allow_live,
+        starting_balance=to_money(config.account.starting_balance),
+    )
+    broker = broker_kind(settings.kind).build(settings, context)
+    report = broker.open(journal.load())
+    if report is not None:
+        logger.info("%s", report.summary())
+    return broker
+
+
 def _import_version_1_risk_state(risk: RiskManager, store: RiskRepository, kv: KeyValueRepository) -> None:
     """A version-1 database kept the rules' latches and marks only in the key-value blob: take
     them once, while the ``rule_state`` table is empty (from then on the table is their record)."""
@@ -327,7 +386,7 @@ def _build_executor(config: DeskConfig, clock: Clock, jobs: BackgroundJobStore) 
     )
 
 
-def _build_strategies(config: DeskConfig) -> tuple[Strategy, ...]:
+def build_strategies(config: DeskConfig) -> tuple[Strategy, ...]:
     built = []
     for cfg in config.strategies:
         if not cfg.enabled:
@@ -338,8 +397,10 @@ def _build_strategies(config: DeskConfig) -> tuple[Strategy, ...]:
 
 
 def _build_feed(
-    config: DeskConfig, clock: Clock, config_path: Path | None, broker: PaperBroker
-) -> SimulatedFeed | CsvReplayFeed:
+    config: DeskConfig, clock: Clock, config_path: Path | None, broker: DeskBroker
+) -> SimulatedFeed | CsvReplayFeed | None:
+    if config.feed.kind == "broker":
+        return None  # the venue's own marks (polled positions), no bars
     csv_path = csv_feed_path(config, config_path)
     if csv_path is not None:
         assert config.feed.csv is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from trading.broker import CsvReplayFeed, PaperBroker, SimulatedFeed
+from trading.broker import CsvReplayFeed, DeskBroker, SimulatedFeed
 from trading.clock import Clock, TestClock
 from trading.desk._market import BarHistory
 from trading.model import MarketDataUpdated
@@ -23,8 +23,8 @@ _CSV_BATCH = 500
 class MarketPump:
     def __init__(
         self,
-        feed: SimulatedFeed | CsvReplayFeed,
-        broker: PaperBroker,
+        feed: SimulatedFeed | CsvReplayFeed | None,
+        broker: DeskBroker,
         bars: BarHistory,
         clock: Clock,
         *,
@@ -46,6 +46,8 @@ class MarketPump:
         return closed
 
     def _due(self, target: datetime | None) -> list[MarketDataUpdated]:
+        if self.feed is None:
+            return []  # a venue's account: its marks come from the venue
         if isinstance(self.feed, SimulatedFeed):
             return self.feed.step(target or self._clock.now())
         return self.feed.next_ticks(1 if self.feed.speed is not None else _CSV_BATCH)

@@ -14,13 +14,14 @@ import os
 import statistics
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
-from trading.broker import PaperBroker
+from trading.broker import DeskBroker
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._series import SeriesBuffer
@@ -81,7 +82,7 @@ class SnapshotBuilder:
         *,
         bus: EventBus,
         clock: Clock,
-        broker: PaperBroker,
+        broker: DeskBroker,
         risk: RiskManager,
         trade_manager: TradeManager,
         executor: StrategyExecutor,
@@ -89,6 +90,7 @@ class SnapshotBuilder:
         transactions: TransactionRepository,
         strategies: tuple[Strategy, ...],
         equity: Series | None = None,
+        broker_status: Callable[[], dict[str, Any]] | None = None,
         reconciliation: ReconciliationView | None = None,
     ) -> None:
         self._config = config
@@ -100,6 +102,7 @@ class SnapshotBuilder:
         self._activity = activity
         self._repo = transactions
         self._strategies = strategies
+        self._broker_status = broker_status  # a venue's connection, blindness, reconciliation
         self._reconciliation = reconciliation
         self.started_at = datetime.now(UTC)
         self.tallies = {s.name: StrategyTally(s.name) for s in strategies}
@@ -196,7 +199,11 @@ class SnapshotBuilder:
             next_reset=risk.next_reset,
             config_status=risk.config_status,
             prices={s: p for s in self._config_symbols() if (p := broker.last_price(s)) is not None},
-            extra={"speed": speed, "config": self._config.account.name},
+            extra={
+                "speed": speed,
+                "config": self._config.account.name,
+                "broker": {"kind": "paper"} if self._broker_status is None else self._broker_status(),
+            },
             timezone=risk.config.reset.timezone,
             clock_speed=float(speed) if isinstance(speed, int | float) else 1.0,
             headroom=headroom_view(

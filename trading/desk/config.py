@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from trading._yaml import load_yaml_model
 from trading.broker.feeds import CsvReplayConfig, SimulatedFeedConfig
+from trading.broker.registry import PAPER, PaperSettings, settings_models
+from trading.broker.venue.config import VenueSettings
 from trading.config_types import Flag, Number, Timestamp, Whole
 from trading.model import Instrument
 
 __all__ = [
     "AccountConfig",
+    "BrokerConfig",
     "ClockConfig",
     "DeskConfig",
     "ExecutorConfig",
@@ -56,14 +59,23 @@ class InstrumentConfig(_Frozen):
         )
 
 
+if TYPE_CHECKING:
+    BrokerConfig = PaperSettings | VenueSettings
+else:  # one model per registered broker kind, told apart by ``kind`` (trading/broker/registry.py)
+    BrokerConfig = Annotated[Union[settings_models()], Field(discriminator="kind")]  # noqa: UP007
+
+
 class FeedConfig(_Frozen):
-    kind: Literal["simulated", "csv"] = "simulated"
+    """``simulated`` or ``csv`` prices for the paper broker; ``broker``: a venue's account,
+    whose marks come from the venue itself (no bars for strategies)."""
+
+    kind: Literal["simulated", "csv", "broker"] = "simulated"
     simulated: SimulatedFeedConfig | None = None
     csv: CsvReplayConfig | None = None
 
     @model_validator(mode="after")
     def _section_for_kind(self) -> FeedConfig:
-        if getattr(self, self.kind) is None:
+        if self.kind != "broker" and getattr(self, self.kind) is None:
             raise ValueError(f"feed.kind is {self.kind!r} but the feed.{self.kind} section is missing")
         return self
 
@@ -127,6 +139,7 @@ StrategyConfig = Annotated[MaCrossoverConfig | MeanReversionConfig, Field(discri
 
 class DeskConfig(_Frozen):
     account: AccountConfig = AccountConfig()
+    broker: BrokerConfig = PaperSettings()
     instruments: tuple[InstrumentConfig, ...] = Field(min_length=1)
     feed: FeedConfig
     clock: ClockConfig = ClockConfig()
@@ -159,12 +172,33 @@ class DeskConfig(_Frozen):
                     f"strategy {strat.name!r} trades {sorted(unknown)}, which are not instruments "
                     f"(allowed: {sorted(symbols)})"
                 )
+        self._broker_consistent()
         if self.feed.kind == "simulated" and self.feed.simulated is not None:
             fed = {s.symbol for s in self.feed.simulated.symbols}
             missing = symbols - fed
             if missing:
                 raise ValueError(f"feed.simulated has no price model for {sorted(missing)}")
         return self
+
+    def _broker_consistent(self) -> None:
+        """A venue's account is real: its prices are the venue's and its time is now."""
+        kind = self.broker.kind
+        if kind == PAPER:
+            if self.feed.kind == "broker":
+                raise ValueError("feed.kind broker needs a venue broker (broker.kind), not the paper broker")
+            return
+        if self.feed.kind != "broker":
+            raise ValueError(
+                f"broker.kind {kind} guards a real account: feed.kind must be broker (marks come from "
+                f"the venue), not {self.feed.kind}"
+            )
+        if self.clock.speed != 1 or self.clock.start is not None:
+            raise ValueError(f"broker.kind {kind} runs in real time: clock.speed 1 and no clock.start")
+        if self.strategies:
+            raise ValueError(
+                f"broker.kind {kind} has no bars for strategies (feed.kind broker): the desk guards the "
+                "account; remove the strategies"
+            )
 
 
 def load_desk_config(path: str | Path) -> DeskConfig:

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from trading.broker import PaperBroker
+from trading.broker import DeskBroker
 from trading.bus import EventBus
 from trading.clock import Clock, ScaledClock, TestClock
 from trading.desk._builder import DeskParts, build_parts
@@ -62,6 +62,7 @@ class Desk:
         risk_config_path: str | Path | None = None,
         clock: Clock | None = None,
         operators: DeskOperators | None = None,
+        allow_live: bool = False,
     ) -> None:
         self.config = config
         self.config_path = None if config_path is None else Path(config_path)
@@ -81,9 +82,10 @@ class Desk:
             risk_path=risk_path,
             config_path=self.config_path,
             operators=operators or DeskOperators.local_operator(),
+            allow_live=allow_live,
         )
         p = self.parts
-        self.broker: PaperBroker = p.broker
+        self.broker: DeskBroker = p.broker
         self.risk = p.risk
         self.trade_manager = p.trade_manager
         self.executor = p.executor
@@ -103,6 +105,7 @@ class Desk:
         risk_config_path: str | Path | None = None,
         clock: Clock | None = None,
         operators: DeskOperators | None = None,
+        allow_live: bool = False,
     ) -> Desk:
         config = load_desk_config(config_path)
         return cls(
@@ -112,6 +115,7 @@ class Desk:
             risk_config_path=risk_config_path,
             clock=clock,
             operators=operators,
+            allow_live=allow_live,
         )
 
     # --- one market step -------------------------------------------------------------
@@ -255,6 +259,8 @@ class Desk:
         stop = stop or asyncio.Event()
         loop_cfg = self.config.loop
         self._ensure_executor()
+        if self.parts.venue is not None:
+            await self.parts.venue.start()  # the venue's stream and polling run on this loop
         self.write_heartbeat()
         self.parts.activity.log_activity("INFO", "desk", f"desk started (pid {os.getpid()})")
         periodic = [
@@ -329,6 +335,8 @@ class Desk:
                 await self.executor.stop(timeout=5.0)
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._runner
+            if self.parts.venue is not None:
+                await self.parts.venue.stop()
             self.broker.flush_journal()  # what is still held is written by the journal's close, or named
             for what, write in (("final snapshot", self.publish), ("heartbeat", self.write_heartbeat)):
                 try:

@@ -18,6 +18,8 @@ from trading.model.money import ZERO
 __all__ = [
     "AccountUpdated",
     "AlertRaised",
+    "BrokerBlind",
+    "BrokerSighted",
     "EnforcementExecuted",
     "Event",
     "LockoutEnded",
@@ -195,6 +197,28 @@ class StorageRecovered(Event):
     """Every step the journal held during an outage is written; the books are durable again."""
 
     steps_written: int = 0
+
+
+# --- a venue's account --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrokerBlind(Event):
+    """The desk cannot observe the venue's account: its stream has been down longer than the
+    configured limit (fills, cancels and orders placed elsewhere may be happening unseen).
+    Published once per outage; the risk manager holds the account REDUCING until sighted."""
+
+    broker: str  # the broker kind, e.g. "alpaca"
+    reason: str
+    since: datetime  # when the account was last observed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrokerSighted(Event):
+    """The venue's account is observed again and the books were resynchronised with it."""
+
+    broker: str
+    blind_seconds: float  # how long the account was not observed
 
 
 # --- transactions ----------------------------------------------------------------

@@ -53,7 +53,8 @@ class Order:
 
     ``price`` is the limit price (LIMIT, STOP_LIMIT); ``stop_price`` the trigger (STOP, STOP_LIMIT).
     ``oco_group`` links orders of which only one may fill; ``parent_id`` links bracket children
-    to their entry.
+    to their entry. ``bracket_stop`` is the stop-loss price an ENTRY's bracket places once it
+    fills (not a trigger of this order): the pre-trade checks read the loss at the stop from it.
     """
 
     symbol: str
@@ -70,6 +71,7 @@ class Order:
     oco_group: str | None = None
     parent_id: str | None = None
     transaction_id: str | None = None
+    bracket_stop: float | None = None
     status: OrderStatus = OrderStatus.NEW
     filled_quantity: float = 0.0
     avg_fill_price: float | None = None

@@ -101,6 +101,7 @@ class RiskEngine:
         self.state_reason = "started"
         self.paused = False
         self.pause_reason = ""
+        self.blind_reason = ""  # a venue's account cannot be observed (BrokerBlind): REDUCING until sighted
         self.storage_problem: str | None = None  # set while the books cannot be written
         self._exits_pass = False  # HALTED by a storage outage only: reducing orders pass
         self._rules: dict[str, Rule] = {}
@@ -302,6 +303,8 @@ class RiskEngine:
             self._exits_pass = True
         elif lock is not None:
             target, reason = lock.state, f"{lock.rule}: {lock.reason}"
+        elif self.blind_reason:
+            target, reason = TradingState.REDUCING, f"broker blind: {self.blind_reason}"
         else:
             target, reason = TradingState.ACTIVE, "no lockout"
         if target is not self.state:
@@ -318,6 +321,12 @@ class RiskEngine:
         self._bus.publish(
             TradingStateChanged(ts=self._clock.now(), previous=previous, state=target, reason=reason)
         )
+
+    def set_blind(self, reason: str) -> None:
+        """The broker's account cannot be observed (``reason``), or can again (""): REDUCING
+        while blind, unless a pause or a lockout says more."""
+        self.blind_reason = reason
+        self.refresh_state()
 
     def set_paused(self, paused: bool, reason: str) -> None:
         self.paused, self.pause_reason = paused, reason

@@ -27,7 +27,9 @@ distance from the average price); with neither, the loss room gives no bound for
 
 Seam for per-trade risk: a rule that caps one trade's size implements ``ContractBound``
 (``contracts_allowed(symbol, risk_per_contract)``); every enforced rule that does is asked,
-and its answer bounds that symbol like the limits above. No change here is needed to add one.
+and its answer bounds that symbol like the limits above. No change here is needed to add one:
+``risk_per_trade`` (the loss at the typical stop strictly below the room, and its ``max_loss``)
+and ``symbol_groups`` (the room left in the symbol's groups over its weight) do.
 """
 
 from __future__ import annotations

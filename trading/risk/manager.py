@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from trading.broker.base import Broker
 from trading.bus import EventBus
@@ -36,6 +37,8 @@ from trading.clock import Clock
 from trading.errors import ConfigError, StateError
 from trading.model import (
     AccountUpdated,
+    BrokerBlind,
+    BrokerSighted,
     Event,
     FillRecord,
     MarketDataUpdated,
@@ -183,6 +186,8 @@ class RiskManager:
             reset=self.reset,
             starting_balance=self._broker.account().starting_balance,
             open_orders=self._broker.open_orders,
+            instrument=self._broker.instrument,
+            peers=lambda: self.engine.rules,
         )
 
     # --- lifecycle -------------------------------------------------------------------
@@ -206,6 +211,8 @@ class RiskManager:
             bus.subscribe(position_kind, self._on_position)
         for kind in _OTHER_EVENTS:
             bus.subscribe(kind, self.engine.on_event)
+        bus.subscribe(BrokerBlind, self._on_blind)
+        bus.subscribe(BrokerSighted, self._on_sighted)
         bus.subscribe(StorageDegraded, self._on_storage_degraded)
         bus.subscribe(StorageRecovered, self._on_storage_recovered)
         self._broker.add_pre_trade_check(self.engine.check)
@@ -287,6 +294,8 @@ class RiskManager:
                 self._bus.unsubscribe(position_kind, self._on_position)
             for kind in _OTHER_EVENTS:
                 self._bus.unsubscribe(kind, self.engine.on_event)
+            self._bus.unsubscribe(BrokerBlind, self._on_blind)
+            self._bus.unsubscribe(BrokerSighted, self._on_sighted)
             self._bus.unsubscribe(StorageDegraded, self._on_storage_degraded)
             self._bus.unsubscribe(StorageRecovered, self._on_storage_recovered)
         if self._owns_notifier:
@@ -321,6 +330,22 @@ class RiskManager:
         self.engine.on_event(event)
         # The distance to every limit (the warnings) is measured by the sweep, off this path:
         # measuring 20 rules costs ~0.4 ms, and the subscribers after this one wait for it.
+
+    def _on_blind(self, event: BrokerBlind) -> None:
+        """The venue's account cannot be observed: no new entries (REDUCING) until it can."""
+        since = event.since.astimezone(ZoneInfo(self.reset.timezone)).strftime("%H:%M:%S")
+        self.engine.set_blind(f"{event.broker} account not observed since {since} ({event.reason})")
+        self.enforcer.alert(
+            Severity.CRITICAL, f"{event.broker} account cannot be observed: {event.reason}", "broker"
+        )
+
+    def _on_sighted(self, event: BrokerSighted) -> None:
+        self.engine.set_blind("")
+        self.enforcer.alert(
+            Severity.WARNING,
+            f"{event.broker} account observed again after {event.blind_seconds:.1f} s; books reconciled",
+            "broker",
+        )
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
         with self.recorder.unit():  # written after: the orders and events go out first

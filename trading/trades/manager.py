@@ -328,6 +328,7 @@ class TradeManager:
                     strategy=txn.strategy,
                     role=OrderRole.ENTRY,
                     transaction_id=txn.transaction_id,
+                    bracket_stop=txn.stop_loss,
                 )
                 self._book.link(order, txn, "add")
         self._broker.submit(order, check=delta > 0)
@@ -449,5 +450,6 @@ def _entry_order(strategy: str, rec: Recommendation) -> Order:
         stop_price=stop,
         strategy=strategy,
         role=OrderRole.ENTRY,
+        bracket_stop=rec.stop_loss,
         reason=rec.reason,
     )

@@ -19,7 +19,7 @@ def test_desk_config_shipped_file_is_valid():
         ({"clock": {"speed": -1}}, r"field 'clock.speed': bad value -1"),
         (
             {"feed": {"kind": "carrier-pigeon"}},
-            r"field 'feed.kind': bad value 'carrier-pigeon': allowed one of 'simulated' or 'csv'$",
+            r"field 'feed.kind': bad value 'carrier-pigeon': allowed one of 'simulated', 'csv' or 'broker'$",
         ),
         ({"feed": {"kind": "csv"}}, r"feed.csv section is missing"),
         (

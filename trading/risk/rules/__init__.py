@@ -15,8 +15,10 @@ from trading.risk.rules.max_contracts_per_instrument import (
 from trading.risk.rules.max_order_rate import MaxOrderRate, MaxOrderRateConfig
 from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace, NoStopLossGraceConfig
 from trading.risk.rules.registry import RULES, build_rule, register
+from trading.risk.rules.risk_per_trade import RiskPerTrade, RiskPerTradeConfig
 from trading.risk.rules.session_hours import SessionHours, SessionHoursConfig
 from trading.risk.rules.symbol_blocks import SymbolBlocks, SymbolBlocksConfig
+from trading.risk.rules.symbol_groups import SymbolGroup, SymbolGroups, SymbolGroupsConfig
 from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit, TradeFrequencyLimitConfig
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown, TrailingDrawdownConfig
 from trading.risk.rules.unrealized_loss import UnrealizedLoss, UnrealizedLossConfig
@@ -39,6 +41,8 @@ __all__ = [
     "Measure",
     "NoStopLossGrace",
     "NoStopLossGraceConfig",
+    "RiskPerTrade",
+    "RiskPerTradeConfig",
     "Rule",
     "RuleConfig",
     "RuleContext",
@@ -46,6 +50,9 @@ __all__ = [
     "SessionHoursConfig",
     "SymbolBlocks",
     "SymbolBlocksConfig",
+    "SymbolGroup",
+    "SymbolGroups",
+    "SymbolGroupsConfig",
     "TradeFrequencyLimit",
     "TradeFrequencyLimitConfig",
     "TrailingDrawdown",

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trading.clock import Clock
 from trading.config_types import Flag, Number
-from trading.model import Event, FillRecord, Order, Severity
+from trading.model import Event, FillRecord, Instrument, Order, Severity
 from trading.risk.actions import Action, Remedy
 from trading.risk.loosening import Looser
 from trading.risk.pnl import PnLTracker
@@ -62,7 +62,9 @@ class Measure:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuleContext:
-    """What rules may read. ``open_orders(symbol)`` lists the broker's working orders."""
+    """What rules may read. ``open_orders(symbol)`` lists the broker's working orders;
+    ``instrument(symbol)`` is the broker's instrument (multiplier, commission), None where no
+    broker is wired; ``peers()`` the engine's rules (a rule that measures room left by others)."""
 
     clock: Clock
     pnl: PnLTracker
@@ -70,6 +72,8 @@ class RuleContext:
     reset: ResetScheduler
     starting_balance: Decimal | float  # the account's (exact money from the broker)
     open_orders: Callable[[str | None], Sequence[Order]]
+    instrument: Callable[[str], Instrument] | None = None
+    peers: Callable[[], Mapping[str, Rule]] | None = None
 
 
 class Rule:

@@ -10,8 +10,10 @@ from trading.risk.rules.max_contracts import MaxContracts
 from trading.risk.rules.max_contracts_per_instrument import MaxContractsPerInstrument
 from trading.risk.rules.max_order_rate import MaxOrderRate
 from trading.risk.rules.no_stop_loss_grace import NoStopLossGrace
+from trading.risk.rules.risk_per_trade import RiskPerTrade
 from trading.risk.rules.session_hours import SessionHours
 from trading.risk.rules.symbol_blocks import SymbolBlocks
+from trading.risk.rules.symbol_groups import SymbolGroups
 from trading.risk.rules.trade_frequency_limit import TradeFrequencyLimit
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown
 from trading.risk.rules.unrealized_loss import UnrealizedLoss
@@ -34,7 +36,9 @@ RULES: dict[str, type[Rule]] = {
         NoStopLossGrace,
         SessionHours,
         SymbolBlocks,
+        SymbolGroups,
         MaxOrderRate,
+        RiskPerTrade,
     )
 }
 

@@ -1,11 +1,14 @@
 """The dashboard's entry point: ``streamlit run dashboard/app.py``.
 
-Every URL runs this script: it draws the sidebar (operator, refresh slider, auto-refresh) and
-picks the view with ``st.navigation``. The views live in ``dashboard/views/``, a folder
-Streamlit does not serve on its own (unlike one named ``pages/``), so a bookmark or a
-reconnecting tab on any page gets the whole app. Settings come from the environment the
-launcher sets (``DESK_STATE_DIR``, ``DASHBOARD_REFRESH_SECONDS``, ``DASHBOARD_OPERATOR``);
-the sidebar slider changes the refresh for this session.
+Every URL runs this script: the login (``dashboard.login``: with a users file nothing but the
+login form is drawn until the visitor logs in; ``st.navigation`` runs before the form, its menu
+hidden, so a deep link survives the login), then the sidebar (who is here and their role, the
+refresh slider, auto-refresh), and the view ``st.navigation`` picked. The views live in
+``dashboard/views/``, a folder Streamlit does not serve on its own (unlike one named
+``pages/``), so a bookmark or a reconnecting tab on any page gets the whole app. Settings come
+from the environment the launcher sets (``DESK_STATE_DIR``, ``DASHBOARD_REFRESH_SECONDS``,
+``DASHBOARD_OPERATOR``, ``DASHBOARD_USERS_FILE``); the sidebar slider changes the refresh for
+this session.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ if _ROOT not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboar
 import streamlit as st  # noqa: E402  (after the path fix above)
 from streamlit_autorefresh import st_autorefresh  # noqa: E402
 
-from dashboard.identity import current_operator  # noqa: E402
+from dashboard.login import LoginGate  # noqa: E402
 from dashboard.session import REFRESH_SLIDER_KEY  # noqa: E402
 from dashboard.settings import DashboardSettings  # noqa: E402
 from trading.errors import ConfigError  # noqa: E402
@@ -45,12 +48,27 @@ except ConfigError as exc:
     st.error(f"Dashboard misconfigured: {exc}")
     st.stop()
 
+gate = LoginGate(settings)
+identity = gate.restore()
+page = st.navigation(
+    [
+        st.Page(VIEWS / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+        st.Page(VIEWS / "risk.py", title="Risk", icon=":material/shield:"),
+        st.Page(VIEWS / "executor.py", title="Executor", icon=":material/memory:"),
+        st.Page(VIEWS / "jobs.py", title="Jobs", icon=":material/work_history:"),
+        st.Page(VIEWS / "activity.py", title="Activity log", icon=":material/list_alt:", url_path="activity"),
+        st.Page(VIEWS / "controls.py", title="Controls", icon=":material/tune:"),
+    ],
+    position="sidebar" if identity is not None else "hidden",  # no menu before a login
+)
+identity = gate.require(identity)  # with a users file: the login form, and nothing more, until a login
 st.html(PHONE_CSS)
 with st.sidebar:
     st.markdown("### Trading desk")
-    operator = current_operator(settings)
     st.caption(
-        f"operator **{operator.name}**", help=f"from the {operator.source}; recorded with every command"
+        f"{identity.role.value} **{identity.display}**",
+        help=f"{identity.name}, from the {identity.source}; recorded with every command"
+        + ("" if identity.is_operator else "; a viewer sees every page and sends no command"),
     )
     refresh = st.slider(
         "refresh every (s)",
@@ -62,14 +80,4 @@ with st.sidebar:
     refreshes = st_autorefresh(interval=refresh * 1000, key=REFRESH_KEY)
     st.caption(f"state: {settings.state_name} · refresh #{refreshes}")
 
-page = st.navigation(
-    [
-        st.Page(VIEWS / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
-        st.Page(VIEWS / "risk.py", title="Risk", icon=":material/shield:"),
-        st.Page(VIEWS / "executor.py", title="Executor", icon=":material/memory:"),
-        st.Page(VIEWS / "jobs.py", title="Jobs", icon=":material/work_history:"),
-        st.Page(VIEWS / "activity.py", title="Activity log", icon=":material/list_alt:", url_path="activity"),
-        st.Page(VIEWS / "controls.py", title="Controls", icon=":material/tune:"),
-    ]
-)
 page.run()

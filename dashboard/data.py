@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from trading.clock import Clock
-from trading.commands import CommandKind, command_args, parse_command
+from trading.commands import CommandKind, Requester, command_args, parse_command
 from trading.errors import ConfigError, StateError, TradingError
 from trading.memory import StateManager
 from trading.signals.jobs import JobRecord
@@ -313,18 +313,30 @@ class DeskReader:
         return self._commands.get(command_id)
 
     def submit_command(
-        self, kind: str | CommandKind, args: Mapping[str, Any] | None = None, *, requested_by: str
+        self,
+        kind: str | CommandKind,
+        args: Mapping[str, Any] | None = None,
+        *,
+        requested_by: str | Requester,
     ) -> int:
         """Validate (``trading.commands.parse_command``) and queue a control command for the
         desk; returns its id. ``ConfigError`` naming the command and argument, nothing written,
-        when it is not valid. The row holds the arguments that differ from their defaults."""
+        when it is not valid. The row holds the arguments that differ from their defaults, and
+        the requester: a ``Requester`` (name, role, address), or a bare name."""
         command = parse_command(kind, args)
         cleaned = command_args(command)
+        who = requested_by if isinstance(requested_by, Requester) else Requester(name=requested_by)
         self._database()
         assert self._commands is not None
-        command_id = self._commands.submit(command.kind.value, cleaned, requested_by)
+        command_id = self._commands.submit(
+            command.kind.value,
+            cleaned,
+            who.name,
+            role=None if who.role is None else who.role.value,
+            address=who.address,
+        )
         self._submitted += 1
-        logger.info("queued command %s #%s %s by %s", command.kind.value, command_id, cleaned, requested_by)
+        logger.info("queued command %s #%s %s by %s", command.kind.value, command_id, cleaned, who.describe())
         return command_id
 
     # --- lifecycle ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from dashboard.banner import degraded_message, desk_banner, freshness
 from dashboard.broker_line import broker_line
 from dashboard.data import DeskReader, DeskStatus
 from dashboard.desk_clock import DeskClock
-from dashboard.identity import Operator, current_operator
+from dashboard.identity import Identity, current_identity
 from dashboard.money import md
 from dashboard.settings import DashboardSettings
 from trading.clock import LiveClock
@@ -57,7 +57,7 @@ class PageContext:
     status: DeskStatus
     snapshot: Snapshot | None
     clock: DeskClock  # the desk's clock of ``snapshot``: every countdown and time on the page
-    operator: Operator
+    identity: Identity  # who is here, with which role (dashboard.identity)
     wall_now: float  # when this run read the desk (epoch seconds)
 
     @property
@@ -67,19 +67,23 @@ class PageContext:
 
 
 def page_context() -> PageContext | None:
-    """Settings, reader, desk status, snapshot and clock for this run; None (after saying why)
-    when the settings are unusable."""
+    """Settings, reader, desk status, snapshot, clock and identity for this run; None (after
+    saying why) when the settings are unusable or a login is required and nobody logged in."""
     try:
         settings = DashboardSettings.from_env()
-    except ConfigError as exc:
+        identity = current_identity(settings)
+    except (ConfigError, OSError) as exc:
         st.error(f"Dashboard misconfigured: {exc}")
+        return None
+    if identity is None:  # a view run without the entry point's login (app.py draws the form)
+        st.warning("Log in first: this dashboard requires a login.")
         return None
     reader = get_reader(str(settings.state_dir.resolve()), settings.stale_after)
     status = reader.status()
     snapshot = reader.snapshot()
     wall_now = time.time()
     clock = DeskClock.of(snapshot, wall_now=wall_now)
-    return PageContext(settings, reader, status, snapshot, clock, current_operator(settings), wall_now)
+    return PageContext(settings, reader, status, snapshot, clock, identity, wall_now)
 
 
 def show_banner(ctx: PageContext) -> None:

@@ -10,18 +10,27 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from trading.errors import ConfigError
 
-__all__ = ["ENV_OPERATOR", "ENV_REFRESH", "ENV_STALE_AFTER", "ENV_STATE_DIR", "DashboardSettings"]
+__all__ = [
+    "ENV_OPERATOR",
+    "ENV_REFRESH",
+    "ENV_STALE_AFTER",
+    "ENV_STATE_DIR",
+    "ENV_USERS_FILE",
+    "DashboardSettings",
+]
 
 ENV_STATE_DIR = "DESK_STATE_DIR"
 ENV_REFRESH = "DASHBOARD_REFRESH_SECONDS"
 ENV_STALE_AFTER = "DASHBOARD_STALE_AFTER_SECONDS"
 ENV_OPERATOR = "DASHBOARD_OPERATOR"  # the launcher's --operator NAME
+ENV_USERS_FILE = "DASHBOARD_USERS_FILE"  # the launcher's --users FILE: a login is required
 
 _ENV_FIELDS = {
     ENV_STATE_DIR: "state_dir",
     ENV_REFRESH: "refresh_seconds",
     ENV_STALE_AFTER: "stale_after",
     ENV_OPERATOR: "operator",
+    ENV_USERS_FILE: "users_file",
 }
 
 
@@ -33,6 +42,11 @@ class DashboardSettings(BaseModel):
     stale_after: float = Field(5.0, gt=0, le=3600)
     page_size: int = Field(50, ge=5, le=1000)
     operator: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+    users_file: Path | None = None  # set: every visitor logs in (dashboard.login); None: no login
+
+    @property
+    def login_required(self) -> bool:
+        return self.users_file is not None
 
     @field_validator("operator", mode="before")
     @classmethod

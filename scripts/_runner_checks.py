@@ -1,4 +1,5 @@
-"""Pre-flight checks for the dashboard launcher: port, dependencies, files, configs, state.
+"""Pre-flight checks for the dashboard launcher: port, dependencies, files, configs, state,
+who may connect (a login for any address but loopback) and TLS.
 
 Each check raises ``ConfigError`` with one line that names what is wrong, where, and
 what is allowed; nothing here starts a process.
@@ -8,7 +9,11 @@ from __future__ import annotations
 
 import errno
 import importlib.util
+import ipaddress
+import os
 import socket
+import ssl
+import stat
 import sys
 import time
 from collections.abc import Mapping
@@ -16,6 +21,7 @@ from pathlib import Path
 
 from trading.errors import ConfigError
 from trading.state_dir import Heartbeat, StateDir
+from trading.users import load_users
 
 __all__ = [
     "PORT_RANGE",
@@ -23,10 +29,13 @@ __all__ = [
     "check_app_file",
     "check_dependencies",
     "check_desk_files",
+    "check_exposure",
     "check_no_live_desk",
     "check_port",
     "check_port_range",
-    "write_streamlit_config",
+    "check_tls",
+    "check_users",
+    "is_loopback",
 ]
 
 PORT_RANGE = (1024, 65535)
@@ -44,6 +53,8 @@ REQUIRED_MODULES: dict[str, str] = {
     "psutil": "psutil",
     "sqlalchemy": "SQLAlchemy",
     "zstandard": "zstandard",
+    "streamlit_authenticator": "streamlit-authenticator",
+    "bcrypt": "bcrypt",
 }
 
 
@@ -162,34 +173,76 @@ def _running(pid: int) -> bool:
         return True  # alive, owned by someone else
 
 
-def write_streamlit_config(run_dir: Path, *, host: str, port: int, debug: bool) -> Path:
-    """A ``.streamlit/config.toml`` for this run, in ``run_dir`` (Streamlit's working directory)."""
-    path = run_dir / ".streamlit" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "\n".join(
-        [
-            "# Written by scripts/run_live_dashboard.py for this run; rewritten on every start.",
-            "[server]",
-            "headless = true",
-            f'address = "{host}"',
-            f"port = {port}",
-            'fileWatcherType = "none"',
-            "runOnSave = false",
-            "",
-            "[browser]",
-            "gatherUsageStats = false",
-            f'serverAddress = "{host}"',
-            f"serverPort = {port}",
-            "",
-            "[client]",
-            'toolbarMode = "minimal"',
-            "",
-            "[logger]",
-            f'level = "{"debug" if debug else "info"}"',
-            "",
-        ]
-    )
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+def is_loopback(host: str) -> bool:
+    """``host`` reaches this machine only: a loopback address, or a name that resolves to loopback
+    addresses only (``localhost``). ``0.0.0.0`` and ``::`` (every interface) are not."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+def check_exposure(host: str, users_file: Path | None) -> None:
+    """Served on any address but loopback, the dashboard requires a login (``--users FILE``):
+    its Controls page flattens and unlocks the account."""
+    if users_file is None and not is_loopback(host):
+        raise ConfigError(
+            f"--host {host} is reachable from other machines: set --users FILE to require a login "
+            "(create it with: python scripts/desk_users.py --users FILE add NAME --role operator), "
+            "or serve on 127.0.0.1",
+            field="host",
+            value=host,
+            allowed="a loopback address, or --users FILE",
+        )
+
+
+def check_users(path: Path) -> None:
+    """The users file reads (``trading.users``, no secret in its error), holds at least one user,
+    and no other OS user can read it (its cookie key signs every login)."""
+    users = load_users(path)  # ConfigError naming the file and field
+    if not users.users:
+        raise ConfigError(
+            f"--users {path}: no user in the file: add one with "
+            f"python scripts/desk_users.py --users {path} add NAME --role operator",
+            path=path,
+            field="users",
+        )
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"--users {path}: other users of this machine can read it (mode {mode:04o}): chmod 600 {path}",
+            path=path,
+            field="users",
+            value=f"{mode:04o}",
+            allowed="0600",
+        )
+
+
+def check_tls(cert: Path | None, key: Path | None) -> None:
+    """Both or neither of ``--ssl-cert`` and ``--ssl-key``; given, they load as a pair."""
+    if cert is None and key is None:
+        return
+    if cert is None or key is None:
+        missing = "--ssl-cert" if cert is None else "--ssl-key"
+        raise ConfigError(
+            f"TLS needs both --ssl-cert and --ssl-key: {missing} is missing",
+            field="ssl",
+            allowed="both or neither",
+        )
+    for flag, path in (("--ssl-cert", cert), ("--ssl-key", key)):
+        if not path.is_file():
+            raise ConfigError(f"{flag} {path}: file not found", path=path, field=flag.lstrip("-"))
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise ConfigError(
+            f"--ssl-cert {cert} and --ssl-key {key} do not load as a certificate and its key: {reason}",
+            path=cert,
+            field="ssl",
+        ) from None

@@ -27,6 +27,9 @@ class RunnerConfig(BaseModel):
     risk_config: Path | None = None
     state_dir: Path = REPO_ROOT / "data"
     executor: bool = True  # False: attach to a desk that already runs on state_dir
+    users_file: Path | None = None  # set: a login is required (scripts/desk_users.py makes it)
+    ssl_cert: Path | None = None  # both set: Streamlit serves https
+    ssl_key: Path | None = None
     app_path: Path = REPO_ROOT / "dashboard" / "app.py"
     executor_script: Path = REPO_ROOT / "scripts" / "run_executor.py"
     python: str = sys.executable

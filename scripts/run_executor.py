@@ -5,6 +5,12 @@
                                    [--state data] [--log-level INFO] [--duration SECONDS]
     python scripts/run_executor.py --check [--config ...] [--risk-config ...] [--state ...]
     python scripts/run_executor.py --new-account [--config ...] [--state ...] [...]
+    python scripts/run_executor.py [...] --users FILE | --operator NAME
+
+Who commands the desk (``trading.desk.operators``): with ``--users FILE`` (the dashboard's
+users file) only its operators; without it only the local operator, ``--operator NAME`` or
+else the OS user (the name the dashboard records when it runs without a login). A command row
+of anyone else is refused, audited and does nothing.
 
 ``--allow-live``: the desk config may name a live broker account (``broker: {paper: false,
 allow_live: true}``); without this flag such a config is refused (exit 2). See docs/BROKERS.md.
@@ -53,7 +59,7 @@ from scripts._arg_types import positive_seconds, state_path  # noqa: E402  (afte
 from trading.errors import TradingError  # noqa: E402
 
 if TYPE_CHECKING:
-    from trading.desk import Desk
+    from trading.desk import Desk, DeskOperators
 
 __all__ = ["DEFAULT_CONFIG", "held_logs", "main", "parse_args"]
 
@@ -85,6 +91,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--duration", type=positive_seconds, default=None, help="stop after this many seconds (tests, demos)"
+    )
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument(
+        "--users",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the dashboard's users file: only its operators command this desk",
+    )
+    who.add_argument(
+        "--operator",
+        default=None,
+        metavar="NAME",
+        help="without --users: the local operator who commands this desk (default: the OS user)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -154,6 +174,18 @@ def _archive_old_account(args: argparse.Namespace) -> None:
     archive_state_files(StateDir(Path(args.state).absolute()), now=datetime.now(UTC))
 
 
+def _operators(args: argparse.Namespace) -> DeskOperators:
+    """Who commands this desk: the users file's operators (the file checked now: a bad one is
+    refused before the desk starts), else the local operator."""
+    from trading.desk import DeskOperators
+    from trading.users import load_users
+
+    if args.users is None:
+        return DeskOperators.local_operator(args.operator)
+    load_users(args.users)
+    return DeskOperators(users_file=args.users.absolute())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from trading.desk.outage_log import StorageOutageFilter  # after the flags, like the desk
@@ -177,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.config,
                     state_dir=args.state,
                     risk_config_path=args.risk_config,
+                    operators=_operators(args),
                     allow_live=args.allow_live,
                 )
     except TradingError as exc:

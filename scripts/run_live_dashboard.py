@@ -1,17 +1,26 @@
 """Start the paper-trading desk and the live dashboard, and keep both healthy.
 
     python scripts/run_live_dashboard.py -p 8080 -r 30 [--operator NAME]
+    python scripts/run_live_dashboard.py -H 0.0.0.0 -p 8443 --users FILE --ssl-cert C --ssl-key K
 
-``--operator NAME`` is who sits at the dashboard: Streamlit gets it as ``DASHBOARD_OPERATOR``
-and records it with every command (default: the OS user running the dashboard).
+Who may press the buttons: without ``--users`` there is no login and the local operator
+(``--operator NAME``, default the OS user running the dashboard) is recorded with every
+command; that is allowed on a loopback address only. ``--users FILE`` (made with
+``scripts/desk_users.py``) requires every visitor to log in, as a viewer (read-only) or an
+operator (the controls); any other ``--host`` without it is refused (exit 2). The desk gets
+the same file (``--users``), or the local operator (``--operator``), and runs only commands of
+an operator (``trading.desk.operators``). ``--ssl-cert``/``--ssl-key`` serve https
+(Streamlit's own TLS); a reverse proxy in front is the other way (docs/OPERATIONS.md). Streamlit runs hardened
+(``_runner_streamlit``: XSRF protection on, no file watching, no developer menu).
 
 Checks everything first, before anything starts (any failure: exit code 2 and one line
-on stderr): dependencies, the app file, both config files and the state directory
-through the desk's own checks (``trading.desk.preflight.check_desk``: the desk's very words), the
-port, and that no other desk runs on the state directory. It then starts the desk
-(unless ``--no-executor``) and Streamlit as child processes, waits until both are
-healthy, prints the URL, and supervises them: a child that exits or stays unhealthy is
-restarted with backoff, up to a limit, from its first second on.
+on stderr): a login for any address but loopback, dependencies, the users file, the TLS
+certificate and key, the app file, both config files and the state directory through the
+desk's own checks (``trading.desk.preflight.check_desk``: the desk's very words), the port,
+and that no other desk runs on the state directory. It then starts the desk (unless
+``--no-executor``) and Streamlit as child processes, waits until both are healthy, prints
+the URL, and supervises them: a child that exits or stays unhealthy is restarted with
+backoff, up to a limit, from its first second on.
 
 No orphans: the children get a parent-death signal (``_runner_deathsig``: SIGTERM for
 the desk, so it stops cleanly; SIGKILL for Streamlit, which has nothing to save), so
@@ -57,15 +66,18 @@ from scripts._runner_checks import (  # noqa: E402
     check_app_file,
     check_dependencies,
     check_desk_files,
+    check_exposure,
     check_no_live_desk,
     check_port,
     check_port_range,
-    write_streamlit_config,
+    check_tls,
+    check_users,
 )
 from scripts._runner_children import ChildProcess, HealthResult, heartbeat_health, streamlit_health  # noqa: E402
 from scripts._runner_config import RunnerConfig, RunnerStatus  # noqa: E402
 from scripts._runner_record import LauncherRecord, ProcessId, stop_left_behind  # noqa: E402
 from scripts._runner_signals import StopSignals  # noqa: E402
+from scripts._runner_streamlit import streamlit_argv, streamlit_options, write_streamlit_config  # noqa: E402
 from scripts._runner_supervisor import RestartPolicy, SupervisedChild  # noqa: E402
 from trading.errors import ConfigError, TradingError  # noqa: E402
 from trading.state_dir import StateDir  # noqa: E402
@@ -75,6 +87,7 @@ __all__ = ["DashboardRunner", "RunnerConfig", "RunnerStatus", "main"]
 logger = logging.getLogger("scripts.run_live_dashboard")
 
 ENV_OPERATOR = "DASHBOARD_OPERATOR"  # read by dashboard.settings (the dashboard's operator name)
+ENV_USERS_FILE = "DASHBOARD_USERS_FILE"  # read by dashboard.settings: a login is required
 
 DEFAULT_DESK_CONFIG = REPO_ROOT / "config" / "desk.yaml"  # the desk's own default (run_executor.py)
 # The parent-death signal of each child: the desk stops cleanly on SIGTERM (final snapshot,
@@ -95,6 +108,13 @@ class DashboardRunner:
         **options: Any,
     ):
         self.operator = _operator_name(operator)
+        if operator is not None and options.get("users_file") is not None:
+            raise ConfigError(
+                "--operator names the local operator when there is no login; with --users every "
+                "visitor logs in and is recorded by their login name: drop --operator",
+                field="operator",
+                value=operator,
+            )
         try:
             self.config = RunnerConfig(port=port, host=host, refresh_interval=refresh_interval, **options)
         except ValidationError as exc:
@@ -110,7 +130,9 @@ class DashboardRunner:
         self.state_dir = cfg.state_dir.resolve()
         self.layout = StateDir(self.state_dir)
         self.run_dir = self.layout.run_dir
-        self.url = f"http://{cfg.host}:{cfg.port}"
+        self.users_file = None if cfg.users_file is None else cfg.users_file.resolve()
+        self.tls = cfg.ssl_cert is not None and cfg.ssl_key is not None
+        self.url = f"{'https' if self.tls else 'http'}://{cfg.host}:{cfg.port}"
         self._children: dict[str, SupervisedChild] = {}
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
@@ -132,7 +154,11 @@ class DashboardRunner:
         """
         cfg = self.config
         check_port_range(cfg.port)
+        check_exposure(cfg.host, self.users_file)
         check_dependencies(cfg.required_modules, python=cfg.python)
+        if self.users_file is not None:
+            check_users(self.users_file)
+        check_tls(cfg.ssl_cert, cfg.ssl_key)
         check_app_file(cfg.app_path)
         if cfg.executor and not cfg.executor_script.is_file():
             raise ConfigError(
@@ -179,6 +205,10 @@ class DashboardRunner:
             env[ENV_OPERATOR] = self.operator
         else:
             env.pop(ENV_OPERATOR, None)
+        if self.users_file is not None:  # a login is required (dashboard.login)
+            env[ENV_USERS_FILE] = str(self.users_file)
+        else:
+            env.pop(ENV_USERS_FILE, None)
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
@@ -206,6 +236,10 @@ class DashboardRunner:
                 argv += ["--config", str(cfg.config.resolve())]
             if cfg.risk_config is not None:
                 argv += ["--risk-config", str(cfg.risk_config.resolve())]
+            if cfg.users_file is not None:  # the desk runs the commands of this file's operators only
+                argv += ["--users", str(cfg.users_file.resolve())]
+            elif self.operator is not None:  # else the OS user, as the dashboard records it
+                argv += ["--operator", self.operator]
             if cfg.allow_live:
                 argv.append("--allow-live")
             desk = ChildProcess(
@@ -228,18 +262,7 @@ class DashboardRunner:
             "streamlit",
             "run",
             str(cfg.app_path.resolve()),
-            "--server.port",
-            str(cfg.port),
-            "--server.address",
-            cfg.host,
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-            "--logger.level",
-            "debug" if cfg.debug else "info",
+            *streamlit_argv(self._streamlit_options()),
         ]
         streamlit = ChildProcess(
             "streamlit",
@@ -253,6 +276,16 @@ class DashboardRunner:
             streamlit, lambda: streamlit_health(self.url), policy, on_started=on_started
         )
         return children
+
+    def _streamlit_options(self) -> dict[str, str | int | bool]:
+        cfg = self.config
+        return streamlit_options(
+            host=cfg.host,
+            port=cfg.port,
+            debug=cfg.debug,
+            ssl_cert=None if cfg.ssl_cert is None else cfg.ssl_cert.resolve(),
+            ssl_key=None if cfg.ssl_key is None else cfg.ssl_key.resolve(),
+        )
 
     def _record_child(self, child: ChildProcess) -> None:
         """Rewrite ``run/launcher.json`` after a child (re)started (supervisor thread)."""
@@ -288,9 +321,7 @@ class DashboardRunner:
             if self._stop_event.is_set():
                 self._problem = "stopped before it was started"
                 return False
-            write_streamlit_config(
-                self.run_dir, host=self.config.host, port=self.config.port, debug=self.config.debug
-            )
+            write_streamlit_config(self.run_dir, self._streamlit_options())
             self._children = self._build_children()
             me = ProcessId.of(os.getpid())
             self._record = LauncherRecord(me) if self.config.executor and me is not None else None
@@ -487,8 +518,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--operator",
         metavar="NAME",
-        help="who is at the dashboard: recorded with every command it sends (default: the OS user)",
+        help="without --users: who is at the dashboard, recorded with every command (default: the OS user)",
     )
+    p.add_argument(
+        "--users",
+        type=Path,
+        metavar="FILE",
+        help="require a login: the users file made by scripts/desk_users.py (needed for any --host "
+        "but a loopback address)",
+    )
+    p.add_argument("--ssl-cert", type=Path, metavar="FILE", help="serve https: the certificate (PEM)")
+    p.add_argument("--ssl-key", type=Path, metavar="FILE", help="serve https: its private key (PEM)")
     p.add_argument(
         "--allow-live",
         action="store_true",
@@ -518,6 +558,9 @@ def main(argv: list[str] | None = None) -> int:
             app_path=args.app,
             restart_limit=args.restart_limit,
             operator=args.operator,
+            users_file=args.users,
+            ssl_cert=args.ssl_cert,
+            ssl_key=args.ssl_key,
             allow_live=args.allow_live,
         )
     except ConfigError as exc:

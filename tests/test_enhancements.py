@@ -341,7 +341,7 @@ def test_whole_desk_process_trades_risk_acts_and_flatten_command_halts(tmp_path:
     state = tmp_path / "state"
     proc = subprocess.Popen(
         [sys.executable, "scripts/run_executor.py", "--config", str(config_dir / "desk.yaml"),
-         "--state", str(state), "--log-level", "ERROR"],
+         "--state", str(state), "--log-level", "ERROR", "--operator", "pytest"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -1,7 +1,8 @@
 """The command protocol between the dashboard and the desk: names, arguments, validation.
 
-The dashboard writes a command as a row of the ``commands`` table (kind, JSON arguments,
-requested_by); the desk claims the row, runs it once and records the result. Both sides
+The dashboard writes a command as a row of the ``commands`` table (kind, JSON arguments, and
+its ``Requester``: who, with which role, from which address); the desk claims the row, checks
+that the requester is one of its operators, runs it once and records the result. Both sides
 call ``parse_command``: the dashboard before it writes the row, the desk again when it
 claims it, so a row written around the dashboard with bad arguments fails with the same
 message. Each command is a frozen dataclass whose fields are its arguments (type,
@@ -22,9 +23,11 @@ from enum import StrEnum
 from typing import Any, ClassVar, get_type_hints
 
 from trading.errors import ConfigError
+from trading.users import Role
 
 __all__ = [
     "ARGUMENTS",
+    "UNREADABLE_NAME",
     "Argument",
     "ClosePosition",
     "Command",
@@ -32,6 +35,7 @@ __all__ = [
     "FlattenAll",
     "Pause",
     "ReloadRiskConfig",
+    "Requester",
     "Resume",
     "Unlock",
     "command_args",
@@ -220,6 +224,59 @@ def parse_command(kind: str, args: Mapping[str, Any] | None = None) -> Command:
                 allowed=argument.describe(),
             )
     return _TYPES[command](**cleaned)
+
+
+UNREADABLE_NAME = "<unreadable name>"  # no login name or OS user looks like this: it matches no operator
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Requester:
+    """Who sent a command, as the ``commands`` row records it.
+
+    ``name`` is the ``requested_by`` column: the login name, or the local operator's name when
+    the dashboard runs without a login (the launcher's ``--operator``, else the OS user).
+    ``role`` is the role the dashboard gave them, ``address`` the browser's address where
+    Streamlit exposes it (None: not known). The desk decides from its own list of operators,
+    never from the role a row claims: the role and the address are for the record."""
+
+    name: str
+    role: Role | None = None
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 64 or not self.name.isprintable():
+            raise ConfigError(
+                f"requester name {self.name!r}: 1-64 printable characters",
+                field="requested_by",
+                value=self.name,
+                allowed="1-64 printable characters",
+            )
+        if self.address is not None and (len(self.address) > 200 or not self.address.isprintable()):
+            raise ConfigError(
+                f"requester address {self.address[:40]!r}: at most 200 printable characters",
+                field="requester_address",
+                value=self.address,
+            )
+
+    @classmethod
+    def of_row(cls, row: Mapping[str, Any]) -> Requester:
+        """The requester a ``commands`` row names, read defensively: an unknown role or an
+        unusable address reads as None (the row may have been written around the dashboard)."""
+        name, role, address = row.get("requested_by"), row.get("requester_role"), row.get("requester_address")
+        if not (isinstance(name, str) and 1 <= len(name) <= 64 and name.isprintable()):
+            name = UNREADABLE_NAME
+        return cls(
+            name=name,
+            role=Role(role) if role in set(Role) else None,
+            address=address
+            if isinstance(address, str) and len(address) <= 200 and address.isprintable()
+            else None,
+        )
+
+    def describe(self) -> str:
+        """``alice (operator, from 10.0.0.5)``; the parts that are known."""
+        details = [d for d in (self.role and self.role.value, self.address and f"from {self.address}") if d]
+        return f"{self.name} ({', '.join(details)})" if details else self.name
 
 
 def command_args(command: Command) -> dict[str, Any]:

@@ -4,9 +4,13 @@ Nothing can misfire: the position picker has no default, keeps a choice that has
 (saying so, with its button disabled) and lists positions opened after the page loaded on the
 next refresh. Every action is validated by ``trading.commands`` and asks for confirmation in
 words that name what the desk will do (``dashboard.command_text``); a close is refused at
-confirmation when its position changed since. The command row records the operator
-(``dashboard.identity``); its status follows through, sent -> done or failed with the desk's
-result, polled from the commands table every second while it is open.
+confirmation when its position changed since. The command row records who sent it, their role
+and address (``dashboard.identity``); its status follows through, sent -> done or failed with
+the desk's result, polled from the commands table every second while it is open.
+
+A viewer sees the page with every control disabled. The role is checked again on the server
+when a command is asked for and when it is confirmed (a disabled button is a display: a crafted
+websocket message can still click it), with the role the users file gives at that moment.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ import streamlit as st
 from dashboard import command_text, tables
 from dashboard.command_text import LABELS, Expectation, argument_help
 from dashboard.data import DeskReader
+from dashboard.identity import Identity, current_identity
 from dashboard.money import md
 from dashboard.session import PageContext, page_context, show_banner
+from dashboard.settings import DashboardSettings
 from trading.commands import Command, CommandKind, command_args, parse_command
 from trading.errors import ConfigError
 
@@ -46,6 +52,10 @@ def ask(kind: CommandKind | None, args: dict[str, Any] | None, ctx: PageContext 
     st.session_state[RESULT_KEY] = None
     if kind is None or ctx is None:
         return
+    refused = not_an_operator(ctx.identity)
+    if refused:
+        st.session_state[RESULT_KEY] = refused
+        return
     try:
         command = parse_command(kind, args)
     except ConfigError as exc:
@@ -58,17 +68,40 @@ def ask(kind: CommandKind | None, args: dict[str, Any] | None, ctx: PageContext 
     )
 
 
-def confirm(reader: DeskReader, requested_by: str) -> None:
-    """Runs before the rerun that follows the Confirm click: checks the position again, then sends."""
-    pending: Pending = st.session_state[PENDING_KEY]
+def not_an_operator(identity: Identity | None) -> str | None:
+    """Why ``identity`` may not send a command (None: it may)."""
+    if identity is None:
+        return "not sent: log in first"
+    if not identity.is_operator:
+        return f"not sent: {identity.name} is a {identity.role.value}; only an operator sends commands"
+    return None
+
+
+def confirm(reader: DeskReader) -> None:
+    """Runs before the rerun that follows the Confirm click: checks who is confirming (their role
+    as the users file says now) and the position again, then sends."""
+    pending: Pending | None = st.session_state.get(PENDING_KEY)
     st.session_state[PENDING_KEY] = None
+    if pending is None:
+        return
+    try:
+        identity = current_identity(DashboardSettings.from_env())
+    except (ConfigError, OSError) as exc:
+        st.session_state[RESULT_KEY] = f"not sent: {exc}"
+        return
+    refused = not_an_operator(identity)
+    if refused or identity is None:
+        st.session_state[RESULT_KEY] = refused
+        return
     changed = command_text.recheck(pending.expected, reader.snapshot())
     if changed:
         st.session_state[RESULT_KEY] = f"not sent: {changed}"
         return
     command = pending.command
     try:
-        command_id = reader.submit_command(command.kind, command_args(command), requested_by=requested_by)
+        command_id = reader.submit_command(
+            command.kind, command_args(command), requested_by=identity.requester()
+        )
     except ConfigError as exc:
         st.session_state[RESULT_KEY] = f"not sent: {exc}"
         return
@@ -102,7 +135,7 @@ def sent_status(reader: DeskReader) -> None:
         st.rerun(scope="app")  # the desk acted: show its new positions and state at once
 
 
-def position_picker(ctx: PageContext, column: Any) -> None:
+def position_picker(ctx: PageContext, column: Any, *, disabled: bool) -> None:
     snap = ctx.snapshot
     positions = {p.symbol: p for p in snap.positions} if snap else {}
     chosen = st.session_state.get(CLOSE_KEY)
@@ -116,13 +149,14 @@ def position_picker(ctx: PageContext, column: Any) -> None:
         placeholder="choose a position" if positions else "no open positions",
         key=CLOSE_KEY,
         help="the symbol only: what it holds now is shown under the box, from the latest snapshot",
+        disabled=disabled,
     )
     vanished = symbol is not None and symbol not in positions
     if vanished:
         column.warning(f"{symbol} is no longer open: it closed after you chose it. Nothing to close.")
     elif symbol is not None:
         column.caption(md(command_text.position_label(positions[symbol])))
-    if column.button("Close position", key="btn_close", disabled=symbol is None or vanished):
+    if column.button("Close position", key="btn_close", disabled=disabled or symbol is None or vanished):
         ask(CommandKind.CLOSE_POSITION, {"symbol": symbol}, ctx)
 
 
@@ -140,7 +174,8 @@ def confirmation(ctx: PageContext) -> None:
         type="primary",
         key="btn_confirm",
         on_click=confirm,
-        args=(ctx.reader, ctx.operator.name),
+        args=(ctx.reader,),
+        disabled=not ctx.identity.is_operator,
     )
     cancel.button("Cancel", key="btn_cancel", on_click=ask, args=(None, None))
 
@@ -154,46 +189,59 @@ if ctx is not None:
     else:
         snap = ctx.snapshot
         scopes = unlock_scopes([lock.scope for lock in snap.lockouts] if snap else [])
-        st.caption(
-            f"commands are recorded as requested by **{ctx.operator.name}** ({ctx.operator.source})"
-            + ("" if ctx.status.running else "; the desk is not running: they wait until it starts")
-        )
+        who = ctx.identity
+        read_only = not who.is_operator
+        if read_only:
+            st.caption(f"read-only: **{who.display}** is a {who.role.value}; only an operator sends commands")
+        else:
+            st.caption(
+                f"commands are recorded as requested by **{who.name}** ({who.source})"
+                + ("" if ctx.status.running else "; the desk is not running: they wait until it starts")
+            )
 
         c1, c2, c3 = st.columns(3)
         flatten_reason = c1.text_input(
             "flatten reason (optional)",
             key="flatten_reason",
             help=argument_help(CommandKind.FLATTEN_ALL, "reason"),
+            disabled=read_only,
         )
-        flatten_pause = c1.checkbox("then pause new entries until resumed", value=True, key="flatten_pause")
-        if c1.button("Flatten all", type="primary", key="btn_flatten_all"):
+        flatten_pause = c1.checkbox(
+            "then pause new entries until resumed", value=True, key="flatten_pause", disabled=read_only
+        )
+        if c1.button("Flatten all", type="primary", key="btn_flatten_all", disabled=read_only):
             ask(CommandKind.FLATTEN_ALL, {"reason": flatten_reason, "pause": flatten_pause}, ctx)
         entries_reason = c2.text_input(
             "pause / resume reason (optional)",
             key="pause_reason",
             help=argument_help(CommandKind.PAUSE, "reason"),
+            disabled=read_only,
         )
         p1, p2 = c2.columns(2)
-        if p1.button("Pause", key="btn_pause"):
+        if p1.button("Pause", key="btn_pause", disabled=read_only):
             ask(CommandKind.PAUSE, {"reason": entries_reason}, ctx)
-        if p2.button("Resume", key="btn_resume"):
+        if p2.button("Resume", key="btn_resume", disabled=read_only):
             ask(CommandKind.RESUME, {"reason": entries_reason}, ctx)
-        if c3.button("Reload risk config", key="btn_reload"):
+        if c3.button("Reload risk config", key="btn_reload", disabled=read_only):
             ask(CommandKind.RELOAD_RISK_CONFIG, {}, ctx)
 
         c5, c6 = st.columns(2)
-        position_picker(ctx, c5)
+        position_picker(ctx, c5, disabled=read_only)
         scope = c6.selectbox(
             "unlock scope",
             scopes,
             key="unlock_scope",
             accept_new_options=True,
             help=argument_help(CommandKind.UNLOCK, "scope"),
+            disabled=read_only,
         )
         unlock_reason = c6.text_input(
-            "unlock reason", key="unlock_reason", help=argument_help(CommandKind.UNLOCK, "reason")
+            "unlock reason",
+            key="unlock_reason",
+            help=argument_help(CommandKind.UNLOCK, "reason"),
+            disabled=read_only,
         )
-        if c6.button("Unlock", key="btn_unlock"):
+        if c6.button("Unlock", key="btn_unlock", disabled=read_only):
             ask(CommandKind.UNLOCK, {"reason": unlock_reason, "scope": scope}, ctx)
 
         confirmation(ctx)

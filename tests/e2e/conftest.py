@@ -72,8 +72,10 @@ class Browser:
         self._browser = browser
         self._contexts: list[Any] = []
 
-    async def page(self, viewport: dict[str, int] | None = None) -> Any:
-        context = await self._browser.new_context(viewport=viewport or DESKTOP)
+    async def page(self, viewport: dict[str, int] | None = None, **options: Any) -> Any:
+        """``options``: more of Playwright's context options (``ignore_https_errors=True`` for a
+        self-signed certificate)."""
+        context = await self._browser.new_context(viewport=viewport or DESKTOP, **options)
         self._contexts.append(context)
         return await context.new_page()
 

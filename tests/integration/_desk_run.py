@@ -25,15 +25,18 @@ def write_configs(
     folder: Path,
     *,
     desk: dict[str, Any] | None = None,
+    risk: dict[str, Any] | None = None,
     rules: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
-    """The shipped config/desk.yaml and config/risk.yaml in ``folder``, with top-level desk
-    overrides and per-rule field overrides; returns the desk config's path."""
+    """The shipped config/desk.yaml and config/risk.yaml in ``folder``, with top-level desk and
+    risk overrides and per-rule field overrides; returns the desk config's path."""
     folder.mkdir(parents=True, exist_ok=True)
     desk_cfg = yaml.safe_load((ROOT / "config" / "desk.yaml").read_text())
     risk_cfg = yaml.safe_load((ROOT / "config" / "risk.yaml").read_text())
     for key, value in (desk or {}).items():
         desk_cfg[key] = value
+    for key, value in (risk or {}).items():
+        risk_cfg[key] = value
     for rule, fields in (rules or {}).items():
         risk_cfg["rules"].setdefault(rule, {}).update(fields)
     (folder / "desk.yaml").write_text(yaml.safe_dump(desk_cfg))

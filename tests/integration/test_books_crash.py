@@ -265,6 +265,7 @@ def test_books_crash_sigkill_at_random_moments_never_loses_or_repeats(tmp_path: 
     config = write_configs(
         tmp_path / "config",
         desk={"clock": {"speed": SPEED, "start": START}},
+        risk={"manual_unlock": "always"},  # the operator's unlocks of a loss lockout are allowed
         rules={
             "daily_realized_loss": {"limit": 150},
             "trailing_drawdown": {"max_drawdown": 400, "stop_trailing_at_start": False},
@@ -279,7 +280,7 @@ def test_books_crash_sigkill_at_random_moments_never_loses_or_repeats(tmp_path: 
     with (tmp_path / "desk.err").open("w") as err:
         for n in range(1, CYCLES + 1):
             # Act: start, then stop at a moment chosen by the RNG
-            proc = start_desk(config, state, err)
+            proc = start_desk(config, state, err, "--operator", "crash-test")
             spawned = time.monotonic()
             try:
                 plan = rng.random()
@@ -324,7 +325,7 @@ def test_books_crash_sigkill_at_random_moments_never_loses_or_repeats(tmp_path: 
             if clean:
                 _check_snapshot(state, db, tally, f"clean stop {n}")
         # Act: a last start, a clean stop
-        proc = start_desk(config, state, err)
+        proc = start_desk(config, state, err, "--operator", "crash-test")
         try:
             wait_for(lambda: (heartbeat(state) or {}).get("pid") == proc.pid, 60, "the last desk's heartbeat")
             _check_repaired(db, tally, "last start")

@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from scripts._runner_checks import check_dependencies, check_no_live_desk, check_port, write_streamlit_config
+from scripts._runner_checks import check_dependencies, check_no_live_desk, check_port
 from scripts._runner_children import ChildProcess, heartbeat_health, streamlit_health
 from scripts._runner_supervisor import RestartPolicy, SupervisedChild
 from scripts.run_live_dashboard import DashboardRunner
@@ -211,15 +211,6 @@ def test_check_dependencies_unknown_module_named() -> None:
         r"no-such-pkg",
     ):
         check_dependencies({"no_such_module_xyz": "no-such-pkg", "json": "json"})
-
-
-def test_write_streamlit_config_headless_no_telemetry(tmp_path: Path) -> None:
-    path = write_streamlit_config(tmp_path, host="127.0.0.1", port=8123, debug=False)
-
-    text = path.read_text()
-    assert path == tmp_path / ".streamlit" / "config.toml"
-    for line in ("headless = true", "gatherUsageStats = false", 'address = "127.0.0.1"', "port = 8123"):
-        assert line in text
 
 
 # --- supervision of one child (real processes, no sleeping for timers) ---------------------------

@@ -56,7 +56,9 @@ def test_desk_process_sigterm_exits_zero_with_final_snapshot_and_flushed_log(tmp
     try:
         # state.pkl is made (empty) before the first account row, the heartbeat when the desk runs
         _wait_for(
-            lambda: (state / "state.pkl").exists() and (state / "heartbeat.json").exists(), 30, "the running desk"
+            lambda: (state / "state.pkl").exists() and (state / "heartbeat.json").exists(),
+            30,
+            "the running desk",
         )
         beat = json.loads((state / "heartbeat.json").read_text())
         assert beat["pid"] == proc.pid and time.time() - beat["ts"] < 5

@@ -13,17 +13,20 @@ import pytest
 
 from trading.commands import (
     ARGUMENTS,
+    UNREADABLE_NAME,
     ClosePosition,
     CommandKind,
     FlattenAll,
     Pause,
     ReloadRiskConfig,
+    Requester,
     Resume,
     Unlock,
     command_args,
     parse_command,
 )
 from trading.errors import ConfigError
+from trading.users import Role
 
 ALL_KINDS = "flatten_all, close_position, pause, resume, unlock, reload_risk_config"
 
@@ -134,3 +137,28 @@ def test_commands_frozen() -> None:
 
     with pytest.raises(AttributeError):
         command.scope = "ES"  # type: ignore[misc]
+
+
+# --- Requester: who sent a command ---------------------------------------------------------
+
+
+def test_requester_describe_names_role_and_address() -> None:
+    assert Requester(name="alice", role=Role.OPERATOR, address="10.0.0.5").describe() == (
+        "alice (operator, from 10.0.0.5)"
+    )
+    assert Requester(name="root").describe() == "root"
+
+
+@pytest.mark.parametrize("name", ["", "x" * 65, "a\nb"])
+def test_requester_bad_name_refused(name: str) -> None:
+    with pytest.raises(ConfigError, match=r"requester name .*: 1-64 printable characters"):
+        Requester(name=name)
+
+
+def test_requester_of_row_reads_unusable_values_defensively() -> None:
+    row = {"requested_by": "x" * 65, "requester_role": "admin", "requester_address": "a\x00b"}
+
+    requester = Requester.of_row(row)
+
+    assert (requester.name, requester.role, requester.address) == (UNREADABLE_NAME, None, None)
+    assert Requester.of_row({"requested_by": "bob", "requester_role": "viewer"}).role is Role.VIEWER

@@ -2,5 +2,6 @@
 
 from trading.desk.config import DeskConfig, load_desk_config
 from trading.desk.desk import Desk
+from trading.desk.operators import DeskOperators
 
-__all__ = ["Desk", "DeskConfig", "load_desk_config"]
+__all__ = ["Desk", "DeskConfig", "DeskOperators", "load_desk_config"]

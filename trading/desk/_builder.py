@@ -35,6 +35,7 @@ from trading.desk._snapshot_builder import SnapshotBuilder
 from trading.desk._statedir import DeskLock
 from trading.desk.books_check import check_books_pair
 from trading.desk.config import DeskConfig
+from trading.desk.operators import DeskOperators
 from trading.desk.preflight import csv_feed_path
 from trading.errors import TradingError
 from trading.memory import StateManager
@@ -119,6 +120,7 @@ def build_parts(
     risk_config: RiskConfig,
     risk_path: Path,
     config_path: Path | None,
+    operators: DeskOperators,
     allow_live: bool = False,
 ) -> DeskParts:
     """Open everything in order; on any failure, close what was opened and re-raise.
@@ -131,7 +133,17 @@ def build_parts(
     try:
         check_books_pair(state_dir, config.account.name)  # before anything is written
         return _build_locked(
-            config, state_dir, bus, clock, risk_config, risk_path, config_path, lock, closers, allow_live
+            config,
+            state_dir,
+            bus,
+            clock,
+            risk_config,
+            risk_path,
+            config_path,
+            operators,
+            lock,
+            closers,
+            allow_live,
         )
     except BaseException:
         closers.close()
@@ -146,6 +158,7 @@ def _build_locked(
     risk_config: RiskConfig,
     risk_path: Path,
     config_path: Path | None,
+    operators: DeskOperators,
     lock: DeskLock,
     closers: Closers,
     allow_live: bool,
@@ -202,8 +215,12 @@ def _build_locked(
     jobs = BackgroundJobStore(JobRepository(db))  # job records written off the event loop
     closers.add(jobs.close)  # after the executor stops, before the database closes
     executor = _build_executor(config, clock, jobs)
+    desk_commands = DeskCommands(broker, risk, kv, operators=operators, clock=clock)
     commands = CommandProcessor(
-        CommandRepository(db), DeskCommands(broker, risk, kv).handlers(), activity=activity
+        CommandRepository(db),
+        desk_commands.handlers(),
+        activity=activity,
+        gate=desk_commands.requester_refusal,  # only this desk's operators command it
     )
     interrupted = commands.fail_interrupted()
     if interrupted:

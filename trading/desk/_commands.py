@@ -10,6 +10,10 @@ command is executed once even if two pollers (or a restarted desk) see it. A com
 that was claimed by a desk that then died stays "running"; on start the desk marks
 those failed, with the reason, rather than guessing whether they took effect.
 
+Before anything else the requester is checked (``gate``: ``DeskCommands.requester_refusal``,
+over the desk's ``DeskOperators``): a row whose ``requested_by`` is not one of this desk's
+operators is marked failed with the refusal, logged and audited, and does nothing.
+
 A command is reported done only once its effect is durable: an unlock, pause, resume or
 flatten is written to the database (the lockout change, the audit row, the rules' state)
 before its handler returns, so a restart after "done" never undoes it. A handler that has to
@@ -27,16 +31,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from trading.broker.base import Broker
+from trading.clock import Clock
 from trading.commands import (
     ClosePosition,
     CommandKind,
     FlattenAll,
     Pause,
     ReloadRiskConfig,
+    Requester,
     Resume,
     Unlock,
     parse_command,
 )
+from trading.desk.operators import DeskOperators
 from trading.errors import ConfigError
 from trading.risk import RiskManager
 from trading.storage import ActivityLog, CommandRepository, KeyValueRepository
@@ -50,6 +57,8 @@ PAUSE_KEY = "risk_paused"
 # fn(command, requested_by) -> result text (or an awaitable of it); the processor passes each
 # handler the command class of its kind (``FlattenAll`` to the flatten_all handler, ...).
 Handler = Callable[[Any, str], str | Awaitable[str]]
+# fn(command row) -> why its requester may not command this desk (audited), or None
+Gate = Callable[[dict[str, Any]], str | None]
 
 
 class CommandProcessor:
@@ -61,6 +70,7 @@ class CommandProcessor:
         handlers: Mapping[CommandKind, Handler],
         *,
         activity: ActivityLog | None = None,
+        gate: Gate | None = None,
     ) -> None:
         unknown = set(handlers) - set(CommandKind)
         if unknown:
@@ -68,6 +78,7 @@ class CommandProcessor:
         self._commands = commands
         self._handlers = handlers
         self._activity = activity
+        self._gate = gate
         self._runner: asyncio.Task[None] | None = None  # completing an awaitable handler's command
         self._backlog: deque[dict[str, Any]] = deque()  # claimed, waiting behind it
         self.executed = 0
@@ -101,6 +112,10 @@ class CommandProcessor:
     def _run(self, cmd: dict[str, Any]) -> Awaitable[str] | None:
         """Run ``cmd``'s handler; its awaitable result when it has to wait, else None (finished)."""
         who = cmd.get("requested_by") or "unknown"
+        refusal = self._gate(cmd) if self._gate is not None else None
+        if refusal is not None:  # not one of this desk's operators: nothing runs
+            self._finish(cmd, "failed", refusal)
+            return None
         try:
             command = parse_command(cmd["kind"], cmd.get("args"))
         except ConfigError as exc:  # the message the dashboard shows for the same input
@@ -212,10 +227,42 @@ def restore_pause(risk: RiskManager, kv: KeyValueRepository) -> None:
 class DeskCommands:
     """What each dashboard command does to the desk; every method returns the result text."""
 
-    def __init__(self, broker: Broker, risk: RiskManager, kv: KeyValueRepository) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        risk: RiskManager,
+        kv: KeyValueRepository,
+        *,
+        operators: DeskOperators,
+        clock: Clock,
+    ) -> None:
+        self._clock = clock
         self._broker = broker
         self._risk = risk
         self._kv = kv
+        self.operators = operators
+
+    def requester_refusal(self, row: dict[str, Any]) -> str | None:
+        """Why the requester of the command ``row`` may not command this desk (written to the
+        audit before this returns), or None when they may."""
+        requester = Requester.of_row(row)
+        refusal = self.operators.refusal(requester.name)
+        if refusal is None:
+            return None
+        args = row.get("args")
+        reason = args.get("reason") if isinstance(args, dict) else None
+        with self._risk.recorder.unit(durable=True):
+            self._risk.recorder.audit(
+                {
+                    "ts": self._clock.now(),
+                    "action": f"refused {row.get('kind')}",
+                    "rule": f"requester:{requester.describe()}",
+                    "reason": str(reason or ""),
+                    "result": refusal,
+                    "symbol": None,
+                }
+            )
+        return refusal
 
     def handlers(self) -> dict[CommandKind, Handler]:
         return {kind: getattr(self, kind.value) for kind in CommandKind}
@@ -255,8 +302,10 @@ class DeskCommands:
         return "new entries resumed"
 
     def unlock(self, command: Unlock, who: str) -> str:
-        done = self._risk.unlock(command.scope, command.reason, who=who)
-        return f"{command.scope} unlocked" if done else f"no lockout on {command.scope}"
+        outcome = self._risk.unlock(command.scope, command.reason, who=who)
+        if outcome.refused is not None:  # risk.yaml's manual_unlock keeps a loss rule's lockout
+            raise ValueError(outcome.refused)
+        return f"{command.scope} unlocked" if outcome else f"no lockout on {command.scope}"
 
     async def reload_risk_config(self, command: ReloadRiskConfig, who: str) -> str:
         """Read and validate the risk file off the event loop (with its time limit), then swap."""

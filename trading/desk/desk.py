@@ -32,6 +32,7 @@ from trading.bus import EventBus
 from trading.clock import Clock, ScaledClock, TestClock
 from trading.desk._builder import DeskParts, build_parts
 from trading.desk.config import DeskConfig, load_desk_config
+from trading.desk.operators import DeskOperators
 from trading.desk.preflight import resolve_risk_path
 from trading.errors import TradingError
 from trading.model import TradingState
@@ -48,7 +49,9 @@ logger = logging.getLogger(__name__)
 
 class Desk:
     """The desk. ``Desk(config, state_dir=...)`` opens everything (lock, database, state,
-    recovery); bad input raises a ``TradingError`` from here, before anything runs."""
+    recovery); bad input raises a ``TradingError`` from here, before anything runs.
+    ``operators``: who may send it commands (``DeskOperators``; default the local operator,
+    the OS user)."""
 
     def __init__(
         self,
@@ -58,6 +61,7 @@ class Desk:
         config_path: str | Path | None = None,
         risk_config_path: str | Path | None = None,
         clock: Clock | None = None,
+        operators: DeskOperators | None = None,
         allow_live: bool = False,
     ) -> None:
         self.config = config
@@ -77,6 +81,7 @@ class Desk:
             risk_config=risk_config,
             risk_path=risk_path,
             config_path=self.config_path,
+            operators=operators or DeskOperators.local_operator(),
             allow_live=allow_live,
         )
         p = self.parts
@@ -99,6 +104,7 @@ class Desk:
         state_dir: str | Path,
         risk_config_path: str | Path | None = None,
         clock: Clock | None = None,
+        operators: DeskOperators | None = None,
         allow_live: bool = False,
     ) -> Desk:
         config = load_desk_config(config_path)
@@ -108,6 +114,7 @@ class Desk:
             config_path=config_path,
             risk_config_path=risk_config_path,
             clock=clock,
+            operators=operators,
             allow_live=allow_live,
         )
 

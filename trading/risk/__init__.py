@@ -22,8 +22,11 @@ from trading.risk.rules import RULES, Rule, RuleConfig, RuleContext
 from trading.risk.sweep import RiskSweep
 from trading.risk.timers import TimerManager, TimerStatistics
 from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationRecord
+from trading.risk.unlock_policy import MANUAL_UNLOCK, MIN_REASON, ManualUnlock, UnlockOutcome
 
 __all__ = [
+    "MANUAL_UNLOCK",
+    "MIN_REASON",
     "REMEDY_TYPES",
     "RULES",
     "STATE_TABLE",
@@ -42,6 +45,7 @@ __all__ = [
     "LockoutManager",
     "LockoutStatistics",
     "LogNotifier",
+    "ManualUnlock",
     "Notifier",
     "NotifierConfig",
     "PnLStatistics",
@@ -65,6 +69,7 @@ __all__ = [
     "SymbolPnL",
     "TimerManager",
     "TimerStatistics",
+    "UnlockOutcome",
     "Violation",
     "ViolationRecord",
     "WebhookNotifier",

@@ -6,9 +6,9 @@ from trading.model import Severity, TradingState
 from trading.risk.config import RiskConfig
 from trading.risk.notifier import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier
 from trading.risk.rules.base import Rule, RuleContext
-from trading.risk.rules.registry import build_rule
+from trading.risk.rules.registry import RULES, build_rule
 
-__all__ = ["build_rules", "default_notifier", "rule_state"]
+__all__ = ["build_rules", "default_notifier", "is_loss_rule", "rule_state"]
 
 
 def build_rules(cfg: RiskConfig, ctx: RuleContext, keep: dict[str, Rule]) -> list[Rule]:
@@ -27,6 +27,13 @@ def rule_state(cfg: RiskConfig, rule: str) -> TradingState:
     if found is None:
         return TradingState.HALTED
     return found.action.lockout or TradingState.HALTED
+
+
+def is_loss_rule(cfg: RiskConfig, rule: str) -> bool:
+    """True when the rule instance ``rule`` of ``cfg`` is of a loss kind (its class says
+    ``loss_lockout = True``): the manual unlock policy decides over its lockouts."""
+    found = cfg.rules.get(rule)
+    return found is not None and RULES[found.kind].loss_lockout
 
 
 def default_notifier(cfg: RiskConfig, account: str) -> Notifier:

@@ -49,6 +49,7 @@ from trading.risk.loosening import Looser, loosenings
 from trading.risk.presets import merge_preset, read_preset
 from trading.risk.rules.base import RuleConfig
 from trading.risk.rules.registry import RULES
+from trading.risk.unlock_policy import ManualUnlock
 
 __all__ = [
     "ConfigWatcher",
@@ -95,6 +96,8 @@ class RiskConfig(BaseModel):
     warning_threshold: Annotated[Number, Field(gt=0, le=1), Looser.HIGHER] = 0.8
     tamper_lock: Annotated[Flag, Looser.OFF] = True
     allow_no_enforced_rules: Annotated[Flag, Looser.ON] = False
+    # may an operator end a loss rule's lockout early (trading.risk.unlock_policy)
+    manual_unlock: Annotated[ManualUnlock, Looser.EASIER_UNLOCK] = "never"
     rules: dict[str, SerializeAsAny[RuleConfig]] = Field(default_factory=dict)
 
     def enabled_rules(self) -> dict[str, RuleConfig]:
@@ -117,8 +120,7 @@ class _TopLevel(RiskConfig):
 
 # Top-level keys that live in the desk config now: the unknown-key error says where.
 _MOVED = {
-    "account": "the account is the desk's: set the starting balance in the desk config's "
-    "account.starting_balance (desk.yaml)",
+    "account": "set the starting balance in the desk config's account.starting_balance (desk.yaml)",
     "sweep_interval_s": "the risk sweep runs every loop.risk_sweep_interval seconds of the desk config "
     "(desk.yaml)",
 }

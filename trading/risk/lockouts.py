@@ -2,7 +2,9 @@
 
 One lockout per scope ("account" or a symbol), as the ``lockouts`` table keys them. A new
 lockout on a scope that already has one is merged: the stronger state and the later end win,
-so a short cooldown never shortens a lock that lasts until the daily reset.
+so a short cooldown never shortens a lock that lasts until the daily reset. A merge keeps the
+name and reason of a loss rule's lockout (``loss_rule``) over any other's, so the manual unlock
+policy (``trading.risk.unlock_policy``) still sees it under a stronger lock of another rule.
 
 Every change is handed to the ``RiskRecorder``, which writes it with the rest of the decision
 that made it (a violation's record, an operator's command); ``restore`` takes the rows back.
@@ -41,10 +43,18 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 class LockoutManager:
-    def __init__(self, bus: EventBus, clock: Clock, *, recorder: RiskRecorder | None = None) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        clock: Clock,
+        *,
+        recorder: RiskRecorder | None = None,
+        loss_rule: Callable[[str], bool] | None = None,
+    ) -> None:
         self._bus = bus
         self._clock = clock
         self._recorder = recorder
+        self._loss_rule = loss_rule or (lambda rule: False)
         self._lockouts: dict[str, Lockout] = {}
         self._next_expiry: datetime | None = None
         self.started = 0
@@ -94,6 +104,9 @@ class LockoutManager:
             if not stronger_new and merged_until == old.until:
                 return old  # the existing lockout already covers this one
             keep = new if _LEVEL[state] >= _LEVEL[old.state] else old  # the reason of the lock in force
+            loss_old, loss_new = self._loss_rule(old.rule), self._loss_rule(rule)
+            if loss_old != loss_new:  # a loss rule's lockout keeps its name under the unlock policy
+                keep = old if loss_old else new
             new = Lockout(
                 scope=scope,
                 rule=keep.rule,

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from trading.risk.actions import Action
 from trading.risk.amounts import show_amount
+from trading.risk.unlock_policy import MANUAL_UNLOCK
 
 __all__ = [
     "ACTION_SEVERITY",
@@ -57,6 +58,7 @@ class Looser(Enum):
     WINDOW_CLOSE = "a wider session loosens (its close)"
     ANY = "any change counts as loosening"  # no order (a time zone, the reset time, the webhook)
     NEVER = "not a limit: a change never loosens"  # a description, the rule's kind
+    EASIER_UNLOCK = "an easier manual unlock loosens (never -> with_reason -> always)"  # manual_unlock
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +228,7 @@ _TESTS: dict[Looser, Callable[[Any, Any], bool]] = {
     Looser.MILDER: lambda before, after: ACTION_SEVERITY.index(after) < ACTION_SEVERITY.index(before),
     Looser.SHADOW: lambda before, after: before == "enforce" and after != "enforce",
     Looser.SECTION: lambda before, after: after is None,  # removed (a section added is a new limit)
+    Looser.EASIER_UNLOCK: lambda before, after: MANUAL_UNLOCK.index(after) > MANUAL_UNLOCK.index(before),
 }
 
 

@@ -60,7 +60,7 @@ from trading.model import (
     StorageRecovered,
     TradingState,
 )
-from trading.risk._building import build_rules, default_notifier, rule_state
+from trading.risk._building import build_rules, default_notifier, is_loss_rule, rule_state
 from trading.risk._persist import export_risk_state, import_risk_state
 from trading.risk.actions import Action
 from trading.risk.amounts import show_amount
@@ -80,6 +80,7 @@ from trading.risk.sweep import RiskSweep
 from trading.risk.tamper_lock import TamperLock
 from trading.risk.timers import TimerManager
 from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationRecord
+from trading.risk.unlock_policy import UnlockOutcome, unlock_refusal
 
 __all__ = ["FillSource", "RiskManager"]
 
@@ -147,7 +148,9 @@ class RiskManager:
         )
         self.timers = TimerManager(clock)
         self.recorder = RiskRecorder(store, clock, states=self._rule_states)
-        self._lockouts = LockoutManager(bus, clock, recorder=self.recorder)
+        self._lockouts = LockoutManager(
+            bus, clock, recorder=self.recorder, loss_rule=lambda rule: is_loss_rule(self.config, rule)
+        )
         self.enforcer = Enforcer(
             bus, broker, clock, self._lockouts, recorder=self.recorder, notifier=self.notifier
         )
@@ -476,12 +479,34 @@ class RiskManager:
             self.engine.set_paused(False, "")
             self._operator("resume", reason, who, f"state {self.state.value}")
 
-    def unlock(self, scope: str = "account", reason: str = "", who: str = "dashboard") -> bool:
+    def unlock(self, scope: str = "account", reason: str = "", who: str = "dashboard") -> UnlockOutcome:
+        """End the lockout on ``scope`` (the outcome is true when one ended). Refused, and the
+        refusal audited, when risk.yaml's ``manual_unlock`` keeps a loss rule's lockout."""
+        refusal = self.unlock_refusal(scope, reason)
         with self.recorder.unit(durable=True):
+            if refusal is not None:
+                self._operator("unlock", reason, who, refusal)
+                return UnlockOutcome(refused=refusal)
             ended = self._lockouts.unlock(scope, f"unlocked by {who}: {reason}")
             self.engine.refresh_state()
             self._operator("unlock", reason, who, f"{scope} unlocked" if ended else f"{scope} had no lockout")
-        return ended is not None
+        return UnlockOutcome(ended=ended)
+
+    def unlock_refusal(self, scope: str, reason: str) -> str | None:
+        """Why an operator's unlock of ``scope`` with ``reason`` is refused now (risk.yaml's
+        ``manual_unlock`` over a loss rule's lockout, ``trading.risk.unlock_policy``); None when
+        it is allowed, or when there is no lockout to end."""
+        lock = self._lockouts.get(scope)
+        if lock is None:
+            return None
+        return unlock_refusal(
+            lock,
+            policy=self.config.manual_unlock,
+            loss_lockout=is_loss_rule(self.config, lock.rule),
+            reason=reason,
+            ends=lock.until or self.reset.next_reset,
+            timezone=self.reset.timezone,
+        )
 
     def flatten(self, reason: str, who: str = "dashboard") -> str:
         """Flatten now on an operator's request (audited like a rule's flatten)."""

@@ -246,6 +246,9 @@ commands = Table(
     Column("created_at", Text, nullable=False),
     Column("claimed_at", Text),
     Column("finished_at", Text),
+    # v3: who sent it, beyond the name: the role the dashboard gave them and their address
+    Column("requester_role", Text),
+    Column("requester_address", Text),
     Index("ix_commands_status", "status"),
 )
 
@@ -276,14 +279,19 @@ def _v1_initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[t for name, t in tables.items() if name != "schema_version"])
 
 
-def _v2_journal(conn: Connection) -> None:
+def _add_missing_columns(conn: Connection, *tables_to_check: Table) -> None:
+    """``ALTER TABLE ... ADD COLUMN`` for every column of these tables the file does not have yet."""
     existing = inspect(conn)
-    for table in (orders, fills):
+    for table in tables_to_check:
         have = {c["name"] for c in existing.get_columns(table.name)}
         for column in table.columns:
             if column.name not in have:
                 spec = CreateColumn(column).compile(dialect=conn.dialect)
                 conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {spec}")
+
+
+def _v2_journal(conn: Connection) -> None:
+    _add_missing_columns(conn, orders, fills)
     _unique_fill_ids(conn)
     for index in fills.indexes:
         index.create(conn, checkfirst=True)
@@ -303,6 +311,10 @@ def _unique_fill_ids(conn: Connection) -> None:
         logger.warning("fills: %d rows had a repeated fill_id; each now ends with '#<row id>'", renamed)
 
 
+def _v3_command_requesters(conn: Connection) -> None:
+    _add_missing_columns(conn, commands)
+
+
 # (version, description, migrate). Versions are 1, 2, 3... in order.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (
@@ -317,5 +329,6 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
         "rule_state",
         _v2_journal,
     ),
+    (3, "commands.requester_role and commands.requester_address", _v3_command_requesters),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

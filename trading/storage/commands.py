@@ -1,5 +1,8 @@
 """Operator commands from the dashboard to the desk, and a small JSON key-value store.
 
+A command row records who sent it: ``requested_by`` (their name), ``requester_role`` and
+``requester_address`` (both None when not known, e.g. in rows written before schema version 3).
+
 A command goes ``pending -> running -> done | failed``. ``claim`` is one conditional
 UPDATE, so exactly one claimer wins, across threads and processes.
 
@@ -36,14 +39,25 @@ class CommandRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def submit(self, kind: str, args: dict[str, Any], requested_by: str) -> int:
-        """Queue a command; returns its id."""
+    def submit(
+        self,
+        kind: str,
+        args: dict[str, Any],
+        requested_by: str,
+        *,
+        role: str | None = None,
+        address: str | None = None,
+    ) -> int:
+        """Queue a command; returns its id. ``requested_by`` names who sent it; ``role`` and
+        ``address`` (None: not known) record the role the sender had and where they were."""
         if not isinstance(kind, str) or not kind:
             raise ValueError(f"command kind must be a non-empty string, got {kind!r}")
         row = {
             "kind": kind,
             "args": dump_json(args, field="command args"),
             "requested_by": requested_by,
+            "requester_role": role,
+            "requester_address": address,
             "status": "pending",
             "result": "",
             "created_at": to_iso(self._db.clock.now()),

@@ -548,3 +548,29 @@ def frame(at, *columns: str):  # -> pandas.DataFrame
         if set(columns) <= set(element.value.columns):
             return element.value
     raise AssertionError(f"no table with columns {columns}")
+
+
+# --- users file (a login required) -----------------------------------------------------
+
+PASSWORDS = {"alice": "alice-Pa55word", "bob": "bob-Pa55word"}  # alice: operator, bob: viewer
+
+
+def write_users(path: Path) -> Path:
+    """A users file with alice (operator) and bob (viewer); bcrypt cost 4 (fast in tests)."""
+    import bcrypt
+
+    from trading.users import Role, UserEntry, UsersFile, save_users
+
+    users = UsersFile.new()
+    for username, role in (("alice", Role.OPERATOR), ("bob", Role.VIEWER)):
+        hashed = bcrypt.hashpw(PASSWORDS[username].encode(), bcrypt.gensalt(rounds=4)).decode()
+        users = users.with_user(username, UserEntry(name=username.title(), password=hashed, roles=(role,)))
+    return save_users(path, users)
+
+
+@pytest.fixture
+def users_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The dashboard requires a login: DASHBOARD_USERS_FILE names a file with alice and bob."""
+    path = write_users(tmp_path / "users.yaml")
+    monkeypatch.setenv("DASHBOARD_USERS_FILE", str(path))
+    return path

@@ -11,10 +11,13 @@ import pytest
 import yaml
 
 from trading.clock import TestClock
-from trading.desk import Desk
+from trading.desk import Desk, DeskOperators
 
 ROOT = Path(__file__).resolve().parents[3]
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Chicago
+# The requesters these tests write into command rows: this desk's operators (the refusal of any
+# other name is tested in test_operators.py)
+TEST_OPERATORS = ("alice", "bob", "carol", "dashboard", "around the dashboard", "script", "mallory")
 
 
 def write_configs(
@@ -44,9 +47,20 @@ def write_configs(
 def make_desk(tmp_path: Path) -> Callable[..., Desk]:
     made: list[Desk] = []
 
-    def _make(*, clock: TestClock | None = None, state: str = "state", **overrides: Any) -> Desk:
+    def _make(
+        *,
+        clock: TestClock | None = None,
+        state: str = "state",
+        operators: DeskOperators | None = None,
+        **overrides: Any,
+    ) -> Desk:
         config = write_configs(tmp_path / "config", **overrides)
-        desk = Desk.from_files(config, state_dir=tmp_path / state, clock=clock or TestClock(START))
+        desk = Desk.from_files(
+            config,
+            state_dir=tmp_path / state,
+            clock=clock or TestClock(START),
+            operators=operators or DeskOperators(local=TEST_OPERATORS),
+        )
         made.append(desk)
         return desk
 

@@ -231,7 +231,7 @@ async def test_commands_unlock_is_durable_when_done_and_a_restart_keeps_the_new_
     # Arrange: no strategies; round trips in ES until a small daily loss limit flattens and locks
     clock = TestClock(START)
     rules = {"daily_realized_loss": {"limit": 20}}
-    desk = make_desk(clock=clock, rules=rules, desk={"strategies": []})
+    desk = make_desk(clock=clock, rules=rules, risk={"manual_unlock": "always"}, desk={"strategies": []})
     await desk.run_simulated(5)
     for _ in range(200):
         for side in (OrderSide.BUY, OrderSide.SELL):

@@ -55,19 +55,51 @@ SHIPPED_DESK = (ROOT / "config" / "desk.yaml").read_text()
 @pytest.mark.parametrize(
     ("old", "new", "match"),
     [
-        ("starting_balance: 100000", "starting_balance: yes", r"field 'account\.starting_balance': bad value 'yes': allowed a number$"),
-        ("starting_balance: 100000", "starting_balance: true", r"field 'account\.starting_balance': bad value True: allowed a number$"),
+        (
+            "starting_balance: 100000",
+            "starting_balance: yes",
+            r"field 'account\.starting_balance': bad value 'yes': allowed a number$",
+        ),
+        (
+            "starting_balance: 100000",
+            "starting_balance: true",
+            r"field 'account\.starting_balance': bad value True: allowed a number$",
+        ),
         ("starting_balance: 100000", "starting_balance: .inf", r"line \d+: '\.inf' is not a finite number$"),
         ("multiplier: 50,", "multiplier: .inf,", r"line \d+: '\.inf' is not a finite number$"),
         ("bar_seconds: 5 ", "bar_seconds: .inf ", r"line \d+: '\.inf' is not a finite number$"),
         ("bar_seconds: 5 ", "bar_seconds: 1e400 ", r"line \d+: '1e400' is not a finite number$"),
         ("speed: 10 ", "speed: true ", r"field 'clock\.speed': bad value True: allowed a number$"),
-        ("tick_size: 0.25, multiplier: 50", "tick_size: '0.25', multiplier: 50", r"field 'instruments\.0\.tick_size': bad value '0\.25': allowed a number$"),
-        ("quantity: 2, fast: 5", "quantity: 2, enabled: 1, fast: 5", r"field 'strategies\.0\.ma_crossover\.enabled': bad value 1: allowed true or false$"),
-        ("speed: 10 ", "speed: 10\n  start: not-a-date\n ", r"field 'clock\.start': bad value 'not-a-date': allowed an ISO 8601 date and time with a UTC offset"),
-        ("speed: 10 ", "speed: 10\n  start: 2026-01-05T14:30:00\n ", r"field 'clock\.start': bad value '2026-01-05T14:30:00': allowed a UTC offset"),
-        ("speed: 10 ", "speed: 10\n  start: 9999-12-31T23:00:00+00:00\n ", r"field 'clock\.start': .*allowed a time from 1971 to 2199$"),
-        ("history_points: 20000", "history_points: 2.0e4", r"field 'loop\.history_points': bad value 20000\.0: allowed a whole number$"),
+        (
+            "tick_size: 0.25, multiplier: 50",
+            "tick_size: '0.25', multiplier: 50",
+            r"field 'instruments\.0\.tick_size': bad value '0\.25': allowed a number$",
+        ),
+        (
+            "quantity: 2, fast: 5",
+            "quantity: 2, enabled: 1, fast: 5",
+            r"field 'strategies\.0\.ma_crossover\.enabled': bad value 1: allowed true or false$",
+        ),
+        (
+            "speed: 10 ",
+            "speed: 10\n  start: not-a-date\n ",
+            r"field 'clock\.start': bad value 'not-a-date': allowed an ISO 8601 date and time with a UTC offset",
+        ),
+        (
+            "speed: 10 ",
+            "speed: 10\n  start: 2026-01-05T14:30:00\n ",
+            r"field 'clock\.start': bad value '2026-01-05T14:30:00': allowed a UTC offset",
+        ),
+        (
+            "speed: 10 ",
+            "speed: 10\n  start: 9999-12-31T23:00:00+00:00\n ",
+            r"field 'clock\.start': .*allowed a time from 1971 to 2199$",
+        ),
+        (
+            "history_points: 20000",
+            "history_points: 2.0e4",
+            r"field 'loop\.history_points': bad value 20000\.0: allowed a whole number$",
+        ),
     ],
 )
 def test_desk_config_loose_value_refused_in_one_line(tmp_path, old, new, match):

@@ -13,6 +13,7 @@ import pytest
 
 from trading.clock import TestClock
 from trading.desk import Desk
+from trading.desk.operators import local_operator_name
 from trading.errors import StateError
 from trading.state_dir import Heartbeat, StateDir
 from trading.storage import CommandRepository, Database
@@ -53,7 +54,9 @@ def test_desk_garbage_heartbeat_refuses_to_start(config, tmp_path):
     state.mkdir()
     StateDir(state).heartbeat.write_text("{garbage")
 
-    with pytest.raises(StateError, match=r"heartbeat\.json: unreadable heartbeat \(.*could move its clock back"):
+    with pytest.raises(
+        StateError, match=r"heartbeat\.json: unreadable heartbeat \(.*could move its clock back"
+    ):
         Desk.from_files(config, state_dir=state)
 
     assert not StateDir(state).database.exists()  # refused before anything was opened
@@ -100,7 +103,7 @@ async def test_desk_restart_resumes_clock_from_a_risk_record_after_the_last_step
     fired = ahead + timedelta(hours=2)
     _sql(
         tmp_path / "state",
-        "INSERT INTO violations (ts, rule, message, action, severity, shadow, symbol, \"values\", event) "
+        'INSERT INTO violations (ts, rule, message, action, severity, shadow, symbol, "values", event) '
         "VALUES (?, 'trailing_drawdown', 'floor', 'flatten_and_lock', 'CRITICAL', 0, NULL, '{}', '')",
         fired.isoformat(),
     )
@@ -163,7 +166,7 @@ def test_desk_damaged_risk_row_refuses_to_start_naming_it(used_state, config, st
 
 async def test_desk_command_with_bad_json_fails_with_reason(used_state, config):
     db = Database(StateDir(used_state).database)
-    command_id = CommandRepository(db).submit("pause", {"reason": "lunch"}, "bob")
+    command_id = CommandRepository(db).submit("pause", {"reason": "lunch"}, local_operator_name())
     db.close()
     _sql(used_state, "UPDATE commands SET args = '{bad' WHERE id = ?", command_id)
     desk = Desk.from_files(config, state_dir=used_state, clock=TestClock(START + timedelta(minutes=5)))
@@ -180,10 +183,22 @@ async def test_desk_command_with_bad_json_fails_with_reason(used_state, config):
 
 
 def test_run_executor_damaged_lockout_row_exits_2_with_one_line(used_state, config):
-    _sql(used_state, "INSERT INTO lockouts (scope, rule, reason, started_at) VALUES ('ES', 'r', 'x', 'garbage')")
+    _sql(
+        used_state,
+        "INSERT INTO lockouts (scope, rule, reason, started_at) VALUES ('ES', 'r', 'x', 'garbage')",
+    )
 
     result = subprocess.run(
-        [sys.executable, str(EXECUTOR), "--config", str(config), "--state", str(used_state), "--duration", "5"],
+        [
+            sys.executable,
+            str(EXECUTOR),
+            "--config",
+            str(config),
+            "--state",
+            str(used_state),
+            "--duration",
+            "5",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

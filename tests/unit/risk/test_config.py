@@ -86,8 +86,8 @@ def test_load_risk_config_sweep_interval_is_refused_pointing_to_desk_loop(tmp_pa
     path = _write(tmp_path, "sweep_interval_s: 1.0\n")
     with pytest.raises(
         ConfigError,
-        match=r"unknown key 'sweep_interval_s' \(known: allow_no_enforced_rules, notifier, reset, rules, "
-        r"tamper_lock, warning_threshold; .*loop\.risk_sweep_interval .*\(desk\.yaml\)\)$",
+        match=r"unknown key 'sweep_interval_s' \(known: allow_no_enforced_rules, manual_unlock, notifier, reset, "
+        r"rules, tamper_lock, warning_threshold; .*loop\.risk_sweep_interval .*\(desk\.yaml\)\)$",
     ):
         load_risk_config(path)
 

@@ -107,7 +107,8 @@ def test_risk_manager_daily_reset_after_spring_forward_is_at_17_cdt(bus, broker,
 
 
 def test_risk_manager_unlock_by_operator_is_audited(make_desk, db):
-    desk = make_desk(LOSS, **repositories(db))
+    cfg = parse_risk_config({"manual_unlock": "always", "rules": LOSS})  # a loss lockout: by policy
+    desk = make_desk(cfg, **repositories(db))
     _lose(desk)
     assert desk.rm.unlock("account", reason="reviewed", who="alice")
     assert desk.rm.state is TradingState.ACTIVE

@@ -19,7 +19,7 @@ def test_database_new_file_creates_schema_in_wal_mode(db: Database, db_path: Pat
     # Act
     version = db.schema_version()
     # Assert
-    assert version == SCHEMA_VERSION == 2
+    assert version == SCHEMA_VERSION == 3
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

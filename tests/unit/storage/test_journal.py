@@ -27,6 +27,7 @@ from trading.model import (
     PositionRecord,
 )
 from trading.storage import Database, Journal, JournalReader
+from trading.storage._schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
@@ -280,7 +281,9 @@ def test_schema_migration_2_brings_a_version_1_file_to_the_journal_shape(db_path
             "ALTER TABLE fills DROP COLUMN commission_exact",
             "ALTER TABLE fills DROP COLUMN position_quantity",
             "ALTER TABLE orders DROP COLUMN triggered",
-            "DELETE FROM schema_version WHERE version = 2",
+            "ALTER TABLE commands DROP COLUMN requester_role",  # v3
+            "ALTER TABLE commands DROP COLUMN requester_address",
+            "DELETE FROM schema_version WHERE version >= 2",
         ):
             raw.execute(statement)
         for _ in range(2):
@@ -296,7 +299,7 @@ def test_schema_migration_2_brings_a_version_1_file_to_the_journal_shape(db_path
         version = db.schema_version()
         fills = JournalReader(db).fills()
     # Assert
-    assert version == 2
+    assert version == SCHEMA_VERSION  # 2, then every later migration
     assert [f.fill_id for f in fills] == ["F-1", "F-1#2"]
     assert (fills[0].commission, fills[0].realized_pnl, fills[0].position_quantity) == (
         Decimal("2.05"),

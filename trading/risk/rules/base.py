@@ -83,6 +83,9 @@ class Rule:
     kind: ClassVar[str] = ""
     config_type: ClassVar[type[RuleConfig]] = RuleConfig
     checks_orders: ClassVar[bool] = False  # True when ``check`` can deny
+    # True for a loss rule (daily loss, drawdown, weekly loss): risk.yaml's manual_unlock decides
+    # whether an operator may end its lockout early (trading.risk.unlock_policy)
+    loss_lockout: ClassVar[bool] = False
 
     def __init__(self, name: str, config: RuleConfig, ctx: RuleContext) -> None:
         self.name = name

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from trading.clock import TestClock
 from trading.desk import Desk
@@ -17,8 +18,9 @@ from trading.model import TradingState
 from trading.snapshot import PositionView
 from trading.state_dir import StateDir
 from trading.storage import CommandRepository, Database
+from trading.users import Role, load_users, save_users
 
-from ..conftest import ROOT, DeskState, frame, run_page, write_snapshot
+from ..conftest import APP, PASSWORDS, ROOT, DeskState, frame, run_page, write_snapshot
 
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -313,3 +315,86 @@ async def test_controls_unlock_scope_on_a_real_desk_ends_that_lockout(
         assert at.success[0].value.endswith(": done: ES unlocked")
     finally:
         await desk.shutdown()
+
+
+# --- roles: a viewer sees every control disabled, and cannot send a command anyway ----------
+
+
+def _logged_in_controls(username: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    at.text_input[0].input(username)
+    at.text_input[1].input(PASSWORDS[username])
+    at.button[0].click().run()
+    return at.switch_page("views/controls.py").run()
+
+
+def test_controls_viewer_sees_every_control_disabled(desk_state_dir: DeskState, users_file: Path) -> None:
+    at = _logged_in_controls("bob")
+
+    assert not at.exception
+    assert at.header[0].value == "Controls"
+    main = [b for b in at.main.button]
+    assert main and all(b.disabled for b in main), [(b.key, b.disabled) for b in main]
+    assert all(t.disabled for t in at.main.text_input)
+    assert all(s.disabled for s in at.main.selectbox)
+    assert all(c.disabled for c in at.main.checkbox)
+    assert "read-only: **Bob** is a viewer; only an operator sends commands" in [c.value for c in at.caption]
+
+
+def _lower_to_viewer(users_file: Path, username: str) -> None:
+    users = load_users(users_file)
+    save_users(
+        users_file,
+        users.with_user(username, users.users[username].model_copy(update={"roles": (Role.VIEWER,)})),
+    )
+
+
+def test_controls_role_lowered_before_a_click_sends_nothing(
+    desk_state_dir: DeskState, users_file: Path
+) -> None:
+    at = _logged_in_controls("alice")  # the page drawn for an operator: Flatten all enabled
+    _lower_to_viewer(users_file, "alice")
+    before = len(_commands(desk_state_dir))
+
+    at.button(key="btn_flatten_all").click().run()  # the click reaches a server that now knows a viewer
+
+    assert len(_commands(desk_state_dir)) == before
+    assert not at.warning  # no confirmation was asked
+    assert at.button(key="btn_flatten_all").disabled
+
+
+def test_controls_role_lowered_between_ask_and_confirm_sends_nothing(
+    desk_state_dir: DeskState, users_file: Path
+) -> None:
+    at = _logged_in_controls("alice")
+    at.button(key="btn_pause").click().run()
+    users = load_users(users_file)
+    save_users(
+        users_file,
+        users.with_user("alice", users.users["alice"].model_copy(update={"roles": (Role.VIEWER,)})),
+    )
+    before = len(_commands(desk_state_dir))
+
+    at.button(key="btn_confirm").click().run()
+
+    assert len(_commands(desk_state_dir)) == before
+    assert at.error[0].value == "not sent: alice is a viewer; only an operator sends commands"
+
+
+def test_controls_operator_login_recorded_with_name_and_role(
+    desk_state_dir: DeskState, users_file: Path
+) -> None:
+    at = _logged_in_controls("alice")
+    at.text_input(key="flatten_reason").input("risk off")
+
+    at.button(key="btn_flatten_all").click().run()
+    at.button(key="btn_confirm").click().run()
+
+    newest = _commands(desk_state_dir)[0]
+    assert (newest["kind"], newest["args"], newest["requested_by"], newest["requester_role"]) == (
+        "flatten_all",
+        {"reason": "risk off"},
+        "alice",
+        "operator",
+    )
+    assert "recorded as requested by **alice** (login)" in [c.value for c in at.caption][1]

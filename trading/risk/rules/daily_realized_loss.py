@@ -39,7 +39,6 @@ class DailyRealizedLossConfig(RuleConfig):
 class DailyRealizedLoss(Rule):
     kind = "daily_realized_loss"
     config_type = DailyRealizedLossConfig
-    loss_lockout = True
     config: DailyRealizedLossConfig
     loss_lockout: ClassVar[bool] = True  # its lockout is a loss lockout (the unlock policy reads this)
 

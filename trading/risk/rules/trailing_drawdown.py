@@ -84,7 +84,6 @@ class TrailingDrawdown(Rule):
 
     kind = "trailing_drawdown"
     config_type = TrailingDrawdownConfig
-    loss_lockout = True
     config: TrailingDrawdownConfig
     loss_lockout: ClassVar[bool] = True  # its lockout is a loss lockout (the unlock policy reads this)
 

@@ -124,27 +124,38 @@ def _cell(events: list[ReplayEvent], kind: str) -> str:
 
 
 def side_by_side(results: list[ReplayResult]) -> str:
-    """Rule by rule: when each rule set warned, acted and denied; then the final figures."""
-    width = 50
+    """Rule by rule: when each rule set warned, acted and denied; then the final figures. Each
+    column is as wide as its longest cell, so a long cell never runs into the next column."""
     rules = sorted({e.rule for r in results for e in r.events})
-    head = f"{'rule':<28}" + "".join(f"{r.name:<{width}}" for r in results)
-    lines = [head, "-" * len(head.rstrip())]
+    body: list[tuple[str, list[str]]] = []
     for rule in rules:
         rows = [[_cell(r.of_rule(rule, kind), kind) for r in results] for kind in _KINDS]
         rows = [row for row in rows if any(row)]
-        for i, row in enumerate(rows):
-            lines.append(f"{rule if i == 0 else '':<28}" + "".join(f"{cell:<{width}}" for cell in row))
+        body.extend((rule if i == 0 else "", row) for i, row in enumerate(rows))
+    finals = [
+        ("final equity", [f"{r.final_equity:,.2f}" for r in results]),
+        ("state at the end", [r.final_state for r in results]),
+        ("fills", [f"{r.fills:,}" for r in results]),
+        ("bars", [f"{r.bars:,}" for r in results]),
+    ]
+    names = [r.name for r in results]
+    label_width = max(28, *(len(label) + 2 for label, _ in body + finals))
+    widths = [
+        max(len(names[i]), *(len(cells[i]) for _, cells in body + finals)) + 3 for i in range(len(results))
+    ]
+
+    def line(label: str, cells: list[str]) -> str:
+        return f"{label:<{label_width}}" + "".join(f"{c:<{w}}" for c, w in zip(cells, widths, strict=True))
+
+    head = line("rule", names)
+    rule_line = "-" * len(head.rstrip())
+    lines = [head, rule_line]
+    lines.extend(line(label, cells) for label, cells in body)
     if not rules:
         lines.append("no rule warned, acted or denied an order")
-    lines.append("-" * len(head.rstrip()))
-    for label, value in (
-        ("final equity", lambda r: f"{r.final_equity:,.2f}"),
-        ("state at the end", lambda r: r.final_state),
-        ("fills", lambda r: f"{r.fills:,}"),
-        ("bars", lambda r: f"{r.bars:,}"),
-    ):
-        lines.append(f"{label:<28}" + "".join(f"{value(r):<{width}}" for r in results))
-    return "\n".join(line.rstrip() for line in lines)
+    lines.append(rule_line)
+    lines.extend(line(label, cells) for label, cells in finals)
+    return "\n".join(text.rstrip() for text in lines)
 
 
 def timeline(results: list[ReplayResult], limit: int) -> str:

@@ -94,6 +94,13 @@ def test_replay_compares_a_preset_with_a_file_that_tightens_it(tmp_path):
     header = next(line for line in done.stdout.splitlines() if line.startswith("rule "))
     assert "A: funded_50k_eod.yaml" in header and "B: mine.yaml" in header
     assert "daily net loss" in done.stdout and "<= -300.00" in done.stdout
+    # every row's second column starts where the header's does, after a gap: cells never run together
+    table = next(block for block in done.stdout.split("\n\n") if block.startswith("rule ")).splitlines()
+    column_b = header.index("B: mine.yaml")
+    assert len(table) > 4
+    for row in table[2:]:
+        if len(row) > column_b and row[column_b] != " " and not row.startswith("-"):
+            assert row[column_b - 3 : column_b] == "   ", row
 
 
 def test_replay_risk_file_naming_an_unknown_preset_exits_2_naming_it(tmp_path):

@@ -4,8 +4,8 @@
 the broker's instruments and working orders; ``RiskManager.headroom()`` calls it. Only rules
 that are enabled and in ``enforce`` mode count: a shadow rule binds nothing.
 
-- daily loss left: the ``daily_realized_loss`` limit minus the loss it counts so far
-  (net of commissions when the rule counts them); the tightest instance wins;
+- daily loss left: each daily loss rule's limit minus the loss it counts so far (``DailyLossRoom``:
+  ``daily_realized_loss``, ``daily_loss`` realized or net, ``daily_trailing_loss``); the tightest wins;
 - drawdown floor and distance: the ``trailing_drawdown`` floor and the equity above it;
 - contracts used / limit: what ``max_contracts`` counts against its limit;
 - largest profit still compliant today: the ``consistency`` rule's ``p * P / (1 - p)`` (P the
@@ -46,7 +46,7 @@ from trading.model import Instrument, Order, OrderRole, TradingState
 from trading.risk.engine import RiskEngine
 from trading.risk.rules.base import Rule
 from trading.risk.rules.consistency import Consistency
-from trading.risk.rules.daily_realized_loss import DailyRealizedLoss
+from trading.risk.rules.loss_room import DailyLossRoom
 from trading.risk.rules.max_contracts import MaxContracts
 from trading.risk.rules.max_contracts_per_instrument import MaxContractsPerInstrument
 from trading.risk.rules.symbol_blocks import SymbolBlocks
@@ -180,14 +180,15 @@ def _of(rules: Iterable[Rule], kind: type[R]) -> list[R]:
 
 
 def _daily_loss(rules: list[Rule], realized: float, commissions: float) -> tuple[float | None, float]:
-    """(limit, loss counted) of the daily loss rule with the least room; (None, net loss) without one."""
+    """(limit, loss counted) of the daily loss rule with the least room (every ``DailyLossRoom``:
+    realized, net or trailing from today's peak); (None, net loss) without one."""
     best: tuple[float | None, float] = (None, max(0.0, commissions - realized))
-    for rule in _of(rules, DailyRealizedLoss):
-        cfg = rule.config
-        loss = max(0.0, -(realized - commissions) if cfg.include_commissions else -realized)
-        limit = float(cfg.limit)
-        left = limit - loss
-        if best[0] is None or left < best[0] - best[1]:
+    for rule in rules:
+        if not isinstance(rule, DailyLossRoom):
+            continue
+        exact_limit, exact_used = rule.loss_room()
+        limit, loss = float(exact_limit), max(0.0, float(exact_used))
+        if best[0] is None or limit - loss < best[0] - best[1]:
             best = (limit, loss)
     return best
 

@@ -164,3 +164,18 @@ def test_headroom_rule_with_contract_bound_is_asked(make_desk: Callable[..., Des
     # Assert
     assert asked == [("ES", pytest.approx(104.0))]
     assert (es.contracts_allowed, es.bound_by) == (1.0, "max_contracts")
+
+
+def test_headroom_net_daily_loss_counts_open_loss_and_trailing_loss_its_fall(
+    make_desk: Callable[..., Desk],
+) -> None:
+    # daily_loss on the net basis counts the open loss; daily_trailing_loss the fall from
+    # today's peak: both are daily loss rules the strip reads (DailyLossRoom), the tightest wins
+    desk = make_desk({"daily_loss": {"limit": 900, "basis": "net"}, "daily_trailing_loss": {"limit": 2000}})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)  # commission 2.00
+    desk.tick("ES", 4994.0)  # open -300
+
+    room = desk.rm.headroom()
+
+    assert (room.daily_loss_limit, room.daily_loss_used, room.daily_loss_left) == (900.0, 302.0, 598.0)

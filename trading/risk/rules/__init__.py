@@ -10,6 +10,7 @@ from trading.risk.rules.daily_realized_profit_target import (
     DailyRealizedProfitTargetConfig,
 )
 from trading.risk.rules.daily_trailing_loss import DailyTrailingLoss, DailyTrailingLossConfig
+from trading.risk.rules.loss_room import DailyLossRoom
 from trading.risk.rules.max_contracts import MaxContracts, MaxContractsConfig
 from trading.risk.rules.max_contracts_per_instrument import (
     MaxContractsPerInstrument,
@@ -39,6 +40,7 @@ __all__ = [
     "CooldownAfterLossConfig",
     "DailyLoss",
     "DailyLossConfig",
+    "DailyLossRoom",
     "DailyRealizedLoss",
     "DailyRealizedLossConfig",
     "DailyRealizedProfitTarget",

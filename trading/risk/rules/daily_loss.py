@@ -128,6 +128,10 @@ class DailyLoss(Rule):
             limit=self._bound,
         )
 
+    def loss_room(self) -> tuple[Decimal, Decimal]:
+        """(limit, today's loss on the rule's basis) exactly (``DailyLossRoom``)."""
+        return self._limit, -self._exact()
+
     def measure(self) -> Measure:
         loss = -self._approx()
         detail = f"{self.config.basis} today {money(-loss)}"

@@ -80,6 +80,10 @@ class DailyRealizedLoss(Rule):
             limit=-self._limit,
         )
 
+    def loss_room(self) -> tuple[Decimal, Decimal]:
+        """(limit, today's realized loss) exactly (``DailyLossRoom``)."""
+        return self._limit, self._loss()
+
     def measure(self) -> Measure:
         loss = self._loss()
         shown = float(max(loss, Decimal(0)))

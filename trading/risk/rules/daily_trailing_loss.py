@@ -99,6 +99,10 @@ class DailyTrailingLoss(Rule):
             peak=self.peak,
         )
 
+    def loss_room(self) -> tuple[Decimal, Decimal]:
+        """(limit, the fall from today's equity peak) exactly (``DailyLossRoom``)."""
+        return self._limit, self.peak - self.pnl.exact_equity()
+
     def measure(self) -> Measure:
         used = self._peak_f - self.pnl.equity
         detail = f"today's peak {money(self.peak)}, floor {money(self.floor)}"

@@ -31,7 +31,7 @@ from trading.risk.actions import Action
 from trading.risk.amounts import Amount
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
-from trading.risk.rules.daily_realized_loss import DailyRealizedLoss
+from trading.risk.rules.loss_room import DailyLossRoom
 from trading.risk.rules.trailing_drawdown import TrailingDrawdown
 
 __all__ = ["RiskPerTrade", "RiskPerTradeConfig"]
@@ -97,14 +97,9 @@ class RiskPerTrade(Rule):
         found: list[tuple[Decimal, str]] = []
         pnl = self.pnl
         for rule in self._peers():
-            if self._daily and isinstance(rule, DailyRealizedLoss):
-                cfg = rule.config
-                net = (
-                    pnl.daily_realized - pnl.daily_commissions
-                    if cfg.include_commissions
-                    else pnl.daily_realized
-                )
-                found.append((cfg.limit + net, f"daily loss left under {rule.name}"))
+            if self._daily and isinstance(rule, DailyLossRoom):
+                limit, used = rule.loss_room()
+                found.append((limit - used, f"daily loss left under {rule.name}"))
             elif self._drawdown and isinstance(rule, TrailingDrawdown):
                 equity = pnl.exact_equity() if rule.config.include_unrealized else pnl.cash
                 found.append((equity - rule.floor, f"distance to the {rule.name} floor"))

@@ -56,6 +56,27 @@ def test_risk_per_trade_daily_loss_left_boundary(make_desk, stop, status):
         assert denied.reason.endswith(">= daily loss left under daily_realized_loss 1,008.00")
 
 
+@pytest.mark.parametrize(
+    ("stop", "status"),
+    [(4978.0, OrderStatus.DENIED), (4978.25, OrderStatus.ACCEPTED)],
+    ids=["equal", "below"],
+)
+def test_risk_per_trade_net_daily_loss_room_counts_the_open_loss(make_desk, stop, status):
+    # daily_loss on the net basis: 1,106 less an open loss of 300 and 2.00 commission leaves 804.00
+    desk = make_desk({"daily_loss": {"limit": 1106, "basis": "net"}, "risk_per_trade": {}})
+    desk.tick("ES", 5000.0)
+    desk.trade("ES", OrderSide.BUY, 1, 5000.0)
+    desk.tick("ES", 4994.0)
+
+    order = _limit_buy(desk, 1, stop, price=4994.0)
+
+    # a stop 16 points away risks 16 x 50 + 4 = 804.00: the room, denied; 15.75 points passes
+    assert order.status is status
+    if status is OrderStatus.DENIED:
+        [denied] = desk.of(OrderDenied)
+        assert denied.reason.endswith(">= daily loss left under daily_loss 804.00")
+
+
 def test_risk_per_trade_drawdown_distance_counts_open_loss(make_desk):
     desk = make_desk({"trailing_drawdown": {"max_drawdown": 1000}, "risk_per_trade": {}})
     desk.tick("ES", 5000.0)

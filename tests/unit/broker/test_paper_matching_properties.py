@@ -202,10 +202,10 @@ def _check_order(before: Before, bar: Bar, fills: list[OrderFilled], oco_or_redu
 
 
 def _opens_through(leg: Order, bar: Bar) -> bool:
-    """Whether ``bar`` opens at or beyond a bracket leg's price."""
+    """Whether ``bar`` opens at or beyond a stop's trigger (a sell stop at or below it)."""
     if bar.open is None:
         return False
-    level = leg.price if leg.order_type is OrderType.LIMIT else leg.stop_price
+    level = leg.stop_price
     assert level is not None
     return bar.open >= level if leg.side is BUY else bar.open <= level
 
@@ -322,7 +322,8 @@ def _check_bracket(
 ) -> None:
     """At most one leg ever fills, and a fill closes the other. When no other ES order fills on
     the bar, a leg's fill cancels a working sibling as its OCO sibling; and on a bar that
-    reaches both legs and opens between them, the stop-loss (worst case) fills."""
+    reaches both legs and opens between them, the stop-loss (worst case) fills; on a bar that
+    opens through the take-profit, the take-profit fills first, at the open."""
     legs = {tp.order_id, sl.order_id}
     assert sum(1 for leg in (tp, sl) if leg.filled_quantity > 0) <= 1
     both_working = {b.order.order_id for b in working} >= legs
@@ -338,6 +339,15 @@ def _check_bracket(
         and alone
         and _limit_reached(tp, bar)
         and _stop_reached(sl, bar)
-        and not (_opens_through(tp, bar) or _opens_through(sl, bar))
+        and not (_opens_through(sl, bar) or (bar.open is not None and _limit_crossed_at_open(tp, bar.open)))
     ):
         assert (sl.status, tp.status) == (OrderStatus.FILLED, OrderStatus.CANCELLED), bar
+    if both_working and alone and bar.open is not None and _limit_crossed_at_open(tp, bar.open):
+        assert (tp.status, sl.status) == (OrderStatus.FILLED, OrderStatus.CANCELLED), bar
+        assert [f.price for f in fills[tp.order_id]] == [bar.open], bar
+
+
+def _limit_crossed_at_open(limit: Order, open_price: float) -> bool:
+    """The bar opened at or through a limit order's price (a sell at or above, a buy at or below)."""
+    assert limit.price is not None
+    return open_price <= limit.price if limit.side is BUY else open_price >= limit.price

@@ -1,6 +1,6 @@
 """The whole desk (scripts/run_executor.py) guarding a funded futures account on the ProjectX
-Gateway, against the local fake (aiohttp and pysignalr for real), with a risk file like a 50K
-funded account's (daily loss, trailing drawdown, max contracts): the snapshot names the guarded
+Gateway, against the local fake (aiohttp and pysignalr for real), with the shipped 50K funded-account preset
+(config/presets/funded_50k_eod.yaml) and the trader's own rules on top: the snapshot names the guarded
 account, a daily-loss breach made by hand-placed orders ends flat and HALTED within 2 s of the
 breaching fill, and neither the API key nor a session token is in the state directory or the
 log."""
@@ -30,10 +30,10 @@ API_KEY = "px-fake-api-key-do-not-leak-51f3"
 EVAL = "50KTC-V2-FAKE-EVAL"
 LIVE = "LIVE-FAKE-FUNDED"
 
-FUNDED_50K = {  # a 50K funded account's shape: the firm's limits, the trader's tighter ones on top
+FUNDED_50K = {  # the shipped 50K funded-account preset, the trader's own rules on top
+    "preset": "funded_50k_eod",  # daily loss 900 net, end-of-day trailing 1,800, 5 contracts
     "rules": {
-        "daily_realized_loss": {"limit": 1000, "action": "flatten_and_lock"},
-        "trailing_drawdown": {"max_drawdown": 2000, "action": "flatten_and_lock"},
+        "session_hours": {"enabled": False},  # the test runs at any hour of the day
         "max_contracts": {"limit": 6, "action": "reduce_to_limit"},
     },
     "tamper_lock": False,
@@ -156,7 +156,7 @@ def test_desk_guards_a_projectx_funded_account_and_flattens_a_hand_made_breach_w
         fake.set_price("ES", 4989.5)
 
         breach = time.monotonic()
-        fake.place_hand_order(account, "ES", "sell", 2)  # realized 2 x -10.5 x 50 = -1050: the limit is 1000
+        fake.place_hand_order(account, "ES", "sell", 2)  # realized 2 x -10.5 x 50 = -1050: the preset's 900
 
         _wait_for(lambda: not fake.positions(account), 5, "the platform flat", every=0.005)
         flat_after = time.monotonic() - breach
@@ -165,7 +165,7 @@ def test_desk_guards_a_projectx_funded_account_and_flattens_a_hand_made_breach_w
         )
         halted_after = time.monotonic() - breach
         assert flat_after <= 2.0 and halted_after <= 2.0, (flat_after, halted_after)
-        assert "daily_realized_loss" in halted.state_reason
+        assert "daily_loss" in halted.state_reason
         final = _wait_for(
             lambda: (s := _snapshot(state)) is not None and not s.positions and s,
             5,

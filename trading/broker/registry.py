@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict
 
 from trading.broker.base import BrokerJournal
 from trading.broker.venue.audit import AuditSink
-from trading.broker.venue.broker import VenueBroker
+from trading.broker.venue.broker import VenueBroker, stock_instrument
 from trading.broker.venue.config import VenueSettings
-from trading.broker.venue.protocols import OrderHistory
+from trading.broker.venue.protocols import OrderHistory, VenueClient, VenueStream
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.errors import ConfigError
@@ -66,6 +66,45 @@ class BrokerContext:
     environ: Mapping[str, str]  # where credentials are read from (the process environment)
     allow_live: bool = False  # the process was started with --allow-live
     starting_balance: Decimal = Decimal(1)  # replaced by the venue's cash at the first reconciliation
+
+    def credentials(self, kind: str, what: str, *variables: str) -> tuple[str, ...]:
+        """The values of the environment ``variables`` (stripped), in order; ``ConfigError``
+        naming the unset ones (never a value) as ``what`` broker ``kind`` needs."""
+        values = tuple(self.environ.get(name, "").strip() for name in variables)
+        missing = [name for name, value in zip(variables, values, strict=True) if not value]
+        if missing:
+            raise ConfigError(
+                f"broker kind {kind} needs {what} in the environment: {' and '.join(missing)} not set",
+                field="broker",
+            )
+        return values
+
+    def venue_broker(
+        self,
+        settings: VenueSettings,
+        client: VenueClient,
+        stream: VenueStream,
+        *,
+        default_instrument: Callable[[str], Instrument] = stock_instrument,
+        account: str = "",
+    ) -> VenueBroker:
+        """A ``VenueBroker`` of ``settings.kind`` over ``client`` and ``stream``, on this desk's bus,
+        clock, instruments, journal, order history and audit."""
+        return VenueBroker(
+            self.bus,
+            self.clock,
+            self.instruments,
+            client=client,
+            stream=stream,
+            settings=settings,
+            source=settings.kind,
+            starting_balance=self.starting_balance,
+            journal=self.journal,
+            history=self.history,
+            audit=self.audit,
+            default_instrument=default_instrument,
+            account=account,
+        )
 
 
 @dataclass(frozen=True, slots=True)

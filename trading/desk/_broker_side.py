@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 from trading.broker import PaperBroker
 from trading.broker.venue import VenueBroker
 
-__all__ = ["BrokerBooks", "BrokerSide", "PaperSide", "VenueSide"]
+__all__ = ["AccountSide", "BrokerBooks", "BrokerSide"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,11 +54,16 @@ class BrokerSide(Protocol):
         ...
 
 
-class PaperSide:
-    """The paper broker as a reconciliation side. ``wins`` is False by default (it was restored
-    from the journal); a test or a simulated venue may make it win."""
+class AccountSide:
+    """A broker's account as a reconciliation side: its positions, working orders and cash.
 
-    def __init__(self, broker: PaperBroker, *, name: str = "paper broker", wins: bool = False) -> None:
+    A venue's side (the ``VenueBroker``'s books after ``open`` reconciled them with the venue's
+    REST view) ``wins``: where the journal differs, the journal is made to follow it, one step
+    holding the whole account. The paper broker's side does not (it was restored from the
+    journal); a test or a simulated venue may make it win.
+    """
+
+    def __init__(self, broker: PaperBroker | VenueBroker, *, name: str, wins: bool) -> None:
         self._broker = broker
         self._name = name
         self._wins = wins
@@ -80,42 +85,10 @@ class PaperSide:
         )
 
     def adopt(self) -> str | None:
-        """Commit the paper broker's account, positions and working orders as one step. Rows
-        only the journal holds are left as they are (a paper broker wins only in tests, over a
-        journal that lacks what it holds; a venue's side must also end what it does not hold)."""
+        """Commit the broker's account, positions and working orders as one step. A paper broker
+        leaves rows only the journal holds as they are (it wins only in tests, over a journal that
+        lacks what it holds); a venue's side also ends what it does not hold."""
         return self._broker.commit_books()
 
     def __repr__(self) -> str:
-        return f"PaperSide({self._name!r}, wins={self._wins})"
-
-
-class VenueSide:
-    """A venue's account as a reconciliation side: the ``VenueBroker``'s books after ``open``
-    reconciled them with the venue's REST view. It wins: where the journal differs, the
-    journal is made to follow it (one step holding the whole account)."""
-
-    def __init__(self, broker: VenueBroker, *, name: str) -> None:
-        self._broker = broker
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def wins(self) -> bool:
-        return True
-
-    def books(self) -> BrokerBooks:
-        broker = self._broker
-        return BrokerBooks(
-            positions={s: p.quantity for s, p in broker.positions().items()},
-            working_orders=frozenset(o.order_id for o in broker.open_orders()),
-            cash=broker.account().cash,
-        )
-
-    def adopt(self) -> str | None:
-        return self._broker.commit_books()
-
-    def __repr__(self) -> str:
-        return f"VenueSide({self._name!r})"
+        return f"AccountSide({self._name!r}, wins={self._wins})"

@@ -24,7 +24,7 @@ from trading.broker.venue import VenueBroker, VenueSettings
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.desk._activity import subscribe_activity
-from trading.desk._broker_side import BrokerSide, PaperSide, VenueSide
+from trading.desk._broker_side import AccountSide, BrokerSide
 from trading.desk._commands import CommandProcessor, DeskCommands, restore_pause
 from trading.desk._market import BarHistory
 from trading.desk._publisher import ACCOUNT_KEY, LAST_PRICES_KEY, RISK_KEY, StatePublisher
@@ -179,10 +179,10 @@ def _build_locked(
     if isinstance(config.broker, VenueSettings):
         venue = _venue_broker(config, config.broker, bus, clock, instruments, journal, db, allow_live)
         closers.add(venue.close)  # its lanes' threads; the desk stops its stream and polling first
-        broker, side = venue, VenueSide(venue, name=config.broker.kind)
+        broker, side = venue, AccountSide(venue, name=config.broker.kind, wins=True)
     else:
         paper = _restored_broker(config, bus, clock, instruments, journal, kv, state_dir)
-        broker, side = paper, PaperSide(paper)
+        broker, side = paper, AccountSide(paper, name="paper broker", wins=False)
     feed = _build_feed(config, clock, config_path, broker)
     if isinstance(feed, CsvReplayFeed):
         closers.add(feed.close)

@@ -11,6 +11,9 @@ A lockout lasts until the daily reset (``LockoutManager``). A weekly rule theref
 week its lockout is due again (``relock_due``, then ``relocked``); the next week clears it
 (``new_day``). ``export``/``restore`` carry it across restarts: a latch of the current week
 comes back on any day of it, and a lockout already re-issued today is not re-issued.
+
+A weekly P&L rule holds a ``WeekBook``: the latch and the realized P&L of the week's finished
+trading days, taken again from the P&L history at each daily reset, restore and recount.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from trading.model.money import ZERO
-from trading.risk.pnl import DayPnL
+from trading.risk.pnl import DayPnL, PnLTracker
 
-__all__ = ["WEEKDAYS", "Weekday", "WeeklyLatch", "week_net", "week_start"]
+__all__ = ["WEEKDAYS", "WeekBook", "Weekday", "WeeklyLatch", "week_net", "week_start"]
 
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -82,6 +85,21 @@ class WeeklyLatch:
     def relocked(self, today: date) -> None:
         self.relocked_on = today
 
+    def relock(self, today: date) -> str | None:
+        """When its lockout is due again on ``today``: mark it issued and return the note for the
+        re-issued violation; None when not due."""
+        if not self.relock_due(today):
+            return None
+        self.relocked(today)
+        return f"reached on {self.fired_on}, still in force"
+
+    def tail(self, note: str, until: str) -> str:
+        """A violation message's tail: ``note``, then ``until`` with the week's last trading day
+        (each left out when empty)."""
+        parts = (note, f"{until} ({self.week_end})" if until else "")
+        joined = ", ".join(part for part in parts if part)
+        return f": {joined}" if joined else ""
+
     def export(self) -> dict[str, Any]:
         return {
             "week": self.week.isoformat(),
@@ -90,9 +108,11 @@ class WeeklyLatch:
         }
 
     def restore(self, state: Mapping[str, Any], today: date) -> None:
-        """Take back an exported latch when it belongs to ``today``'s week (any day of it)."""
+        """Move to ``today``'s week, and take back an exported latch when it belongs to that week
+        (any day of it)."""
+        self.new_day(today)
         saved = state.get("week")
-        if saved is None or date.fromisoformat(saved) != week_start(today, self._first):
+        if saved is None or date.fromisoformat(saved) != self.week:
             return
         fired, relocked = state.get("fired_on"), state.get("relocked_on")
         self.fired_on = None if fired is None else date.fromisoformat(fired)
@@ -100,3 +120,45 @@ class WeeklyLatch:
 
     def __repr__(self) -> str:
         return f"WeeklyLatch(week={self.week}, fired_on={self.fired_on}, relocked_on={self.relocked_on})"
+
+
+class WeekBook:
+    """A weekly P&L rule's week: its latch, and the realized P&L of the week's finished days.
+
+    The figure before today is taken again from the P&L history (which a restart recounts from
+    the journal) at each daily reset, restore and recount; today's part is read live.
+    """
+
+    __slots__ = ("_net", "_pnl", "before", "latch")
+
+    def __init__(self, pnl: PnLTracker, first: str = "monday", *, net: bool) -> None:
+        self._pnl = pnl
+        self._net = net  # net of commissions, or gross
+        self.latch = WeeklyLatch(pnl.trading_day, first)
+        self.before = ZERO  # the realized P&L of this week's finished trading days
+        self.recount()
+
+    def realized(self) -> Decimal:
+        """The week's realized P&L: its finished days plus today so far (exact)."""
+        pnl = self._pnl
+        return self.before + (pnl.daily_net if self._net else pnl.daily_realized)
+
+    def recount(self) -> None:
+        """Take this week's finished days again from the P&L history."""
+        self.before = week_net(self._pnl.history(), self.latch.week, self._pnl.trading_day, net=self._net)
+
+    def new_day(self) -> None:
+        """The daily reset: a new week clears the latch; the finished days are taken again."""
+        self.latch.new_day(self._pnl.trading_day)
+        self.recount()
+
+    def export(self) -> dict[str, Any]:
+        return self.latch.export()
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """The latch of the current week on any day of it (the week's P&L is the journal's)."""
+        self.latch.restore(state, self._pnl.trading_day)
+        self.recount()
+
+    def __repr__(self) -> str:
+        return f"WeekBook(before={self.before}, net={self._net}, latch={self.latch!r})"

@@ -11,7 +11,7 @@ import pytest
 from trading.broker import PaperBroker
 from trading.bus import EventBus
 from trading.clock import TestClock
-from trading.desk._broker_side import PaperSide
+from trading.desk._broker_side import AccountSide
 from trading.desk._reconcile import Reconciler
 from trading.desk._reconciliation import RECONCILIATION_KEY
 from trading.model import Instrument, MarketDataUpdated, Order, OrderSide, OrderType
@@ -139,7 +139,7 @@ async def test_reconcile_winning_side_the_journal_follows_its_view(tmp_path):
     activity.start()
     kv = KeyValueRepository(db)
     reconciler = Reconciler(
-        journal.reader, PaperSide(broker, name="venue", wins=True), clock=clock, activity=activity, kv=kv
+        journal.reader, AccountSide(broker, name="venue", wins=True), clock=clock, activity=activity, kv=kv
     )
     # Act
     report = reconciler.reconcile(TradeReconciliation)

@@ -29,14 +29,7 @@ def build_alpaca_broker(settings: VenueSettings, context: BrokerContext) -> Venu
             field="broker.paper",
             value=False,
         )
-    key_id = context.environ.get(KEY_ID_VARIABLE, "").strip()
-    secret = context.environ.get(SECRET_KEY_VARIABLE, "").strip()
-    if not key_id or not secret:
-        missing = [n for n, v in ((KEY_ID_VARIABLE, key_id), (SECRET_KEY_VARIABLE, secret)) if not v]
-        raise ConfigError(
-            f"broker kind alpaca needs the API keys in the environment: {' and '.join(missing)} not set",
-            field="broker",
-        )
+    key_id, secret = context.credentials("alpaca", "the API keys", KEY_ID_VARIABLE, SECRET_KEY_VARIABLE)
     client = AlpacaClient(
         key_id, secret, paper=settings.paper, url=settings.url, timeout=settings.request_timeout
     )
@@ -49,16 +42,4 @@ def build_alpaca_broker(settings: VenueSettings, context: BrokerContext) -> Venu
         ping_interval=ping,
         ping_timeout=min(2 * ping, settings.blind_after),
     )
-    return VenueBroker(
-        context.bus,
-        context.clock,
-        context.instruments,
-        client=client,
-        stream=stream,
-        settings=settings,
-        source="alpaca",
-        starting_balance=context.starting_balance,
-        journal=context.journal,
-        history=context.history,
-        audit=context.audit,
-    )
+    return context.venue_broker(settings, client, stream)

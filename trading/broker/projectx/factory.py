@@ -44,14 +44,7 @@ logger = logging.getLogger(__name__)
 def build_projectx_broker(settings: VenueSettings, context: BrokerContext) -> VenueBroker:
     if not isinstance(settings, ProjectXSettings):
         raise TypeError(f"projectx needs ProjectXSettings, got {type(settings).__name__}")
-    user = context.environ.get(USER_NAME_VARIABLE, "").strip()
-    key = context.environ.get(API_KEY_VARIABLE, "").strip()
-    if not user or not key:
-        missing = [n for n, v in ((USER_NAME_VARIABLE, user), (API_KEY_VARIABLE, key)) if not v]
-        raise ConfigError(
-            f"broker kind projectx needs the credentials in the environment: {' and '.join(missing)} not set",
-            field="broker",
-        )
+    user, key = context.credentials("projectx", "the credentials", USER_NAME_VARIABLE, API_KEY_VARIABLE)
     session = GatewaySession(
         settings.api_url,
         user,
@@ -102,20 +95,8 @@ def _build(settings: ProjectXSettings, context: BrokerContext, session: GatewayS
         initial=settings.retry_initial,
         maximum=settings.retry_max,
     )
-    broker = VenueBroker(
-        context.bus,
-        context.clock,
-        context.instruments,
-        client=client,
-        stream=stream,
-        settings=settings,
-        source="projectx",
-        starting_balance=context.starting_balance,
-        journal=context.journal,
-        history=context.history,
-        audit=context.audit,
-        default_instrument=_instrument_of(client),
-        account=account.label,
+    broker = context.venue_broker(
+        settings, client, stream, default_instrument=_instrument_of(client), account=account.label
     )
     client.reference = broker.last_price
     logger.info("ProjectX: guarding account %s; contracts %s", account.label, contracts.known())

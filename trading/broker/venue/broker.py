@@ -295,14 +295,7 @@ class VenueBroker:
             return orders
         parent, stop = limits[0], stops[0]
         self._mirror.set_parent(stop, parent)
-        request = replace(
-            self._request(parent),
-            order_class="oco",
-            take_profit=parent.price,
-            stop_loss=stop.stop_price,
-            stop_loss_limit=stop.price,
-        )
-        self._router.submit(parent, request)
+        self._submit_exits(parent, "oco", parent, stop)
         return orders
 
     def submit_bracket(
@@ -323,15 +316,20 @@ class VenueBroker:
             return orders
         for leg in legs:
             self._mirror.set_parent(leg, entry)
-        request = replace(
-            self._request(entry),
-            order_class="bracket",
-            take_profit=take_profit.price,
-            stop_loss=stop_loss.stop_price,
-            stop_loss_limit=stop_loss.price,
-        )
-        self._router.submit(entry, request)
+        self._submit_exits(entry, "bracket", take_profit, stop_loss)
         return orders
+
+    def _submit_exits(self, parent: Order, order_class: str, take_profit: Order, stop: Order) -> None:
+        """Send ``parent`` as one venue order of ``order_class`` carrying the take-profit's limit
+        and the stop's stop (and limit) prices."""
+        request = replace(
+            self._request(parent),
+            order_class=order_class,
+            take_profit=take_profit.price,
+            stop_loss=stop.stop_price,
+            stop_loss_limit=stop.price,
+        )
+        self._router.submit(parent, request)
 
     def _admit(
         self,

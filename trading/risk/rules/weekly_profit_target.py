@@ -24,7 +24,7 @@ from trading.risk.amounts import Amount
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
 from trading.risk.types import Violation
-from trading.risk.week import Weekday, WeeklyLatch, week_net
+from trading.risk.week import WeekBook, Weekday
 
 __all__ = ["WeeklyProfitTarget", "WeeklyProfitTargetConfig"]
 
@@ -51,20 +51,13 @@ class WeeklyProfitTarget(Rule):
         super().__init__(*args)
         cfg = self.config
         self._target = cfg.target
-        self._net = cfg.include_commissions
         self._remedy = plain_remedy(cfg.action)
         self._locks = cfg.action.lockout is not None
-        self._latch = WeeklyLatch(self.pnl.trading_day, cfg.week_starts)
-        self._before = self._week_before()
-
-    def _week_before(self) -> Decimal:
-        """The realized P&L of this week's finished trading days."""
-        return week_net(self.pnl.history(), self._latch.week, self.pnl.trading_day, net=self._net)
+        self._week = WeekBook(self.pnl, cfg.week_starts, net=cfg.include_commissions)
+        self._latch = self._week.latch
 
     def _profit(self) -> Decimal:
-        pnl = self.pnl
-        today = pnl.daily_realized - pnl.daily_commissions if self._net else pnl.daily_realized
-        return self._before + today
+        return self._week.realized()
 
     def handlers(self) -> dict[type[Event], Callable[[Any], Violation | None]]:
         return {PositionChanged: self.on_position, PositionClosed: self.on_position}
@@ -81,12 +74,9 @@ class WeeklyProfitTarget(Rule):
         return f"weekly profit target reached on {self._latch.fired_on}: no new entries until the week ends"
 
     def sweep(self, now: datetime) -> list[Violation]:
-        latch, today = self._latch, self.pnl.trading_day
-        if latch.fired:
-            if not self._locks or not latch.relock_due(today):
-                return []
-            latch.relocked(today)
-            return [self._violation(now, self._profit(), f"reached on {latch.fired_on}, still in force")]
+        if self._latch.fired:
+            note = self._latch.relock(self.pnl.trading_day) if self._locks else None
+            return [] if note is None else [self._violation(now, self._profit(), note)]
         profit = self._profit()
         return [] if profit < self._target else [self._trip(now, profit)]
 
@@ -96,11 +86,9 @@ class WeeklyProfitTarget(Rule):
 
     def _violation(self, ts: datetime, profit: Decimal, note: str) -> Violation:
         latch = self._latch
-        until = f"no new entries until the week ends ({latch.week_end})" if self._locks else ""
-        tail = ", ".join(part for part in (note, until) if part)
+        tail = latch.tail(note, "no new entries until the week ends" if self._locks else "")
         return self.violation(
-            f"weekly profit target reached: realized {money(profit)} >= {money(self._target)}"
-            + (f": {tail}" if tail else ""),
+            f"weekly profit target reached: realized {money(profit)} >= {money(self._target)}" + tail,
             remedy=self._remedy,
             ts=ts,
             severity=Severity.INFO,
@@ -116,20 +104,16 @@ class WeeklyProfitTarget(Rule):
         return Measure(shown, float(self._target), "$", detail, self._latch.fired)
 
     def reset_daily(self) -> None:
-        self._latch.new_day(self.pnl.trading_day)
-        self._before = self._week_before()
+        self._week.new_day()
 
     def export_state(self) -> dict[str, Any]:
-        return self._latch.export()
+        return self._week.export()
 
     def restore_state(self, state: Mapping[str, Any], *, same_day: bool) -> None:
         """The latch of the current week on any day of it (the week's P&L is the journal's)."""
-        today = self.pnl.trading_day
-        self._latch.new_day(today)
-        self._latch.restore(state, today)
-        self._before = self._week_before()
+        self._week.restore(state)
 
     def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
         """The P&L history was recounted from the journal: take this week's finished days again."""
         del fills, now
-        self._before = self._week_before()
+        self._week.recount()

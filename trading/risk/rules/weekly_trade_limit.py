@@ -75,12 +75,9 @@ class WeeklyTradeLimit(Rule):
         return f"{self.week_trades} trades this week, max {self._max}: no new entries until the week ends"
 
     def sweep(self, now: datetime) -> list[Violation]:
-        latch, today = self._latch, self.pnl.trading_day
-        if latch.fired:
-            if not self._locks or not latch.relock_due(today):
-                return []
-            latch.relocked(today)
-            return [self._violation(now, f"reached on {latch.fired_on}, still in force")]
+        if self._latch.fired:
+            note = self._latch.relock(self.pnl.trading_day) if self._locks else None
+            return [] if note is None else [self._violation(now, note)]
         return [] if self.week_trades < self._max else [self._trip(now)]
 
     def _trip(self, ts: datetime) -> Violation:
@@ -89,10 +86,9 @@ class WeeklyTradeLimit(Rule):
 
     def _violation(self, ts: datetime, note: str) -> Violation:
         latch = self._latch
-        until = f"no new entries until the week ends ({latch.week_end})" if self._locks else ""
-        tail = ", ".join(part for part in (note, until) if part)
+        tail = latch.tail(note, "no new entries until the week ends" if self._locks else "")
         return self.violation(
-            f"{self.week_trades} trades this week, max {self._max}" + (f": {tail}" if tail else ""),
+            f"{self.week_trades} trades this week, max {self._max}" + tail,
             remedy=self._remedy,
             ts=ts,
             severity=Severity.WARNING,
@@ -127,7 +123,6 @@ class WeeklyTradeLimit(Rule):
         """The latch and the finished days' counts of the current week; today's count only on the
         same day (``recount`` then replaces it with the journal's)."""
         today = self.pnl.trading_day
-        self._latch.new_day(today)
         self._latch.restore(state, today)
         week = self._latch.week
         days = {date.fromisoformat(d): int(n) for d, n in dict(state.get("days", {})).items()}

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from trading.broker.alpaca.config import KEY_ID_VARIABLE, SECRET_KEY_VARIABLE, AlpacaSettings
+from trading.broker.projectx.config import ProjectXSettings
 from trading.broker.registry import BrokerContext, PaperSettings, broker_kind
 from trading.bus import EventBus
 from trading.clock import LiveClock
@@ -119,3 +120,12 @@ def test_alpaca_factory_with_consent_and_keys_builds_a_live_broker_without_calli
 
     assert broker.source == "alpaca" and "s3cr3t" not in repr(broker)
     broker.close()
+
+
+def test_projectx_factory_names_both_missing_credentials_before_any_call() -> None:
+    with pytest.raises(
+        ConfigError,
+        match="broker kind projectx needs the credentials in the environment: "
+        "PROJECTX_USERNAME and PROJECTX_API_KEY not set",
+    ):
+        broker_kind("projectx").build(ProjectXSettings(account="EVAL-1"), _context(environ={}))

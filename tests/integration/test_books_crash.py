@@ -183,8 +183,22 @@ def _check_risk(r: Rows, bad: list[str], where: str) -> None:
     )
 
 
+def _has_books(db: Path) -> bool:
+    """True once the journal's schema exists (a kill early in the first start leaves no database
+    file, or one still without its tables: the schema is created in one transaction)."""
+    if not db.exists():
+        return False
+    with rows(db) as conn:
+        return (
+            conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'account'").fetchone()
+            is not None
+        )
+
+
 def _check_books(db: Path, tally: Tally, where: str, *, zombies_allowed: bool) -> dict[str, int]:
     """Every invariant that holds at rest; failures are collected with ``where``."""
+    if not _has_books(db):
+        return {}  # killed before the journal existed
     r = Rows.read(db)
     if not r.account:
         return {}  # killed before its first account row

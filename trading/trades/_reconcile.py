@@ -18,7 +18,9 @@ transaction id) and with the broker's view (already restored: positions and work
 - OPENED, exit fills cover part of it -> quantity, entry price, P&L and commissions taken
   from the fills (the row may lag them), the working legs resized to the quantity left;
 - OPENED, position there -> its working orders linked again (legs, a close, a reduction, an
-  addition); a missing TP/SL leg (and no close working) -> the pair sent again.
+  addition); a missing TP/SL leg (and no close working) -> the pair sent again, unless exit
+  orders of no transaction (a risk flatten sent before the crash) close the whole position:
+  their fill closes it as it would have live.
 
 Every change is one ``TransactionRepair`` (before -> after, reason), logged at WARNING and
 written to the activity log with source ``reconcile``.
@@ -225,10 +227,34 @@ class TransactionReconciler:
         held = {o.role for o in working if o.role in _PROTECTIVE}
         exits = ((OrderRole.TAKE_PROFIT, txn.take_profit), (OrderRole.STOP_LOSS, txn.stop_loss))
         wanted = {role for role, price in exits if price is not None}
-        if closing or wanted <= held:
+        if closing or wanted <= held or self._closed_by_another_exit(txn):
             return
         self._events.replace_protection(txn)
         notes.append("protection sent" if fresh else "protection sent again")
+
+    def _closed_by_another_exit(self, txn: Transaction) -> bool:
+        """True when exit orders of no transaction (a risk flatten or close sent before the
+        restart) cover the symbol's whole position. Their fill closes ``txn`` through the
+        ``PositionClosed`` that follows, as it would have without the restart; legs sent now
+        would still work when that fill comes, so the transaction would be left OPENED
+        without a position (its legs, reduce-only on a flat position, can never fill)."""
+        position = self._broker.positions().get(txn.symbol)
+        if position is None or position.side is None:
+            return False
+        covered = sum(
+            o.remaining
+            for o in self._broker.open_orders(txn.symbol)
+            if o.transaction_id is None and o.role is OrderRole.EXIT and o.side is position.side.opposite
+        )
+        if covered < abs(position.quantity) - _EPS:
+            return False
+        logger.info(
+            "transaction %s: no protection sent: exit orders for %g %s already close the position",
+            txn.transaction_id,
+            covered,
+            txn.symbol,
+        )
+        return True
 
     def _close_from_fills(self, txn: Transaction, tally: FillTally, notes: list[str]) -> None:
         assert tally.exit_price is not None and tally.last_exit_role is not None  # is_closed: exits exist

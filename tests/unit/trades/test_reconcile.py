@@ -470,6 +470,29 @@ def test_restore_opened_close_working_links_it_without_new_legs_and_its_fill_clo
     assert again.broker.open_orders() == [] and again.broker.positions() == {}
 
 
+@pytest.mark.parametrize("heard_the_cancels", [True, False], ids=["cancels-heard", "cancels-unheard"])
+def test_restore_opened_risk_flatten_working_sends_no_legs_and_its_fill_closes(
+    desk: DeskProcess, heard_the_cancels: bool
+) -> None:
+    # Arrange: a risk flatten cancelled the legs and sent its exit (no transaction's order);
+    # the desk died before the exit filled (the crash test's zombie: legs sent again at the
+    # restart outlived the position, and the transaction stayed OPENED without one)
+    txn = opened(desk)
+    if not heard_the_cancels:
+        desk.crash()
+    [exit_order] = desk.broker.flatten_all("trailing_drawdown: floor reached")
+    desk.crash()
+    again = desk.restart()
+    # Act
+    result = again.manager.restore(again.history)
+    again.tick(4998.0)
+    # Assert: closed by the flatten's fill as it would have been live, (4998 - 5000) x 2 x 50
+    now = again.stored(txn.transaction_id)
+    assert (now.status, now.exit_price, now.realized_pnl) == (CLOSED, 4998.0, -200.0)
+    assert again.broker.open_orders() == [] and again.broker.positions() == {}
+    assert exit_order.transaction_id is None and result.repairs == ()
+
+
 # --- the restore as a whole ----------------------------------------------------------
 
 

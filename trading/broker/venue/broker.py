@@ -54,7 +54,7 @@ from trading.broker.venue.report import ReconciliationReport
 from trading.broker.venue.router import OrderRouter
 from trading.broker.venue.sight import Sight
 from trading.broker.venue.sync import BrokerSync
-from trading.broker.venue.tasks import TaskChains
+from trading.broker.venue.tasks import STOP_WAIT, TaskChains
 from trading.bus import EventBus
 from trading.clock import Clock
 from trading.errors import ConfigError, OrderError, TradingError, UnknownInstrumentError
@@ -547,12 +547,10 @@ class VenueBroker:
 
     async def stop(self) -> None:
         """Stream and polling stopped, requests still running cancelled, lanes closed."""
-        for task in (self._watch, self._stream_task):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in (self._watch, self._stream_task) if t is not None), return_exceptions=True
-        )
+        tasks = [t for t in (self._watch, self._stream_task) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await _ended(tasks, self.source)
         self._watch = self._stream_task = None
         await self._tasks.stop()
         self.close()
@@ -679,3 +677,18 @@ def _bracket_problem(entry: Order, take_profit: Order, stop_loss: Order) -> str 
         if leg.symbol != entry.symbol or leg.side is entry.side or leg.quantity != entry.quantity:
             return "a bracket's exits close the entry: same symbol and quantity, the other side"
     return None
+
+
+async def _ended(tasks: list[asyncio.Task[None]], source: str) -> None:
+    """Wait for cancelled ``tasks`` to end, at most ``STOP_WAIT`` seconds: a stop must not hang
+    on one that takes its time (an SDK's websocket close handshake waiting on a silent peer)."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=STOP_WAIT)
+    for task in pending:
+        logger.warning(
+            "%s: %s did not end within %.0f s of its cancel; stopping without it",
+            source,
+            task.get_name(),
+            STOP_WAIT,
+        )

@@ -5,7 +5,7 @@ coroutine. Coroutines given the same key (an order id) run one after the other i
 given (a cancel waits for the submit it follows); different keys run concurrently. Work
 given before the loop runs (a desk being built, restoring its transactions) is queued and
 started by ``start``. A coroutine that raises is logged with what it was doing; ``stop``
-cancels everything still running and waits for it to end.
+cancels everything still running and waits for it to end, at most ``STOP_WAIT`` seconds.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 
-__all__ = ["TaskChains"]
+__all__ = ["STOP_WAIT", "TaskChains"]
 
 logger = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[None]]
+
+STOP_WAIT = 5.0  # seconds cancelled work may take to end before ``stop`` goes on without it
 
 
 class TaskChains:
@@ -84,8 +86,16 @@ class TaskChains:
         tasks = list(self._running)
         for task in tasks:
             task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=STOP_WAIT)
+        for task in pending:  # a stop must not hang on work that takes its time to end
+            logger.warning(
+                "%s: %s did not end within %.0f s of its cancel; stopping without it",
+                self._name,
+                task.get_name(),
+                STOP_WAIT,
+            )
 
     def __len__(self) -> int:
         return len(self._running) + len(self._queued)

@@ -273,6 +273,7 @@ def _unlock(db: Path, tally: Tally) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 31 kills and starts: about 100 s alone, 300 s and more beside busy processes
 def test_books_crash_sigkill_at_random_moments_never_loses_or_repeats(tmp_path: Path) -> None:
     # Arrange
     rng = random.Random(SEED)

@@ -116,9 +116,10 @@ async def test_unlock_daily_loss_refused_under_never_then_allowed_with_reason(
     # Act: under never, the operator asks to unlock with a good reason
     runner = locked.start("never")
     page = await _unlock(browser, runner, REASON)
-    refused = page.get_by_text("unlock refused: the account lockout by the loss rule daily_realized_loss")
+    # the command's status line (and, once the table redraws, its row in the commands table)
+    refused = page.get_by_text("unlock refused: the account lockout by the loss rule daily_realized_loss").first
     await refused.wait_for(timeout=90_000)
-    shown = await refused.first.inner_text()
+    shown = await refused.inner_text()
     await assert_clean(page)
     locked.stop()
 

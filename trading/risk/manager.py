@@ -17,8 +17,8 @@ The account's starting balance (the trailing drawdown's start) comes from the br
 
 A changed risk file is read and validated off the event loop (``RiskConfigReader``, with a
 time limit); the loop only swaps in a validated config, and only when the ``TamperLock``
-agrees (a loosening edit waits for the daily reset). ``config_status`` says why the last
-change was refused, for the dashboard.
+agrees (a loosening edit waits for the daily reset): the manager holds that decision as
+``ConfigReloads``. ``config_status`` says why the last change was refused, for the dashboard.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from trading.broker.base import Broker
 from trading.bus import EventBus
 from trading.clock import Clock
-from trading.errors import ConfigError, StateError
+from trading.errors import StateError
 from trading.model import (
     AccountUpdated,
     BrokerBlind,
@@ -65,7 +65,8 @@ from trading.risk._persist import export_risk_state, import_risk_state
 from trading.risk.actions import Action
 from trading.risk.amounts import show_amount
 from trading.risk.config import RiskConfig
-from trading.risk.config_reader import ReadOutcome, RiskConfigReader
+from trading.risk.config_reader import ReadOutcome
+from trading.risk.config_reloads import ConfigReloads
 from trading.risk.enforcement import Enforcer
 from trading.risk.engine import RiskEngine
 from trading.risk.headroom import Headroom, measure_headroom
@@ -96,7 +97,6 @@ _ORDER_EVENTS = (
     OrderExpired,
     OrderModified,
 )
-_STATUS_LIMIT = 800  # characters of a refused reload's reason kept
 _POSITION_EVENTS = (PositionOpened, PositionChanged, PositionClosed)
 _OTHER_EVENTS: tuple[type[Event], ...] = (*_ORDER_EVENTS, AccountUpdated)
 _HISTORY_DAYS = 31  # finished days of P&L recounted from the journal at start (the daily chart)
@@ -129,12 +129,12 @@ class RiskManager:
         self._store = store
         self._fills = fills
         self.config_path = None if config_path is None else Path(config_path)
-        self._reload_timeout = reload_timeout
-        self._reader = (
-            None if self.config_path is None else RiskConfigReader(self.config_path, timeout=reload_timeout)
+        self.reloading = ConfigReloads(  # the risk file's hot reload and its tamper lock
+            self.config_path,
+            clock=clock,
+            timeout=reload_timeout,
+            alert=lambda message: self.enforcer.alert(Severity.WARNING, message, "config"),
         )
-        self.tamper_lock = TamperLock()
-        self.config_status = ""  # why the last change of the risk file was refused; "" when none was
         self._owns_notifier = notifier is None
         self.notifier = notifier if notifier is not None else default_notifier(cfg, account)
         self.reset = ResetScheduler(clock, at=cfg.reset.time, timezone=cfg.reset.timezone)
@@ -176,7 +176,7 @@ class RiskManager:
             reload_if_changed=self.check_config_changed,
         )
         self._started = False
-        self.reloads = self.reload_failures = 0
+        self.reloads = 0
 
     def _context(self) -> RuleContext:
         return RuleContext(
@@ -536,77 +536,46 @@ class RiskManager:
         """Read ``path`` (default: the configured path) again and swap it in. An invalid file, or
         one the tamper lock holds, is refused and logged, and the running rules stay. The caller
         waits at most the reload time limit (``reload_config_async`` does not block the loop)."""
-        source, reader = self._reader_for(path)
+        source, reader = self.reloading.reader_for(path)
         return self._offer(reader.read(force=True), source)
 
     async def reload_config_async(self, path: str | Path | None = None) -> bool:
         """``reload_config`` for the event loop: the file is read and validated on a worker
         thread while the loop runs on; only the swap happens here."""
-        source, reader = self._reader_for(path)
+        source, reader = self.reloading.reader_for(path)
         return self._offer(await reader.read_async(force=True), source)
-
-    def _reader_for(self, path: str | Path | None) -> tuple[Path, RiskConfigReader]:
-        source = Path(path) if path is not None else self.config_path
-        if source is None:
-            raise ConfigError("reload_config needs a path: this RiskManager was built without config_path")
-        if self._reader is not None and source == self.config_path:
-            return source, self._reader
-        return source, RiskConfigReader(source, timeout=self._reload_timeout)
 
     def check_config_changed(self) -> bool:
         """Reload when the file's content changed (stat polled, then read and hashed off this thread),
         or when the tamper lock's reset has passed. True if a new config was swapped in.
 
         A refused file is not retried until it changes again (or, held by the lock, until the reset)."""
-        if self._reader is None:
-            return False
-        due = self.tamper_lock.due(self._clock.now())
-        if not self._reader.moved() and not due:
-            return False
-        return self._offer(self._reader.read(force=due), self._reader.path)
+        due = self.reloading.due_read()
+        return due is not None and self._offer(due[0].read(force=due[1]), due[0].path)
 
     async def poll_config(self) -> bool:
         """``check_config_changed`` for the event loop: the file is read and validated on a worker
         thread while the loop runs on; only the swap happens here."""
-        if self._reader is None:
-            return False
-        due = self.tamper_lock.due(self._clock.now())
-        if not self._reader.moved() and not due:
-            return False
-        return self._offer(await self._reader.read_async(force=due), self._reader.path)
+        due = self.reloading.due_read()
+        return due is not None and self._offer(await due[0].read_async(force=due[1]), due[0].path)
 
     def _offer(self, outcome: ReadOutcome, source: Path) -> bool:
         """Swap in what a read found, if it is valid and the tamper lock agrees."""
-        if outcome.error is not None:
-            self.reload_failures += 1
-            self._refuse(f"risk config reload refused: {outcome.error}")
-            logger.error("risk config reload refused, the running rules stay: %s", outcome.error)
-            return False
-        cfg = outcome.config
+        cfg = self.reloading.judge(outcome, self.config, next_reset=self.reset.next_reset)
         if cfg is None:
-            return False  # touched, same content
-        held = self.tamper_lock.review(
-            self.config,
-            cfg,
-            now=self._clock.now(),
-            next_reset=self.reset.next_reset,
-            zone=self.config.reset.timezone,
-        )
-        if held is not None:
-            self.reload_failures += 1
-            self._refuse(held)
-            logger.warning("%s (the running rules stay)", held)
             return False
         self.apply_config(cfg)
-        self.config_status = ""
         logger.warning("risk config reloaded from %s: %d rules", source, len(cfg.rules))
         return True
 
-    def _refuse(self, message: str) -> None:
-        if len(message) > _STATUS_LIMIT:  # it goes to an alert, the activity log and the dashboard
-            message = f"{message[: _STATUS_LIMIT - 3]}..."
-        self.config_status = message
-        self.enforcer.alert(Severity.WARNING, message, "config")
+    @property
+    def tamper_lock(self) -> TamperLock:
+        return self.reloading.tamper_lock
+
+    @property
+    def config_status(self) -> str:
+        """Why the last change of the risk file was refused, for the dashboard; "" when none was."""
+        return self.reloading.status
 
     def apply_config(self, cfg: RiskConfig) -> None:
         """Swap in a validated config; rules whose settings did not change keep their state.
@@ -683,7 +652,7 @@ class RiskManager:
             warnings=engine.warnings,
             lockouts=len(self._lockouts),
             reloads=self.reloads,
-            reload_failures=self.reload_failures,
+            reload_failures=self.reloading.failures,
             sweeps=self._sweep.runs,
         )
 

@@ -287,6 +287,8 @@ def test_paper_matching_random_bars_fill_within_the_rules_and_books_recount_exac
             working = [
                 Before(o, o.triggered, o.remaining) for o in everything if o.is_open and o.symbol == symbol
             ]
+            held = broker.positions().get(symbol)
+            covered = held is not None and held.quantity == side.sign * qty  # the bracket's whole position
             recorder.clear()
             _send(broker, clock, symbol, bar)
             fills: dict[str, list[OrderFilled]] = defaultdict(list)
@@ -297,7 +299,7 @@ def test_paper_matching_random_bars_fill_within_the_rules_and_books_recount_exac
                 special = before.order in (tp, sl)
                 _check_order(before, bar, fills[before.order.order_id], special)
             if symbol == "ES":
-                _check_bracket(tp, sl, bar, working, fills)
+                _check_bracket(tp, sl, bar, working, fills, covered=covered)
             account.take(recorder.events)
             _check_account(broker, account)
 
@@ -318,12 +320,20 @@ def test_paper_matching_random_bars_fill_within_the_rules_and_books_recount_exac
 
 
 def _check_bracket(
-    tp: Order, sl: Order, bar: Bar, working: list[Before], fills: dict[str, list[OrderFilled]]
+    tp: Order,
+    sl: Order,
+    bar: Bar,
+    working: list[Before],
+    fills: dict[str, list[OrderFilled]],
+    *,
+    covered: bool,
 ) -> None:
     """At most one leg ever fills, and a fill closes the other. When no other ES order fills on
     the bar, a leg's fill cancels a working sibling as its OCO sibling; and on a bar that
     reaches both legs and opens between them, the stop-loss (worst case) fills; on a bar that
-    opens through the take-profit, the take-profit fills first, at the open."""
+    opens through the take-profit while the position is still the bracket's (``covered``: another
+    order may have closed it, and a reduce-only leg then cannot fill), the take-profit fills
+    first, at the open."""
     legs = {tp.order_id, sl.order_id}
     assert sum(1 for leg in (tp, sl) if leg.filled_quantity > 0) <= 1
     both_working = {b.order.order_id for b in working} >= legs
@@ -335,14 +345,15 @@ def _check_bracket(
             assert other.status is OrderStatus.CANCELLED
             assert other.reason == f"OCO sibling {filled.order_id} filled"
     if (
-        both_working
+        covered
+        and both_working
         and alone
         and _limit_reached(tp, bar)
         and _stop_reached(sl, bar)
         and not (_opens_through(sl, bar) or (bar.open is not None and _limit_crossed_at_open(tp, bar.open)))
     ):
         assert (sl.status, tp.status) == (OrderStatus.FILLED, OrderStatus.CANCELLED), bar
-    if both_working and alone and bar.open is not None and _limit_crossed_at_open(tp, bar.open):
+    if covered and both_working and alone and bar.open is not None and _limit_crossed_at_open(tp, bar.open):
         assert (tp.status, sl.status) == (OrderStatus.FILLED, OrderStatus.CANCELLED), bar
         assert [f.price for f in fills[tp.order_id]] == [bar.open], bar
 

@@ -80,7 +80,15 @@ from trading.risk.rules.base import RuleContext
 from trading.risk.sweep import RiskSweep
 from trading.risk.tamper_lock import TamperLock
 from trading.risk.timers import TimerManager
-from trading.risk.types import LimitWarning, Lockout, RiskStatistics, RuleStatus, Violation, ViolationRecord
+from trading.risk.types import (
+    LimitWarning,
+    Lockout,
+    RecountFills,
+    RiskStatistics,
+    RuleStatus,
+    Violation,
+    ViolationRecord,
+)
 from trading.risk.unlock_policy import UnlockOutcome, unlock_refusal
 
 __all__ = ["FillSource", "RiskManager"]
@@ -231,18 +239,26 @@ class RiskManager:
             self.engine.state.value,
         )
 
-    def _recount(self) -> tuple[int, list[FillRecord] | None]:
+    def _recount(self) -> tuple[int, RecountFills | None]:
         """Today's P&L counters (and the daily history) from the journal's fills: the truth,
-        never a saved blob that may be behind it. Returns (fills of today counted, those fills)."""
+        never a saved blob that may be behind it. Returns (fills of today counted, the window's
+        fills by trading day, for the rules that count them)."""
         if self._fills is None:
             return 0, None
         now = self._clock.now()
         last_reset = self.reset.previous_reset(now)
         fills = self._fills.fills(since=last_reset - timedelta(days=_HISTORY_DAYS))
         counted = self.pnl.recount(fills, self.reset.trading_day)
-        return counted, [f for f in fills if f.ts >= last_reset]
+        today: list[FillRecord] = []
+        finished: dict[date, list[FillRecord]] = {}
+        for fill in fills:
+            if fill.ts >= last_reset:
+                today.append(fill)
+            else:
+                finished.setdefault(self.reset.trading_day(fill.ts), []).append(fill)
+        return counted, RecountFills(today, dict(sorted(finished.items())))
 
-    def _restore(self, today: list[FillRecord] | None) -> list[Lockout]:
+    def _restore(self, today: RecountFills | None) -> list[Lockout]:
         """Rule states, then lockouts, from the store; then the rules that count fills recount them."""
         now = self._clock.now()
         store = self._store

@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from trading.model import Severity, TradingState
+from trading.model import FillRecord, Severity, TradingState
 from trading.risk.actions import Action, Remedy, remedy_parameters
 
 __all__ = [
     "LimitWarning",
     "Lockout",
+    "RecountFills",
     "RiskStatistics",
     "RuleStatus",
     "Violation",
     "ViolationRecord",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class RecountFills:
+    """What a restart hands the rules that count fills: the journal's fills (the truth), by
+    trading day, oldest first. ``today``: the current trading day's; ``finished``: each finished
+    trading day's in the recount window (the last month), oldest day first."""
+
+    today: Sequence[FillRecord]
+    finished: Mapping[date, Sequence[FillRecord]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

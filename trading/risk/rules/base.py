@@ -18,13 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from trading.clock import Clock
 from trading.config_types import Flag, Number
-from trading.model import Event, FillRecord, Instrument, Order, Position, Severity
+from trading.model import Event, Instrument, Order, Position, Severity
 from trading.risk.actions import Action, Remedy
 from trading.risk.loosening import Looser
 from trading.risk.pnl import PnLTracker
 from trading.risk.reset import ResetScheduler
 from trading.risk.timers import TimerManager
-from trading.risk.types import Violation
+from trading.risk.types import RecountFills, Violation
 
 __all__ = ["Measure", "Rule", "RuleConfig", "RuleContext"]
 
@@ -129,9 +129,10 @@ class Rule:
         """Take back what ``export_state`` gave. ``same_day``: it was saved in the current trading
         day (a daily latch comes back only then; a high-water mark or a position's latch always)."""
 
-    def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
-        """After a restart: today's fills as the journal committed them (the truth), oldest first,
-        for a rule that counts them (trades per window)."""
+    def recount(self, fills: RecountFills, now: datetime) -> None:
+        """After a restart: the fills as the journal committed them (the truth), today's and each
+        finished day's of the last month, oldest first, for a rule that counts them (trades per
+        window, per week)."""
 
     # --- helpers -----------------------------------------------------------------
 

@@ -16,7 +16,7 @@ books and today's counters, which a restart recounts from the journal.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Any, Literal
@@ -24,12 +24,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from trading.config_types import Flag, Number
-from trading.model import Event, FillRecord, PositionChanged, PositionClosed, PositionEvent, Severity
+from trading.model import Event, PositionChanged, PositionClosed, PositionEvent, Severity
 from trading.model.money import ZERO, to_money
 from trading.risk.actions import Action, plain_remedy
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
-from trading.risk.types import Violation
+from trading.risk.types import RecountFills, Violation
 
 __all__ = ["Consistency", "ConsistencyConfig"]
 
@@ -151,6 +151,6 @@ class Consistency(Rule):
         if same_day:
             self._reached = bool(state.get("reached", False))
 
-    def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
+    def recount(self, fills: RecountFills, now: datetime) -> None:
         del fills, now
         self.best_day = max(self.best_day, self._best_finished_day())

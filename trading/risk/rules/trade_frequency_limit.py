@@ -13,18 +13,18 @@ starts afresh after its cooldown, so trades before that moment no longer count i
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trading.config_types import Number, Whole
-from trading.model import Event, FillRecord, OrderFilled, OrderRole, Severity
+from trading.model import Event, OrderFilled, OrderRole, Severity
 from trading.risk.actions import Action, Alert, Cooldown, Lock, Remedy
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
-from trading.risk.types import Violation
+from trading.risk.types import RecountFills, Violation
 
 __all__ = ["TradeFrequencyLimit", "TradeFrequencyLimitConfig", "WindowLimit"]
 
@@ -131,10 +131,10 @@ class TradeFrequencyLimit(Rule):
             self.session_trades = int(state.get("session_trades", 0))
             self._session_fired = bool(state.get("session_fired", False))
 
-    def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
+    def recount(self, fills: RecountFills, now: datetime) -> None:
         """Today's trades from the journal: each entry order counted at its first fill."""
         first: dict[str, datetime] = {}
-        for fill in fills:
+        for fill in fills.today:
             if fill.role is OrderRole.ENTRY and fill.order_id not in first:
                 first[fill.order_id] = fill.ts
         times = sorted(first.values())

@@ -11,7 +11,7 @@ check denies new entries), and the next week starts afresh.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
@@ -19,12 +19,12 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from trading.config_types import Flag
-from trading.model import Event, FillRecord, Order, PositionChanged, PositionClosed, PositionEvent
+from trading.model import Event, Order, PositionChanged, PositionClosed, PositionEvent
 from trading.risk.actions import Action, plain_remedy
 from trading.risk.amounts import Amount
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
-from trading.risk.types import Violation
+from trading.risk.types import RecountFills, Violation
 from trading.risk.week import WeekBook, Weekday
 
 __all__ = ["WeeklyLossLimit", "WeeklyLossLimitConfig"]
@@ -119,7 +119,7 @@ class WeeklyLossLimit(Rule):
         """The latch of the current week on any day of it (the week's P&L is the journal's)."""
         self._week.restore(state)
 
-    def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
+    def recount(self, fills: RecountFills, now: datetime) -> None:
         """The P&L history was recounted from the journal: take this week's finished days again."""
         del fills, now
         self._week.recount()

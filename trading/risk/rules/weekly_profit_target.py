@@ -10,7 +10,7 @@ trading day of the week (at the first sweep; until then the pre-trade check deni
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -18,12 +18,12 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from trading.config_types import Flag
-from trading.model import Event, FillRecord, Order, PositionChanged, PositionClosed, PositionEvent, Severity
+from trading.model import Event, Order, PositionChanged, PositionClosed, PositionEvent, Severity
 from trading.risk.actions import Action, plain_remedy
 from trading.risk.amounts import Amount
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig, money
-from trading.risk.types import Violation
+from trading.risk.types import RecountFills, Violation
 from trading.risk.week import WeekBook, Weekday
 
 __all__ = ["WeeklyProfitTarget", "WeeklyProfitTargetConfig"]
@@ -113,7 +113,7 @@ class WeeklyProfitTarget(Rule):
         """The latch of the current week on any day of it (the week's P&L is the journal's)."""
         self._week.restore(state)
 
-    def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
+    def recount(self, fills: RecountFills, now: datetime) -> None:
         """The P&L history was recounted from the journal: take this week's finished days again."""
         del fills, now
         self._week.recount()

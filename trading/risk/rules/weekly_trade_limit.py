@@ -6,14 +6,14 @@ exchange time zone's (``trading.risk.week``). The pre-trade check denies a new e
 week's count has reached the maximum; the lockout is issued again on each later trading day of
 the week (at the first sweep).
 
-Across a restart today's count comes from the journal (today's entry fills, ``recount``); the
-counts of this week's finished days come from the saved state (written at every sweep and with
-every violation, and kept with the latch).
+Across a restart the week's counts come from the journal (``recount``: the entry fills of today
+and of this week's finished days), never from the saved state, which may be behind it; the
+saved state keeps the latch, and the counts only for a desk without a journal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -24,7 +24,7 @@ from trading.model import Event, FillRecord, Order, OrderFilled, OrderRole, Seve
 from trading.risk.actions import Action, plain_remedy
 from trading.risk.loosening import Looser
 from trading.risk.rules.base import Measure, Rule, RuleConfig
-from trading.risk.types import Violation
+from trading.risk.types import RecountFills, Violation
 from trading.risk.week import Weekday, WeeklyLatch
 
 __all__ = ["WeeklyTradeLimit", "WeeklyTradeLimitConfig"]
@@ -134,7 +134,26 @@ class WeeklyTradeLimit(Rule):
         self._day = today
         self.today = int(state.get("today", 0)) if same_day else 0
 
-    def recount(self, fills: Sequence[FillRecord], now: datetime) -> None:
-        """Today's trades from the journal: each entry order counted at its first fill."""
+    def recount(self, fills: RecountFills, now: datetime) -> None:
+        """This week's trades from the journal, replacing the saved counts: each entry order
+        counted on the trading day of its first fill (an order filled across a reset counts once)."""
         del now
-        self.today = len({f.order_id for f in fills if f.role is OrderRole.ENTRY})
+        week, today = self._latch.week, self.pnl.trading_day
+        seen: set[str] = set()
+        earlier: dict[date, int] = {}
+        for day, day_fills in fills.finished.items():
+            trades = _first_entry_fills(day_fills, seen)
+            if trades and week <= day < today:
+                earlier[day] = trades
+        self._earlier = earlier
+        self.today = _first_entry_fills(fills.today, seen)
+
+
+def _first_entry_fills(fills: Iterable[FillRecord], seen: set[str]) -> int:
+    """How many of ``fills`` are the first fill of an entry order not in ``seen`` (which grows)."""
+    count = 0
+    for fill in fills:
+        if fill.role is OrderRole.ENTRY and fill.order_id not in seen:
+            seen.add(fill.order_id)
+            count += 1
+    return count

@@ -100,3 +100,29 @@ def test_weekly_trade_limit_restart_mid_week_keeps_the_earlier_days(books):
     assert again.rm.engine.rules["weekly_trade_limit"].week_trades == 2
     round_trip(again)
     assert len(fired(again)) == 1
+
+
+def test_weekly_trade_limit_crash_before_any_sweep_recounts_the_earlier_days_from_the_journal(books):
+    """The saved state is behind the journal (no sweep ran since the trades): the journal wins."""
+    book = books({"weekly_trade_limit": {"max_trades": 3}})
+    desk = book.start()
+    round_trip(desk)
+    round_trip(desk)
+    desk.clock.set_time(WED)
+    again = book.crash()  # killed before a sweep saved Tuesday's count
+    rule = again.rm.engine.rules["weekly_trade_limit"]
+    assert (rule.week_trades, rule.today) == (2, 0)
+    round_trip(again)
+    assert fired(again) == ["3 trades this week, max 3: no new entries until the week ends (2026-01-11)"]
+
+
+def test_weekly_trade_limit_restart_next_week_counts_nothing_of_the_last(books):
+    book = books({"weekly_trade_limit": {"max_trades": 2}})
+    desk = book.start()
+    round_trip(desk)
+    round_trip(desk)
+    desk.clock.set_time(NEXT_MON)
+    again = book.crash()
+    again.rm.sweep()
+    assert again.rm.engine.rules["weekly_trade_limit"].week_trades == 0
+    assert again.rm.state is TradingState.ACTIVE

@@ -35,12 +35,12 @@ desk: $(VENV)/.runtime
 
 test: $(VENV)/.dev browser
 	$(BIN)/ruff check trading dashboard scripts tests bench
-	$(BIN)/mypy trading
+	$(BIN)/mypy trading dashboard scripts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check trading dashboard scripts tests bench
-	$(BIN)/mypy trading
+	$(BIN)/mypy trading dashboard scripts
 
 bench: $(VENV)/.dev
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from trading.clock import Clock
 from trading.commands import CommandKind, Requester, command_args, parse_command
@@ -43,6 +43,7 @@ from trading.storage import (
 )
 
 __all__ = [
+    "ActivityFilters",
     "DeskHealth",
     "DeskReader",
     "DeskStatus",
@@ -50,6 +51,15 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+class ActivityFilters(TypedDict):
+    """The Activity page's filters, as ``DeskReader.activity`` and ``activity_count`` take them."""
+
+    search: str | None
+    level: str | None
+    sources: Collection[str] | None
+    since: datetime | None
 
 
 class DeskHealth(Enum):

@@ -7,6 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from dashboard import tables
+from dashboard.data import ActivityFilters
 from dashboard.session import page_context, pager, show_banner
 
 LEVELS = ["all", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -34,12 +35,13 @@ if ctx is not None:
         span = c4.selectbox(
             "time", list(RANGES), key="activity_range", help=f"up to the desk time {ctx.clock.local(ctx.now)}"
         )
-        filters = {
-            "search": search,
-            "level": None if level_choice == "all" else level_choice,
-            "sources": sources or None,
-            "since": None if RANGES[span] is None else ctx.now - RANGES[span],
-        }
+        window = RANGES[span]
+        filters = ActivityFilters(
+            search=search,
+            level=None if level_choice == "all" else level_choice,
+            sources=sources or None,
+            since=None if window is None else ctx.now - window,
+        )
         size = ctx.settings.page_size
         total = ctx.reader.activity_count(**filters)
         offset = pager("activity", total, size)

@@ -147,7 +147,7 @@ def lockouts_frame(
 ) -> pd.DataFrame:
     """Lockouts, the one ending soonest first and those lasting to the reset last; every time
     and countdown on the desk's clock."""
-    cols = ["scope", "remaining", "ends", "rule", "reason", "started", "ends UTC"]
+    cols = ["scope", "remaining", "ends", "rule", "reason", "unlock", "started", "ends UTC"]
     far = datetime.max.replace(tzinfo=clock.now.tzinfo)
     ordered = sorted(lockouts, key=lambda lo: lo.until or next_reset or far)
     rows = [
@@ -157,6 +157,7 @@ def lockouts_frame(
             "ends": clock.local(lo.until) if lo.until else f"daily reset {clock.local(next_reset)}".strip(),
             "rule": lo.rule,
             "reason": lo.reason,
+            "unlock": lo.unlock,
             "started": clock.local(lo.started_at),
             "ends UTC": clock.utc(lo.until or next_reset),
         }

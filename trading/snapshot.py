@@ -166,6 +166,7 @@ class LockoutView:
     reason: str
     started_at: datetime
     until: datetime | None  # None: until the daily reset
+    unlock: str = ""  # what an operator may do about it (risk.yaml's manual_unlock), said up front
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,7 @@ websocket message can still click it), with the role the users file gives at tha
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from dashboard.session import PageContext, page_context, show_banner
 from dashboard.settings import DashboardSettings
 from trading.commands import Command, CommandKind, command_args, parse_command
 from trading.errors import ConfigError
+from trading.snapshot import LockoutView
 
 PENDING_KEY = "controls_pending"
 RESULT_KEY = "controls_result"
@@ -108,6 +110,15 @@ def confirm(reader: DeskReader) -> None:
     st.session_state[SENT_KEY] = [command_id, *st.session_state.get(SENT_KEY, [])][:SENT_SHOWN]
     if command.kind is CommandKind.CLOSE_POSITION:
         st.session_state[CLOSE_KEY] = None  # a closed position is not chosen again by accident
+
+
+def unlock_note(lockouts: Iterable[LockoutView], scope: str | None) -> str:
+    """What an operator may do about the lockout on ``scope`` (risk.yaml's ``manual_unlock``),
+    shown before they press Unlock; "" when that scope has no lockout."""
+    for lock in lockouts:
+        if lock.scope == scope:
+            return f"{scope} lockout by {lock.rule}: {lock.unlock}" if lock.unlock else ""
+    return ""
 
 
 def unlock_scopes(locked: list[str]) -> list[str]:
@@ -241,6 +252,9 @@ if ctx is not None:
             help=argument_help(CommandKind.UNLOCK, "reason"),
             disabled=read_only,
         )
+        note = unlock_note(snap.lockouts if snap else (), scope)
+        if note:
+            c6.caption(md(note))
         if c6.button("Unlock", key="btn_unlock", disabled=read_only):
             ask(CommandKind.UNLOCK, {"reason": unlock_reason, "scope": scope}, ctx)
 

@@ -188,7 +188,7 @@ class SnapshotBuilder:
             transactions=tuple(transaction_view(t) for t in self.transactions),
             strategies=self._strategy_views(),
             rules=rule_views(risk.rule_status()),
-            lockouts=lockout_views(risk.lockouts()),
+            lockouts=lockout_views(risk.lockouts(), risk.unlock_note),
             violations=violation_views(risk.recent_violations(recent)),
             lanes=lane_views(self._executor.statistics()),
             lane_history={

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -101,8 +101,19 @@ def rule_views(statuses: Iterable[Any]) -> tuple[RuleView, ...]:
     return tuple(_view(RuleView, s) for s in statuses)
 
 
-def lockout_views(lockouts: Iterable[Any]) -> tuple[LockoutView, ...]:
-    return tuple(_view(LockoutView, lk) for lk in lockouts)
+def lockout_views(lockouts: Iterable[Any], unlock_note: Callable[[Any], str]) -> tuple[LockoutView, ...]:
+    """The risk manager's ``Lockout``s, each with what an operator may do about it."""
+    return tuple(
+        LockoutView(
+            scope=lk.scope,
+            rule=lk.rule,
+            reason=lk.reason,
+            started_at=lk.started_at,
+            until=lk.until,
+            unlock=unlock_note(lk),
+        )
+        for lk in lockouts
+    )
 
 
 def violation_views(violations: Iterable[Any]) -> tuple[ViolationView, ...]:

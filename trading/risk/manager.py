@@ -89,7 +89,7 @@ from trading.risk.types import (
     Violation,
     ViolationRecord,
 )
-from trading.risk.unlock_policy import UnlockOutcome, unlock_refusal
+from trading.risk.unlock_policy import UnlockOutcome, unlock_note, unlock_refusal
 
 __all__ = ["FillSource", "RiskManager"]
 
@@ -441,6 +441,11 @@ class RiskManager:
 
     def lockouts(self) -> list[Lockout]:
         return self._lockouts.all()
+
+    def unlock_note(self, lock: Lockout) -> str:
+        """What an operator may do about ``lock`` under risk.yaml's ``manual_unlock``."""
+        cfg = self.config
+        return unlock_note(policy=cfg.manual_unlock, loss_lockout=is_loss_rule(cfg, lock.rule))
 
     def headroom(self, symbols: Iterable[str] = (), *, stops: Mapping[str, float] | None = None) -> Headroom:
         """The room the enforced limits leave now, for ``symbols`` and every symbol held;

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from trading.risk.types import Lockout
 
-__all__ = ["MANUAL_UNLOCK", "MIN_REASON", "ManualUnlock", "UnlockOutcome", "unlock_refusal"]
+__all__ = ["MANUAL_UNLOCK", "MIN_REASON", "ManualUnlock", "UnlockOutcome", "unlock_note", "unlock_refusal"]
 
 ManualUnlock = Literal["never", "with_reason", "always"]
 MANUAL_UNLOCK: tuple[ManualUnlock, ...] = ("never", "with_reason", "always")  # strictest first
@@ -41,6 +41,18 @@ class UnlockOutcome:
 
     def __bool__(self) -> bool:
         return self.ended is not None
+
+
+def unlock_note(*, policy: ManualUnlock, loss_lockout: bool) -> str:
+    """What an operator may do about a lockout, said before they try (the dashboard shows it)."""
+    if not loss_lockout or policy == "always":
+        return "an operator may unlock (with a reason)"
+    if policy == "with_reason":
+        return (
+            f"an operator may unlock with a reason of at least {MIN_REASON} characters "
+            "(manual_unlock: with_reason)"
+        )
+    return "kept until it ends: no manual unlock (manual_unlock: never)"
 
 
 def unlock_refusal(

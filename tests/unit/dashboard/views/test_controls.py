@@ -317,6 +317,30 @@ async def test_controls_unlock_scope_on_a_real_desk_ends_that_lockout(
         await desk.shutdown()
 
 
+async def test_controls_unlock_says_up_front_that_manual_unlock_keeps_a_loss_lockout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped risk.yaml says manual_unlock: never: a daily loss lockout is shown as kept
+    before anybody presses Unlock, while an operator's own lock is shown as unlockable."""
+    desk = Desk.from_files(ROOT / "config" / "desk.yaml", state_dir=tmp_path, clock=TestClock(START))
+    try:
+        await desk.run_simulated(30)
+        enforcer = desk.risk.enforcer
+        enforcer.lock("account", "daily_realized_loss", "loss 2,600", until=None, state=TradingState.HALTED)
+        enforcer.lock("ES", "operator:test", "news", until=None, state=TradingState.REDUCING)
+        await desk.publish()
+        monkeypatch.setenv("DESK_STATE_DIR", str(tmp_path))
+        at = run_page("controls")
+
+        assert at.caption[-1].value == (
+            "account lockout by daily_realized_loss: kept until it ends: no manual unlock (manual_unlock: never)"
+        )
+        at.selectbox(key="unlock_scope").select("ES").run()
+        assert at.caption[-1].value == "ES lockout by operator:test: an operator may unlock (with a reason)"
+    finally:
+        await desk.shutdown()
+
+
 # --- roles: a viewer sees every control disabled, and cannot send a command anyway ----------
 
 

@@ -11,11 +11,15 @@ connection that never answers is no connection (the outage goes on and turns int
 after ``blind_after``).
 
 Messages are translated (``HubTranslator``) and handed to the venue broker in the order the hub
-sent them. Stopping is cancelling the task.
+sent them. With a ``MarketFeed`` (the market hub: quotes as marks) the stream runs it beside
+the user hub in the same task; the market hub's state never counts as the account's (a market
+hub that is down makes marks stale, not the desk blind) and is in ``status()``. Stopping is
+cancelling the task.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +27,7 @@ from typing import Any
 from pysignalr.client import SignalRClient
 
 from trading.broker.projectx.hub import HubSupervisor, Invocation
+from trading.broker.projectx.market import MarketFeed
 from trading.broker.projectx.session import GatewaySession
 from trading.broker.projectx.translator import HubTranslator
 from trading.broker.venue.facts import VenueUpdate
@@ -41,11 +46,13 @@ class ProjectXStream:
         hub_url: str,
         translator: HubTranslator,
         *,
+        market: MarketFeed | None = None,
         silence: float = 30.0,
         initial: float = 0.2,
         maximum: float = 5.0,
     ) -> None:
         self.translator = translator
+        self.market = market
         self.hub = HubSupervisor(session, hub_url, self, silence=silence, initial=initial, maximum=maximum)
         self._on_update: Callable[[VenueUpdate], None] = _ignore_update
         self._on_connected: Callable[[bool], None] = _ignore_state
@@ -54,10 +61,19 @@ class ProjectXStream:
     async def run(
         self, on_update: Callable[[VenueUpdate], None], on_connected: Callable[[bool], None]
     ) -> None:
-        """Connect, listen, reconnect; until cancelled."""
+        """Connect, listen, reconnect (and the market hub, when there is one); until cancelled."""
         self._on_update = on_update
         self._on_connected = on_connected
-        await self.hub.run()
+        if self.market is None:
+            await self.hub.run()
+            return
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.hub.run(), name="projectx-user-hub")
+            group.create_task(self.market.run(), name="projectx-market")
+
+    def status(self) -> dict[str, Any]:
+        """The market hub and the marks (merged into the venue broker's status)."""
+        return {} if self.market is None else self.market.status()
 
     # --- HubRole -----------------------------------------------------------------------
 
@@ -106,7 +122,7 @@ class ProjectXStream:
         state = "listening" if self.hub.listening else "down"
         return (
             f"ProjectXStream({self.hub.hub_url}, {state}, connections={self.hub.connections}, "
-            f"messages={self.messages})"
+            f"messages={self.messages}, market={self.market!r})"
         )
 
 

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"(access_token=|Bearer )[^&\s`'\"]+")
 _TICK = 0.05  # seconds between the supervisor's checks
+_SEND_WAIT = 5.0  # seconds an invocation on the open connection may take to go out
 
 Invocation = tuple[str, list[Any]]  # hub method, arguments
 
@@ -147,11 +148,17 @@ class HubSupervisor:
 
     async def invoke(self, method: str, arguments: list[Any]) -> bool:
         """Send ``method(arguments)`` on the open connection (no answer awaited); False when no
-        connection is open (the role's ``subscriptions`` of the next one must include it)."""
+        connection is open or it ends while sending (the role's ``subscriptions`` of the next
+        one must include it)."""
         client = self._open
         if client is None:
             return False
-        await client.send(method, arguments)
+        try:
+            await asyncio.wait_for(client.send(method, arguments), timeout=min(self.silence, _SEND_WAIT))
+        except Exception as exc:  # the connection ended while sending (pysignalr's RuntimeError,
+            # websockets' ConnectionClosed, a timeout): the next connection subscribes it
+            logger.debug("ProjectX %s: %s not sent (%r)", self._role.name, method, exc)
+            return False
         return True
 
     async def _connect_once(self) -> float:

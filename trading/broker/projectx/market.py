@@ -110,12 +110,15 @@ class MarketFeed:
     async def _watch(self) -> None:
         next_check = 0.0
         while True:
-            if self.hub.listening and self.interest.version != self._seen:
-                await self._subscribe_new()
-            now = self._monotonic()
-            if now >= next_check:
-                self.check_stale(now)
-                next_check = now + _STALE_CHECK
+            try:
+                if self.hub.listening and self.interest.version != self._seen:
+                    await self._subscribe_new()
+                now = self._monotonic()
+                if now >= next_check:
+                    self.check_stale(now)
+                    next_check = now + _STALE_CHECK
+            except Exception:  # a bug here must not end the hub's task: logged, and the next tick tries again
+                logger.exception("ProjectX market hub: the subscription and staleness check failed")
             await asyncio.sleep(_TICK)
 
     async def _subscribe_new(self) -> None:

@@ -67,9 +67,13 @@ class ProjectXStream:
         if self.market is None:
             await self.hub.run()
             return
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self.hub.run(), name="projectx-user-hub")
-            group.create_task(self.market.run(), name="projectx-market")
+        market = asyncio.get_running_loop().create_task(self.market.run(), name="projectx-market")
+        market.add_done_callback(_market_ended)
+        try:
+            await self.hub.run()  # the account's eye: a failure of the market hub never ends it
+        finally:
+            market.cancel()
+            await asyncio.gather(market, return_exceptions=True)
 
     def status(self) -> dict[str, Any]:
         """The market hub and the marks (merged into the venue broker's status)."""
@@ -124,6 +128,11 @@ class ProjectXStream:
             f"ProjectXStream({self.hub.hub_url}, {state}, connections={self.hub.connections}, "
             f"messages={self.messages}, market={self.market!r})"
         )
+
+
+def _market_ended(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("ProjectX market hub stopped: %r; positions are no longer marked", task.exception())
 
 
 def _ignore_update(update: VenueUpdate) -> None:

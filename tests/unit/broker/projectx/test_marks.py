@@ -148,3 +148,15 @@ async def test_silent_market_hub_makes_held_marks_stale_not_the_desk_blind(
     fake.set_price("MES", 5003)
     await harness.wait_for(lambda: harness.broker.status()["stale_marks"] == [], what="fresh again")
     assert harness.broker.last_price("MES") == 5003
+
+
+async def test_market_hub_refused_leaves_the_account_observed_and_says_why(harness: Harness) -> None:
+    fake = harness.fake
+    fake.market_faults.refuse_hub(count=10_000, status=503)  # every market hub negotiation refused
+
+    await harness.start()  # the user hub listens and the books are reconciled all the same
+    await harness.wait_for(lambda: fake.market_hub_statistics().refused >= 2, what="refused twice")
+
+    hub = harness.broker.status()["market_hub"]
+    assert hub["connected"] is False and "503" in hub["reason"]
+    assert harness.broker.status()["connected"] is True and harness.recorder.of(BrokerBlind) == []

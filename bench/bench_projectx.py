@@ -136,7 +136,7 @@ async def _adapter(records: list[bytes], *, burst: bool) -> tuple[float, int, in
     """(seconds per quote, marks published, quotes coalesced) for ``records`` decoded up front."""
     feed, broker, session, seen = _desk()
     args = [json.loads(raw)["arguments"] for raw in records]
-    handle = feed._quote  # the handler pysignalr calls with the decoded arguments
+    handle = feed.on_quote  # the handler pysignalr calls with the decoded arguments
     flush = feed.flush
     gc.collect()
     gc.disable()

@@ -7,7 +7,7 @@ connection with the current token, our silence watchdog, backoff), subscribes
 the desk's configured contracts, and every contract the account shows: positions, working
 orders, orders and trades on the user hub, a hand-placed trade in a new contract included) on
 every connection, and subscribes a contract that becomes of interest while connected within
-``_TICK`` seconds. Contracts are not unsubscribed (a handful for a session).
+50 ms. Contracts are not unsubscribed (a handful for a session).
 
 Each ``GatewayQuote`` is translated (``QuoteTranslator``: the mark is the last traded price, the
 middle of bid and ask before the contract has traded) and, when the mark moved, handed to
@@ -133,7 +133,7 @@ class MarketFeed:
     # --- HubRole -----------------------------------------------------------------------
 
     def register(self, client: SignalRClient) -> None:
-        client.on("GatewayQuote", self._quote)
+        client.on("GatewayQuote", self.on_quote)
 
     def subscriptions(self) -> list[Invocation]:
         self._seen, wanted = self.interest.snapshot()
@@ -154,7 +154,8 @@ class MarketFeed:
 
     # --- quotes ------------------------------------------------------------------------
 
-    async def _quote(self, args: list[Any]) -> None:
+    async def on_quote(self, args: list[Any]) -> None:
+        """One ``GatewayQuote`` (pysignalr's handler: ``[contractId, quote]``)."""
         self.messages += 1
         try:
             contract_id = args[0]

@@ -12,9 +12,10 @@ after ``blind_after``).
 
 Messages are translated (``HubTranslator``) and handed to the venue broker in the order the hub
 sent them. With a ``MarketFeed`` (the market hub: quotes as marks) the stream runs it beside
-the user hub in the same task; the market hub's state never counts as the account's (a market
-hub that is down makes marks stale, not the desk blind) and is in ``status()``. Stopping is
-cancelling the task.
+the user hub, as a task of its own started and stopped with the stream: its failure is logged
+and never ends the user hub, and its state never counts as the account's (a market hub that is
+down makes marks stale, not the desk blind); it is in ``status()``. Stopping is cancelling the
+task.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 Gateway, against the local fake (aiohttp and pysignalr for real), with the shipped 50K funded-account preset
 (config/presets/funded_50k_eod.yaml) and the trader's own rules on top: the snapshot names the guarded
 account, a daily-loss breach made by hand-placed orders ends flat and HALTED within 2 s of the
-breaching fill, and neither the API key nor a session token is in the state directory or the
-log."""
+breaching fill, an open loss on a hand-placed position is stopped on the market hub's quotes
+(flat and HALTED within 2 s of the breaching quote, before the trader realized any loss), and
+neither the API key nor a session token is in the state directory or the log."""
 
 from __future__ import annotations
 
@@ -190,6 +191,69 @@ def test_desk_guards_a_projectx_funded_account_and_flattens_a_hand_made_breach_w
     assert (
         b"eyJhbGciOi" not in log.read_bytes()
     )  # no session token (a JWT), not even in pysignalr's URL lines
+
+
+@pytest.mark.slow
+def test_desk_stops_an_open_loss_on_a_hand_position_from_the_market_hubs_quotes_within_2s(
+    tmp_path: Path, fake: FakeProjectX
+) -> None:
+    account = fake.account_id(EVAL)
+    fake.set_quote("ES", last=5000, bid=4999.75, ask=5000)
+    config = _write_configs(tmp_path, fake)
+    state = tmp_path / "state"
+    proc, log = _start(tmp_path, config, fake)
+    try:
+        _wait_for(
+            lambda: (s := _snapshot(state)) is not None and s.extra["broker"].get("connected") and s,
+            30,
+            "a snapshot with the broker connected",
+        )
+        assert fake.wait_for_quote_subscription("ES", timeout=10)
+        fake.place_hand_order(account, "ES", "buy", 2)  # at the ask, 5000: the trader's own trade
+        _wait_for(lambda: _positions(state) == 1, 10, "the hand position on the page")
+        fake.set_quote("ES", last=4992.5, bid=4992.25, ask=4992.5)  # open -750 (-752.80 net): inside 900
+        marked = _wait_for(
+            lambda: (
+                (s := _snapshot(state)) is not None
+                and s.positions
+                and s.positions[0].last_price == 4992.5
+                and s
+            ),
+            5,
+            "the position marked at 4992.5 on the page",
+        )
+        assert marked.trading_state == "ACTIVE"
+        assert marked.account.unrealized_pnl == pytest.approx(-750.0)
+        assert marked.extra["broker"]["marks"]["ES"]["price"] == 4992.5
+        assert [t["profitAndLoss"] for t in fake.trades(account)] == [None]  # nothing realized yet
+
+        breach = time.monotonic()
+        fake.set_quote("ES", last=4990.5, bid=4990.25, ask=4990.5)  # open -950: past the preset's 900
+
+        _wait_for(lambda: not fake.positions(account), 5, "the platform flat", every=0.005)
+        flat_after = time.monotonic() - breach
+        halted = _wait_for(
+            lambda: (s := _snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
+        )
+        halted_after = time.monotonic() - breach
+        assert flat_after <= 2.0 and halted_after <= 2.0, (flat_after, halted_after)
+        assert "daily_loss" in halted.state_reason
+        entry, close = fake.trades(account)
+        assert (close["side"], close["price"], close["size"]) == (1, 4990.25, 2)  # the desk's flatten
+        assert close["orderId"] != entry["orderId"]
+        final = _wait_for(
+            lambda: (s := _snapshot(state)) is not None and not s.positions and s,
+            5,
+            "no position on the page",
+        )
+        assert final.account.realized_pnl == pytest.approx(2 * (4990.25 - 5000) * 50)
+        print(
+            f"breaching quote -> platform flat {flat_after:.3f} s, -> HALTED on the page {halted_after:.3f} s"
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0, log.read_text()[-3000:]
 
 
 @pytest.mark.slow

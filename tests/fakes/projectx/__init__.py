@@ -1,4 +1,4 @@
-"""A faithful local fake of the ProjectX Gateway API (REST ``/api`` and the SignalR user hub),
+"""A faithful local fake of the ProjectX Gateway API (REST ``/api``, the SignalR user and market hubs),
 to drive real client libraries (aiohttp, pysignalr) offline. See README.md beside this file."""
 
 from tests.fakes.projectx.book import AccountSetup
@@ -8,8 +8,8 @@ from tests.fakes.projectx.enums import OrderSide, OrderStatus, OrderType, Positi
 from tests.fakes.projectx.errors import ApiRefusal, ErrorCode
 from tests.fakes.projectx.fake import DEFAULT_ACCOUNTS, FakeProjectX, Number
 from tests.fakes.projectx.faults import FaultPlan, FaultStatistics
+from tests.fakes.projectx.hub_server import HubConnectionRecord, HubInvocation, HubStatistics
 from tests.fakes.projectx.recorder import RecordedRequest, RequestLog
-from tests.fakes.projectx.user_hub import HubConnectionRecord, HubInvocation, HubStatistics
 
 __all__ = [
     "DEFAULT_ACCOUNTS",

@@ -1,11 +1,13 @@
 """The fake platform's orders and matching: orders in, fills, positions, trades and hub events out.
 
-Prices come only from the test (``set_price``); a working order fills when the price reaches
-it, at that price:
+Prices come only from the test (``set_price``, the last traded price, with the book's best
+bid and ask when the test gives them); a working order fills when the price reaches it:
 
-* market (2): at once at the current price (it waits while the contract has no price yet);
+* market (2): at once, a buy at the best ask and a sell at the best bid when the book is known,
+  else at the current price (it waits while the contract has no price yet);
 * limit (1): buy at or below the limit, sell at or above it (equality fills);
-* stop (4): buy when the price is at or above the stop, sell at or below; filled at the price.
+* stop (4): buy when the price is at or above the stop, sell at or below; filled at the price
+  (limit and stop orders look at the last price only, not at the book).
 
 ``fill`` makes partial fills on demand and ``set_price(..., max_fill=n)`` caps what each
 reached order fills at that price. An order stays ``Open`` (1) while partly filled; its
@@ -96,6 +98,7 @@ class MatchingEngine:
         self._orders: dict[int, FakeOrder] = {}
         self._trades: list[FakeTrade] = []
         self._prices: dict[str, Decimal] = {}
+        self._books: dict[str, tuple[Decimal | None, Decimal | None]] = {}  # contract id -> bid, ask
         self._events: list[HubEvent] = []
         self._announced_positions: set[int] = set()
         self._next_order_id = FIRST_ORDER_ID
@@ -176,9 +179,21 @@ class MatchingEngine:
 
     # -- the market and the account ----------------------------------------------------
 
-    def set_price(self, contract: ContractSpec, price: Decimal, *, max_fill: int | None = None) -> None:
+    def set_price(
+        self,
+        contract: ContractSpec,
+        price: Decimal | None,
+        *,
+        bid: Decimal | None = None,
+        ask: Decimal | None = None,
+        max_fill: int | None = None,
+    ) -> None:
+        """The contract last traded at ``price`` (None: unchanged) with ``bid``/``ask`` the book's
+        best prices (None: not known); working orders the market reaches fill."""
         with self._lock:
-            self._prices[contract.id] = price
+            if price is not None:
+                self._prices[contract.id] = price
+            self._books[contract.id] = (bid, ask)
             self._match(contract, max_fill=max_fill)
 
     def set_can_trade(self, account_id: int, can_trade: bool) -> None:
@@ -385,7 +400,15 @@ class MatchingEngine:
             order = reached[0]
             done.add(order.id)
             qty = order.remaining if max_fill is None else min(order.remaining, max_fill)
-            self._fill(order, qty, price)
+            self._fill(order, qty, self._fill_price(order, price))
+
+    def _fill_price(self, order: FakeOrder, price: Decimal) -> Decimal:
+        """A market order takes the book's side when it is known (a buy the ask, a sell the bid)."""
+        if order.type is not OrderType.MARKET:
+            return price
+        bid, ask = self._books.get(order.contract.id, (None, None))
+        side = ask if order.side is OrderSide.BID else bid
+        return price if side is None else side
 
     @staticmethod
     def _reaches(order: FakeOrder, price: Decimal) -> bool:

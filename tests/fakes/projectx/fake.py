@@ -1,23 +1,27 @@
-"""``FakeProjectX``: a local ProjectX Gateway (REST and the realtime user hub) for tests, and the
-handles to drive it.
+"""``FakeProjectX``: a local ProjectX Gateway (REST, the realtime user hub and the market hub)
+for tests, and the handles to drive it.
 
     with FakeProjectX() as fake:
         # REST:  POST {fake.base_url}/api/Auth/loginKey {"userName": fake.user_name, "apiKey": fake.api_key}
-        # hub:   SignalRClient(f"{fake.user_hub_url}?access_token={token}")
-        fake.set_price("ES", 5000)                       # working orders the price reaches fill
+        # hubs:  SignalRClient(f"{fake.user_hub_url}?access_token={token}"), fake.market_hub_url
+        fake.set_price("ES", 5000)                       # a trade at 5000: a quote, and orders it reaches fill
+        fake.set_quote("ES", last=4999.75, bid=4999.5, ask=4999.75)  # market orders take the book's side
         fake.place_hand_order(account, "ES", "buy", 2)   # as if from the platform's UI
         fake.expire_tokens()                             # every session token issued so far expires
         fake.faults.drop_hub_after("GatewayUserTrade")   # and rate_limit, stall_rest, reject_orders...
         fake.requests.matching("/api/Order/place")
 
-The parts, each in its own module: ``RestApi`` (endpoints), ``UserHub`` (SignalR websocket),
-``MatchingEngine`` (orders, fills, events) over an ``AccountBook`` (balances, positions),
-``ContractDirectory``, ``SessionTokens``, ``FaultPlan``, ``RequestLog``, and the
-``ServerThread`` of the Alpaca fake (uvicorn on 127.0.0.1, an ephemeral port).
+The parts, each in its own module: ``RestApi`` (endpoints), two ``HubServer``s (SignalR
+websockets: ``USER_HUB``, ``MARKET_HUB``), ``MatchingEngine`` (orders, fills, events) over an
+``AccountBook`` (balances, positions), ``QuoteBoard`` (each contract's quote),
+``ContractDirectory``, ``SessionTokens``, ``FaultPlan`` (one for REST and the user hub, one for
+the market hub: ``market_faults``), ``RequestLog``, and the ``ServerThread`` of the Alpaca fake
+(uvicorn on 127.0.0.1, an ephemeral port).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -33,18 +37,21 @@ from tests.fakes.projectx.contracts import ContractDirectory, ContractSpec
 from tests.fakes.projectx.engine import HubEvent, MatchingEngine
 from tests.fakes.projectx.enums import OrderSide, OrderType
 from tests.fakes.projectx.faults import FaultPlan
-from tests.fakes.projectx.order import BracketSpec
-from tests.fakes.projectx.order_requests import PlaceRequest
-from tests.fakes.projectx.recorder import RequestLog
-from tests.fakes.projectx.rest import RestApi
-from tests.fakes.projectx.sessions import SessionTokens
-from tests.fakes.projectx.user_hub import (
+from tests.fakes.projectx.hub_server import (
     DenialLogFilter,
     HubConnectionRecord,
     HubInvocation,
+    HubServer,
     HubStatistics,
-    UserHub,
 )
+from tests.fakes.projectx.market_hub import MARKET_HUB
+from tests.fakes.projectx.order import BracketSpec
+from tests.fakes.projectx.order_requests import PlaceRequest
+from tests.fakes.projectx.quotes import QuoteBoard
+from tests.fakes.projectx.recorder import RequestLog
+from tests.fakes.projectx.rest import RestApi
+from tests.fakes.projectx.sessions import SessionTokens
+from tests.fakes.projectx.user_hub import USER_HUB
 
 __all__ = ["DEFAULT_ACCOUNTS", "FakeProjectX", "Number"]
 
@@ -86,11 +93,17 @@ class FakeProjectX:
         self.requests = RequestLog()
         self.contracts = ContractDirectory(months)
         self._account_names = [setup.name for setup in accounts]
+        self.market_faults = FaultPlan()  # the market hub's refusals and drops
+        self.quotes = QuoteBoard()
+        self._now = now
         self._tokens = SessionTokens(user_name=user_name, api_key=api_key, ttl=token_ttl, now=now)
-        self._hub = UserHub(tokens=self._tokens, faults=self.faults, ping_interval=ping_interval)
+        self._hub = HubServer(USER_HUB, tokens=self._tokens, faults=self.faults, ping_interval=ping_interval)
+        self._market_hub = HubServer(
+            MARKET_HUB, tokens=self._tokens, faults=self.market_faults, ping_interval=ping_interval
+        )
         self._book = AccountBook(accounts)
         self.engine = MatchingEngine(
-            book=self._book, contracts=self.contracts, faults=self.faults, publish=self._hub.publish, now=now
+            book=self._book, contracts=self.contracts, faults=self.faults, publish=self._publish_user, now=now
         )
         rest = RestApi(
             engine=self.engine,
@@ -99,12 +112,19 @@ class FakeProjectX:
             faults=self.faults,
             log=self.requests,
         )
-        app = Starlette(routes=[*rest.routes(), *self._hub.routes()])
-        self._server = ServerThread(app, on_loop=self._hub.bind)
+        app = Starlette(routes=[*rest.routes(), *self._hub.routes(), *self._market_hub.routes()])
+        self._server = ServerThread(app, on_loop=self._bind)
         self._denial_filter = DenialLogFilter()
 
     def __repr__(self) -> str:
-        return f"FakeProjectX({self._server!r}, {self.engine!r}, {self._hub!r})"
+        return f"FakeProjectX({self._server!r}, {self.engine!r}, {self._hub!r}, {self._market_hub!r})"
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._hub.bind(loop)
+        self._market_hub.bind(loop)
+
+    def _publish_user(self, target: str, account_id: int, payload: dict[str, Any]) -> None:
+        self._hub.publish(target, account_id, [payload], payload["data"])
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -116,6 +136,7 @@ class FakeProjectX:
     def stop(self) -> None:
         try:
             self._hub.drop_all()
+            self._market_hub.drop_all()
             self._server.stop()
         finally:
             logging.getLogger("uvicorn.error").removeFilter(self._denial_filter)
@@ -137,6 +158,11 @@ class FakeProjectX:
     def user_hub_url(self) -> str:
         """The user hub, as the gateway names it (``https://rtc.<firm>.../hubs/user``)."""
         return f"http://127.0.0.1:{self._server.port}/hubs/user"
+
+    @property
+    def market_hub_url(self) -> str:
+        """The market hub, as the gateway names it (``https://rtc.<firm>.../hubs/market``)."""
+        return f"http://127.0.0.1:{self._server.port}/hubs/market"
 
     # -- accounts and contracts --------------------------------------------------------
 
@@ -165,9 +191,39 @@ class FakeProjectX:
     # -- the market --------------------------------------------------------------------
 
     def set_price(self, contract: str, price: Number, *, max_fill: int | None = None) -> None:
-        """The contract now trades at ``price``: working orders it reaches fill (at most
-        ``max_fill`` contracts each when given: a partial fill)."""
-        self.engine.set_price(self.contract(contract), _decimal(price), max_fill=max_fill)
+        """The contract now trades at ``price`` (the book not known): a ``GatewayQuote`` to the
+        market hub's subscribers, then working orders it reaches fill (at most ``max_fill``
+        contracts each when given: a partial fill)."""
+        self.set_quote(contract, last=price, max_fill=max_fill)
+
+    def set_quote(
+        self,
+        contract: str,
+        *,
+        last: Number | None = None,
+        bid: Number | None = None,
+        ask: Number | None = None,
+        volume: int | None = None,
+        partial: bool = False,
+        max_fill: int | None = None,
+    ) -> dict[str, Any]:
+        """A new quote for the contract: ``last`` traded (None: no trade), the book's best
+        ``bid`` and ``ask`` (market orders fill at them). Published as ``GatewayQuote`` to the
+        market hub's subscribers, whole, or with ``partial`` only the fields given; then
+        working orders the market reaches fill. Returns the quote's data as sent."""
+        spec = self.contract(contract)
+        quote, data = self.quotes.set(
+            spec,
+            self._now(),
+            last=None if last is None else _decimal(last),
+            bid=None if bid is None else _decimal(bid),
+            ask=None if ask is None else _decimal(ask),
+            volume=volume,
+            partial=partial,
+        )
+        self._market_hub.publish("GatewayQuote", spec.id, [spec.id, data], data)
+        self.engine.set_price(spec, quote.last, bid=quote.bid, ask=quote.ask, max_fill=max_fill)
+        return data
 
     def fill(self, order_id: int, qty: int, price: Number) -> None:
         """Fill ``qty`` contracts of a working order at ``price`` now (a partial fill when short of its size)."""
@@ -264,7 +320,7 @@ class FakeProjectX:
     def hub_subscribers(self, kind: str, account_id: int | None = None) -> int:
         return self._hub.subscribers(kind, account_id)
 
-    def wait_for_hub(self, predicate: Callable[[UserHub], bool], timeout: float = 5.0) -> bool:
+    def wait_for_hub(self, predicate: Callable[[HubServer], bool], timeout: float = 5.0) -> bool:
         return self._hub.wait_for(predicate, timeout)
 
     def wait_for_subscription(
@@ -273,6 +329,40 @@ class FakeProjectX:
         """Wait until ``count`` open connections are subscribed to ``kind`` for ``account_id``
         (None for ``accounts``)."""
         return self._hub.wait_for(lambda hub: hub.subscribers(kind, account_id) >= count, timeout)
+
+    # -- the market hub ----------------------------------------------------------------
+
+    def drop_market_hub(self) -> int:
+        """Close every market hub connection now (websocket close 1011); returns how many."""
+        return self._market_hub.drop_all()
+
+    def pause_market_hub(self) -> None:
+        """Hold quotes and pings on open market hub connections until ``resume_market_hub``."""
+        self._market_hub.pause()
+
+    def resume_market_hub(self) -> None:
+        self._market_hub.resume()
+
+    def market_hub_statistics(self) -> HubStatistics:
+        return self._market_hub.statistics()
+
+    def market_hub_invocations(self) -> list[HubInvocation]:
+        return self._market_hub.invocations()
+
+    def market_hub_connections(self) -> list[HubConnectionRecord]:
+        return self._market_hub.connection_log()
+
+    def quote_subscribers(self, contract: str) -> int:
+        """Open market hub connections subscribed to ``contract``'s quotes (a symbol: its front month)."""
+        return self._market_hub.subscribers("quotes", self.contract(contract).id)
+
+    def wait_for_market_hub(self, predicate: Callable[[HubServer], bool], timeout: float = 5.0) -> bool:
+        return self._market_hub.wait_for(predicate, timeout)
+
+    def wait_for_quote_subscription(self, contract: str, *, count: int = 1, timeout: float = 5.0) -> bool:
+        """Wait until ``count`` open market hub connections are subscribed to ``contract``'s quotes."""
+        contract_id = self.contract(contract).id
+        return self._market_hub.wait_for(lambda hub: hub.subscribers("quotes", contract_id) >= count, timeout)
 
     # -- reads for assertions ----------------------------------------------------------
 

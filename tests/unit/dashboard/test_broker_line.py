@@ -55,6 +55,26 @@ def test_broker_line_reconnecting_and_flattening_are_amber() -> None:
     assert flattening.tone is Tone.WARN and "flattening" in flattening.text
 
 
+def test_broker_line_stale_marks_while_held_warn_with_their_age_and_the_hub() -> None:
+    status = {
+        **ALPACA,
+        "kind": "projectx",
+        "market_hub": {"connected": False, "reason": "no message (not even a ping) for 30 s"},
+        "marks": {"ES": {"price": 5000.25, "age": 42.4}},
+        "stale_marks": ["ES", "NQ"],
+    }
+
+    line = broker_line({"broker": status})
+
+    assert line.text.endswith("· connected · stale marks: ES, NQ") and line.tone is Tone.WARN
+    assert line.warning == (
+        "Open P&L of ES (42 s old), NQ (no quote yet) is measured on a stale mark; the market hub is "
+        "down: no message (not even a ping) for 30 s. Open-loss limits act on the last mark until "
+        "quotes come again."
+    )
+    assert broker_line({"broker": {**status, "stale_marks": []}}).tone is Tone.GOOD
+
+
 def test_every_page_names_the_guarded_account(desk_state_dir: DeskState) -> None:
     with StateManager(StateDir(desk_state_dir.state_dir).state_file) as manager:
         snapshot = manager.get(SNAPSHOT_KEY)

@@ -3,10 +3,12 @@
 
 Only what is ProjectX's lives here: ``GatewaySession`` (REST over aiohttp: login, token
 renewal), ``ProjectXClient`` (the ``VenueClient``: orders, positions, account, contracts,
-trades), ``ProjectXStream`` (the ``VenueStream``: the SignalR user hub over pysignalr, with our
-own supervisor and silence watchdog), ``HubTranslator`` and ``wire`` (the gateway's JSON as
-venue facts), ``ContractMap`` (our symbols and contract ids), ``BracketLegs`` (the exits the
-platform makes for a bracket), ``ProjectXSettings`` and the registry's factory. Books, events,
+trades), ``ProjectXStream`` (the ``VenueStream``: the SignalR user hub over pysignalr), beside
+it ``MarketFeed`` (the market hub: quotes as marks, ``QuoteTranslator``, ``ContractInterest``),
+both kept connected by a ``HubSupervisor`` each (our supervisor and silence watchdog),
+``HubTranslator`` and ``wire`` (the gateway's JSON as venue facts), ``ContractMap`` (our symbols
+and contract ids), ``BracketLegs`` (the exits the platform makes for a bracket),
+``ProjectXSettings`` and the registry's factory. Books, events,
 journal, reconciliation, guard, flatten and blindness are the shared ``trading.broker.venue``.
 """
 

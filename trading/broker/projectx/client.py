@@ -17,6 +17,9 @@ gateway offers and how it is used:
 * ``/api/Position/searchOpen``, ``/api/Position/closeContract`` (``close_position``) and
   ``/api/Trade/search`` (``trades_since``, the account's trade history).
 
+The contracts of the positions held and of the open orders read are handed to the
+``ContractInterest`` (the market hub subscribes their quotes).
+
 Quantities are whole contracts; a fractional one is refused before it is sent.
 """
 
@@ -29,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from trading.broker.projectx.contracts import ContractMap
+from trading.broker.projectx.interest import ContractInterest
 from trading.broker.projectx.legs import BRACKET_MARK, BracketLegs
 from trading.broker.projectx.session import GatewaySession
 from trading.broker.projectx.wire import (
@@ -80,6 +84,7 @@ class ProjectXClient:
         contracts: ContractMap,
         legs: BracketLegs,
         instruments: Mapping[str, Instrument] | None = None,
+        interest: ContractInterest | None = None,
         find_days: float = 3.0,
         now: Callable[[], datetime] | None = None,
     ) -> None:
@@ -88,6 +93,7 @@ class ProjectXClient:
         self.contracts = contracts
         self._legs = legs
         self._instruments = dict(instruments or {})
+        self.interest = interest if interest is not None else ContractInterest()
         self._find = timedelta(days=find_days)
         self._now = now or _utc_now
         self.reference: Callable[[str], float | None] = _no_reference
@@ -246,6 +252,7 @@ class ProjectXClient:
 
     def open_orders(self) -> list[VenueOrder]:
         raws = self._raw_open()
+        self.interest.add_all(str(r["contractId"]) for r in raws)
         self._classify_legs(raws)
         return [self._order(raw) for raw in raws]
 
@@ -290,6 +297,7 @@ class ProjectXClient:
         raws = self._call("/api/Position/searchOpen", {"accountId": self.account_id})["positions"]
         held = [r for r in raws if r.get("size")]
         self._learn(str(r["contractId"]) for r in held)
+        self.interest.hold(str(r["contractId"]) for r in held)
         return [position_from_json(r, self.contracts.symbol, self._multiplier) for r in held]
 
     def account(self) -> VenueAccount:

@@ -7,6 +7,10 @@
                                     # also needs run_executor.py --allow-live
       api_url: https://api.topstepx.com             # the firm's gateway (REST)
       hub_url: https://rtc.topstepx.com/hubs/user   # its realtime user hub
+      market_hub: true              # marks (open P&L) from the realtime market hub's quotes
+      market_hub_url: null          # default: hub_url's /hubs/user as /hubs/market
+      mark_stale_after: 30          # seconds without a quote for a symbol held before its mark
+                                    # is reported stale (status, a WARNING; no state change)
       contracts: {}                 # symbol -> contract id, e.g. {ES: CON.F.US.EP.H26}; unlisted
                                     # symbols trade their front month (the active contract)
       token_renew_before: 3600      # seconds before the session token expires that it is renewed
@@ -42,3 +46,13 @@ class ProjectXSettings(VenueSettings):
     contracts: dict[str, str] = Field(default_factory=dict)
     token_renew_before: Number = Field(default=3600.0, gt=0, le=86_400)
     hub_silence: Number = Field(default=30.0, gt=0, le=3600)
+    market_hub: Flag = True
+    market_hub_url: str | None = Field(default=None, min_length=1, pattern=r"^https?://")
+    mark_stale_after: Number = Field(default=30.0, gt=0, le=3600)
+
+    @property
+    def market_url(self) -> str:
+        """The market hub: ``market_hub_url``, else ``hub_url`` with its last part ``market``."""
+        if self.market_hub_url is not None:
+            return self.market_hub_url
+        return self.hub_url.rstrip("/").rsplit("/", 1)[0] + "/market"

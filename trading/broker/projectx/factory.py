@@ -14,7 +14,10 @@ finds the account to guard by name or id, and refuses:
   multiplier differ from its contract's (money would be wrong).
 
 Then the contract of every configured symbol is fixed (pinned, or the front month) and the
-``VenueBroker`` is built over ``ProjectXClient`` and ``ProjectXStream``.
+``VenueBroker`` is built over ``ProjectXClient`` and ``ProjectXStream``; with ``market_hub`` (the
+default) the stream runs a ``MarketFeed`` beside the user hub, whose marks go to the broker's
+``on_market_data`` (the configured contracts' quotes from the start, then every contract the
+account shows).
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from collections.abc import Callable
 from trading.broker.projectx.client import GatewayAccount, ProjectXClient
 from trading.broker.projectx.config import API_KEY_VARIABLE, USER_NAME_VARIABLE, ProjectXSettings
 from trading.broker.projectx.contracts import ContractMap
+from trading.broker.projectx.interest import ContractInterest
 from trading.broker.projectx.legs import BracketLegs
+from trading.broker.projectx.market import MarketFeed
+from trading.broker.projectx.quotes import QuoteTranslator
 from trading.broker.projectx.session import GatewaySession
 from trading.broker.projectx.stream import ProjectXStream
 from trading.broker.projectx.translator import HubTranslator
@@ -83,14 +89,20 @@ def _build(settings: ProjectXSettings, context: BrokerContext, session: GatewayS
             )
     contracts = ContractMap(settings.contracts)
     legs = BracketLegs()
+    interest = ContractInterest()
     instruments = {i.symbol: i for i in context.instruments}
-    client = ProjectXClient(session, account, contracts=contracts, legs=legs, instruments=instruments)
+    client = ProjectXClient(
+        session, account, contracts=contracts, legs=legs, instruments=instruments, interest=interest
+    )
     for symbol, inst in instruments.items():
         _check_instrument(client, symbol, inst)
+    interest.add_all(contracts.known().values())
+    market = _market_feed(settings, context, session, contracts, interest)
     stream = ProjectXStream(
         session,
         settings.hub_url,
-        HubTranslator(account.id, contracts.symbol, legs),
+        HubTranslator(account.id, contracts.symbol, legs, interest),
+        market=market,
         silence=settings.hub_silence,
         initial=settings.retry_initial,
         maximum=settings.retry_max,
@@ -99,8 +111,34 @@ def _build(settings: ProjectXSettings, context: BrokerContext, session: GatewayS
         settings, client, stream, default_instrument=_instrument_of(client), account=account.label
     )
     client.reference = broker.last_price
+    if market is not None:
+        market.on_mark = broker.on_market_data
+        market.held = lambda: broker.positions().keys()
     logger.info("ProjectX: guarding account %s; contracts %s", account.label, contracts.known())
     return broker
+
+
+def _market_feed(
+    settings: ProjectXSettings,
+    context: BrokerContext,
+    session: GatewaySession,
+    contracts: ContractMap,
+    interest: ContractInterest,
+) -> MarketFeed | None:
+    if not settings.market_hub:
+        logger.warning("ProjectX: market hub off: open positions are not marked (open P&L unmeasured)")
+        return None
+    return MarketFeed(
+        session,
+        settings.market_url,
+        QuoteTranslator(contracts.symbol, context.clock, interest),
+        interest,
+        context.clock,
+        stale_after=settings.mark_stale_after,
+        silence=settings.hub_silence,
+        initial=settings.retry_initial,
+        maximum=settings.retry_max,
+    )
 
 
 def choose_account(session: GatewaySession, wanted: str | int) -> GatewayAccount:

@@ -16,7 +16,8 @@ Each hub payload is ``{"action": 0|1, "data": {...}}`` (``data`` is the entity):
   stream (positions and cash are reconciled from REST); they keep the hub alive.
 
 Payloads of other accounts (the hub sends ``SubscribeAccounts`` for all of the user's) are
-skipped.
+skipped. The contract of every order of the account becomes of interest (``ContractInterest``:
+the market hub subscribes its quotes), a hand-placed order in a new contract included.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
+from trading.broker.projectx.interest import ContractInterest
 from trading.broker.projectx.legs import BracketLegs
 from trading.broker.projectx.wire import Symbols, execution_from_json, order_from_json
 from trading.broker.venue.facts import VenueOrder, VenueStatus, VenueUpdate
@@ -39,10 +41,17 @@ _EPS = 1e-9
 
 
 class HubTranslator:
-    def __init__(self, account_id: int, symbol_of: Symbols, legs: BracketLegs) -> None:
+    def __init__(
+        self,
+        account_id: int,
+        symbol_of: Symbols,
+        legs: BracketLegs,
+        interest: ContractInterest | None = None,
+    ) -> None:
         self.account_id = account_id
         self._symbol_of = symbol_of
         self._legs = legs
+        self._interest = interest
         self._orders: OrderedDict[str, VenueOrder] = OrderedDict()
         self._traded: dict[str, tuple[float, float]] = {}  # order id -> (quantity, value) of its trades seen
         self._handed: dict[str, tuple[float, float | None]] = {}  # order id -> (fill, average) handed on
@@ -53,6 +62,8 @@ class HubTranslator:
         if data is None or data.get("accountId") != self.account_id:
             self.skipped += 1
             return None
+        if self._interest is not None:
+            self._interest.add(str(data["contractId"]))
         order = order_from_json(data, self._symbol_of, self._legs.parent_of(data))
         self._orders[order.venue_id] = order
         self._orders.move_to_end(order.venue_id)

@@ -11,7 +11,7 @@ README.md there says where each was read) name them:
   need. ``customTag`` carries our client order id (``BRACKET_MARK`` appended on a bracket's
   entry); an order without one was placed elsewhere.
 * position: ``contractId type size averagePrice``; ``type`` 1 long, 2 short, ``size``
-  unsigned. No price: a position's unrealized P&L needs a market-data feed.
+  unsigned. No price: a position is marked by the market hub's quotes (quotes.py).
 * account: ``id name balance canTrade simulated``: ``balance`` is cash as our books hold it
   (starting balance + realized P&L - fees): a futures account's cash does not move with
   the contracts held (``VenueAccount.margin``).

@@ -617,10 +617,13 @@ class VenueBroker:
     # --- observability -----------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        """Plain data for the dashboard: connection, blindness, the last reconciliation."""
+        """Plain data for the dashboard: connection, blindness, the last reconciliation; and
+        what a stream with a ``status()`` of its own adds (a market-data hub and its marks)."""
         sight = self._sight.status()
         report = self._sync.last_report
+        own = getattr(self._stream, "status", None)
         return {
+            **(own() if callable(own) else {}),
             "kind": self.source,
             "account": self.account_label,
             "connected": sight.connected,

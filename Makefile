@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8080
 REFRESH ?= 30
 PYTEST_ARGS ?=
+RUN_ARGS ?=
 
 .PHONY: run test lint bench desk clean browser screenshot
 
@@ -28,7 +29,7 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 run: $(VENV)/.runtime
-	$(BIN)/python scripts/run_live_dashboard.py -p $(PORT) -r $(REFRESH)
+	$(BIN)/python scripts/run_live_dashboard.py -p $(PORT) -r $(REFRESH) $(RUN_ARGS)
 
 desk: $(VENV)/.runtime
 	$(BIN)/python scripts/run_executor.py

@@ -40,6 +40,7 @@ class RunnerConfig(BaseModel):
     stale_after: float = Field(5.0, gt=0)
     restart_limit: int = Field(5, ge=0)
     allow_live: bool = False  # pass --allow-live to the desk (a live broker account)
+    new_account: bool = False  # archive the state directory's account at start (the pre-flight, once)
     backoff_initial: float = Field(0.5, ge=0)
     backoff_max: float = Field(10.0, ge=0)
     unhealthy_after: float = Field(15.0, gt=0)

@@ -52,6 +52,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,10 @@ class DashboardRunner:
         check_port(cfg.host, cfg.port)
         if cfg.executor:
             check_no_live_desk(self.state_dir, stale_after=cfg.stale_after)
+            if cfg.new_account:  # here, once: a desk restarted by the supervisor keeps its account
+                from trading.desk.books_check import archive_state_files  # the desk's packages are checked
+
+                archive_state_files(self.layout, now=datetime.now(UTC))
             check_desk_files(desk_config, risk_config=None, state_dir=self.state_dir, lock=True)
 
     def _desk_config_path(self) -> Path | None:
@@ -534,6 +539,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="pass --allow-live to the desk (a live broker account; the config must allow it too)",
     )
+    p.add_argument(
+        "--new-account",
+        action="store_true",
+        help="start a fresh account: the state directory's books and state file move to "
+        "<state>/archive-<UTC time>/ (never deleted) before the desk starts",
+    )
     return p
 
 
@@ -562,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
             ssl_cert=args.ssl_cert,
             ssl_key=args.ssl_key,
             allow_live=args.allow_live,
+            new_account=args.new_account,
         )
     except ConfigError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)

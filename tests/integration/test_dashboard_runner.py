@@ -28,6 +28,8 @@ from scripts._runner_supervisor import RestartPolicy, SupervisedChild
 from scripts.run_live_dashboard import DashboardRunner
 from tests.unit.dashboard.conftest import build_snapshot, write_database, write_heartbeat, write_snapshot
 from trading.errors import ConfigError
+from trading.memory import StateManager
+from trading.snapshot import SNAPSHOT_KEY
 from trading.state_dir import StateDir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -484,3 +486,41 @@ def test_runner_layout_is_the_state_dir_layout(tmp_path: Path) -> None:
     assert runner.layout == StateDir(tmp_path.resolve())
     assert runner.run_dir == runner.layout.run_dir
     assert children["streamlit"].child.log_path == runner.layout.log_file("streamlit")
+
+
+@pytest.mark.slow
+@needs_desk
+def test_runner_new_account_archives_once_and_a_restarted_desk_keeps_the_new_books(tmp_path: Path) -> None:
+    """A state file without its database is refused (exit 2, naming --new-account); with
+    ``new_account`` the old files move to an archive folder, the desk starts a fresh account, and
+    the desk restarted after a SIGKILL keeps that account (the archive happens once, at start)."""
+    layout = StateDir(tmp_path)
+    layout.root.mkdir(exist_ok=True)
+    with StateManager(layout.state_file) as state:
+        state.set(SNAPSHOT_KEY, {"published": "by an earlier desk"})
+    runner = DashboardRunner(
+        port=free_port(),
+        refresh_interval=2,
+        state_dir=tmp_path,
+        backoff_initial=0.2,
+        poll_interval=0.2,
+        new_account=True,
+    )
+    try:
+        assert runner.start(timeout=60)
+        (archive,) = [p for p in tmp_path.iterdir() if p.name.startswith("archive-")]
+        assert (archive / layout.state_file.name).is_file() and layout.database.is_file()
+        old_pid = runner.get_status().pids["desk"]
+        assert old_pid is not None
+        os.kill(old_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            status = runner.get_status()
+            if status.pids["desk"] not in (None, old_pid) and runner.desk_health().ok:
+                break
+        assert runner.get_status().restarts["desk"] == 1 and runner.desk_health().ok
+    finally:
+        runner.stop()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("archive-")] == [archive.name]
+    assert layout.database.is_file()

@@ -25,6 +25,8 @@ __all__ = [
     "LockoutEnded",
     "LockoutStarted",
     "MarketDataUpdated",
+    "MarksFresh",
+    "MarksStale",
     "OrderAccepted",
     "OrderCancelled",
     "OrderDenied",
@@ -219,6 +221,24 @@ class BrokerSighted(Event):
 
     broker: str
     blind_seconds: float  # how long the account was not observed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarksStale(Event):
+    """Positions are held whose prices have not moved for longer than the configured limit (a
+    venue's quote feed is down or silent): their open P&L is measured on old prices. The risk
+    manager holds the account REDUCING until ``MarksFresh``. Published when the set changes."""
+
+    broker: str
+    symbols: tuple[str, ...]  # the held symbols whose marks are stale
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarksFresh(Event):
+    """Every held symbol's mark is fresh again (or the stale ones are no longer held)."""
+
+    broker: str
 
 
 # --- transactions ----------------------------------------------------------------

@@ -102,6 +102,7 @@ class RiskEngine:
         self.paused = False
         self.pause_reason = ""
         self.blind_reason = ""  # a venue's account cannot be observed (BrokerBlind): REDUCING until sighted
+        self.stale_marks = ""  # held positions' marks are stale (MarksStale): REDUCING until fresh
         self.storage_problem: str | None = None  # set while the books cannot be written
         self._exits_pass = False  # HALTED by a storage outage only: reducing orders pass
         self._rules: dict[str, Rule] = {}
@@ -305,6 +306,8 @@ class RiskEngine:
             target, reason = lock.state, f"{lock.rule}: {lock.reason}"
         elif self.blind_reason:
             target, reason = TradingState.REDUCING, f"broker blind: {self.blind_reason}"
+        elif self.stale_marks:
+            target, reason = TradingState.REDUCING, f"open P&L unmeasured: {self.stale_marks}"
         else:
             target, reason = TradingState.ACTIVE, "no lockout"
         if target is not self.state:
@@ -326,6 +329,12 @@ class RiskEngine:
         """The broker's account cannot be observed (``reason``), or can again (""): REDUCING
         while blind, unless a pause or a lockout says more."""
         self.blind_reason = reason
+        self.refresh_state()
+
+    def set_stale_marks(self, reason: str) -> None:
+        """Held positions' marks are stale (``reason``), or fresh again (""): REDUCING while stale
+        (the open-P&L rules measure on old prices), unless a pause or a lockout says more."""
+        self.stale_marks = reason
         self.refresh_state()
 
     def set_paused(self, paused: bool, reason: str) -> None:

@@ -42,6 +42,8 @@ from trading.model import (
     Event,
     FillRecord,
     MarketDataUpdated,
+    MarksFresh,
+    MarksStale,
     OrderAccepted,
     OrderCancelled,
     OrderDenied,
@@ -222,6 +224,8 @@ class RiskManager:
             bus.subscribe(kind, self.engine.on_event)
         bus.subscribe(BrokerBlind, self._on_blind)
         bus.subscribe(BrokerSighted, self._on_sighted)
+        bus.subscribe(MarksStale, self._on_marks_stale)
+        bus.subscribe(MarksFresh, self._on_marks_fresh)
         bus.subscribe(StorageDegraded, self._on_storage_degraded)
         bus.subscribe(StorageRecovered, self._on_storage_recovered)
         self._broker.add_pre_trade_check(self.engine.check)
@@ -313,6 +317,8 @@ class RiskManager:
                 self._bus.unsubscribe(kind, self.engine.on_event)
             self._bus.unsubscribe(BrokerBlind, self._on_blind)
             self._bus.unsubscribe(BrokerSighted, self._on_sighted)
+            self._bus.unsubscribe(MarksStale, self._on_marks_stale)
+            self._bus.unsubscribe(MarksFresh, self._on_marks_fresh)
             self._bus.unsubscribe(StorageDegraded, self._on_storage_degraded)
             self._bus.unsubscribe(StorageRecovered, self._on_storage_recovered)
         if self._owns_notifier:
@@ -363,6 +369,21 @@ class RiskManager:
             f"{event.broker} account observed again after {event.blind_seconds:.1f} s; books reconciled",
             "broker",
         )
+
+    def _on_marks_stale(self, event: MarksStale) -> None:
+        """Held positions are measured on old prices: no new entries (REDUCING) until fresh."""
+        held = ", ".join(event.symbols)
+        self.engine.set_stale_marks(f"{held} not marked ({event.reason})")
+        self.enforcer.alert(
+            Severity.WARNING,
+            f"{event.broker}: open P&L of {held} unmeasured ({event.reason}): no new entries until marked",
+            "broker",
+        )
+
+    def _on_marks_fresh(self, event: MarksFresh) -> None:
+        if self.engine.stale_marks:
+            self.engine.set_stale_marks("")
+            self.enforcer.alert(Severity.WARNING, f"{event.broker}: held positions marked again", "broker")
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
         with self.recorder.unit():  # written after: the orders and events go out first

@@ -114,6 +114,7 @@ def _build(settings: ProjectXSettings, context: BrokerContext, session: GatewayS
     if market is not None:
         market.on_mark = broker.on_market_data
         market.held = lambda: broker.positions().keys()
+        market.on_stale = broker.on_stale_marks
     logger.info("ProjectX: guarding account %s; contracts %s", account.label, contracts.known())
     return broker
 

@@ -20,9 +20,11 @@ symbol, the latest; a mark never waits longer than ``_COALESCE`` seconds.
 **Staleness**: the feed times the last quote of each contract. A symbol held whose last quote is
 older than ``stale_after`` seconds (none since it has been held that long) is *stale*: one
 WARNING when it turns stale and the broker status lists it (``stale_marks``, with every mark's
-age under ``marks``), the dashboard says so. Stale marks do not change the trading state: the
-account is still observed (fills, positions, cash: the user hub and the reconciliation), only
-its open P&L is measured on an old price; the last mark stands until a quote comes.
+age under ``marks``), the dashboard says so, and ``on_stale`` (the venue broker's
+``on_stale_marks``: ``MarksStale`` / ``MarksFresh`` on the bus) holds the account REDUCING while
+a held position's open P&L is measured on an old price: no new entries, exits still pass. The
+account itself is still observed (fills, positions, cash: the user hub and the reconciliation),
+so this is not blindness; the last mark stands until a quote comes.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +63,10 @@ def _nothing_held() -> Iterable[str]:
     return ()
 
 
+def _no_stale(symbols: Sequence[str], reason: str) -> None:
+    return None
+
+
 class MarketFeed:
     name = "market hub"
 
@@ -88,6 +94,8 @@ class MarketFeed:
         )
         self.on_mark: Callable[[MarketDataUpdated], None] = _no_mark  # the venue broker's on_market_data
         self.held: Callable[[], Iterable[str]] = _nothing_held  # the symbols of the positions held
+        # the venue broker's on_stale_marks: the held symbols whose marks are stale, when that changes
+        self.on_stale: Callable[[Sequence[str], str], None] = _no_stale
         self._pending: dict[str, MarketDataUpdated] = {}
         self._pending_at = 0.0
         self._flush_handle: asyncio.Handle | None = None
@@ -219,8 +227,15 @@ class MarketFeed:
             )
         for symbol in self._stale - set(stale):
             logger.info("ProjectX %s mark is fresh again", symbol)
+        if set(stale) != self._stale:
+            self.on_stale(stale, self._stale_reason())
         self._stale = set(stale)
         return stale
+
+    def _stale_reason(self) -> str:
+        if self.hub.listening:
+            return f"no quote for {self.stale_after:g} s on the market hub"
+        return f"market hub down: {self.hub.last_reason or 'not connected'}"
 
     def _age(self, symbol: str, now: float) -> float | None:
         mark = self.translator.mark_of(symbol)

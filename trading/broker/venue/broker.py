@@ -63,6 +63,8 @@ from trading.model import (
     Instrument,
     JournalView,
     MarketDataUpdated,
+    MarksFresh,
+    MarksStale,
     Order,
     OrderRole,
     OrderSide,
@@ -194,6 +196,7 @@ class VenueBroker:
         )
         self._sight = Sight(bus, clock, broker=source, blind_after=settings.blind_after)
         self._marks: dict[str, float] = {}
+        self._stale_marks: tuple[str, ...] = ()  # held symbols a data feed reports unmarked
         self._watch: asyncio.Task[None] | None = None
         self._stream_task: asyncio.Task[None] | None = None
         self._resync: str | None = None  # why a reconciliation is due now ("start", "reconnect")
@@ -494,6 +497,19 @@ class VenueBroker:
         """A price from a data feed: the symbol's mark, then the event."""
         self._mark(event.symbol, event.price)
         self._bus.publish(event)
+
+    def on_stale_marks(self, symbols: Sequence[str], reason: str) -> None:
+        """A data feed says which held symbols' marks are stale now (empty: none is): the bus
+        hears ``MarksStale`` when the set changes, ``MarksFresh`` when it empties."""
+        stale = tuple(symbols)
+        if stale == self._stale_marks:
+            return
+        self._stale_marks = stale
+        now = self._clock.now()
+        if stale:
+            self._bus.publish(MarksStale(ts=now, broker=self.source, symbols=stale, reason=reason))
+        else:
+            self._bus.publish(MarksFresh(ts=now, broker=self.source))
 
     def _mark(self, symbol: str, price: float) -> None:
         self._marks[symbol] = price

@@ -2,7 +2,8 @@
 marked by the quotes of its contract (a contract the desk never traded included), unrealized P&L
 follows the quotes on the books and in the risk manager, a rule on open P&L acts on a quote, the
 market hub is subscribed again after a drop, and a market hub that falls silent makes the held
-marks stale (reported, logged) without making the desk blind."""
+marks stale (reported, logged, the account REDUCING until marked again) without making the desk
+blind."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import logging
 import pytest
 
 from tests.unit.broker.projectx.conftest import Harness
-from trading.model import BrokerBlind, MarketDataUpdated, TradingState
+from trading.model import BrokerBlind, MarketDataUpdated, MarksFresh, MarksStale, TradingState
 
 
 async def _quotes_subscribed(harness: Harness, contract: str, count: int = 1) -> None:
@@ -120,11 +121,12 @@ async def test_market_hub_dropped_is_subscribed_again_and_marks_go_on(harness: H
     assert harness.recorder.of(BrokerBlind) == []
 
 
-async def test_silent_market_hub_makes_held_marks_stale_not_the_desk_blind(
+async def test_silent_market_hub_makes_held_marks_stale_and_the_account_reducing_not_blind(
     make_harness,  # type: ignore[no-untyped-def]
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     harness: Harness = make_harness(mark_stale_after=0.5, blind_after=0.5)
+    risk = harness.with_risk({"daily_loss": {"limit": 1000, "basis": "net"}})
     fake = harness.fake
     fake.set_price("MES", 5000)
     await harness.start()
@@ -140,6 +142,10 @@ async def test_silent_market_hub_makes_held_marks_stale_not_the_desk_blind(
     assert status["connected"] is True and status["blind"] is False  # the account is still observed
     assert status["marks"]["MES"]["age"] >= 0.5
     assert any("MES mark is stale while held" in r.getMessage() for r in caplog.records)
+    # open P&L measured on an old price: no new entries until marked again, exits still pass
+    (stale,) = harness.recorder.of(MarksStale)
+    assert (stale.broker, stale.symbols) == ("projectx", ("MES",))
+    assert risk.state is TradingState.REDUCING and "open P&L unmeasured: MES" in risk.state_reason
     await asyncio.sleep(0.6)  # past blind_after: the user hub listens, nothing turns blind
     assert harness.recorder.of(BrokerBlind) == []
 
@@ -148,6 +154,7 @@ async def test_silent_market_hub_makes_held_marks_stale_not_the_desk_blind(
     fake.set_price("MES", 5003)
     await harness.wait_for(lambda: harness.broker.status()["stale_marks"] == [], what="fresh again")
     assert harness.broker.last_price("MES") == 5003
+    assert len(harness.recorder.of(MarksFresh)) == 1 and risk.state is TradingState.ACTIVE
 
 
 async def test_market_hub_refused_leaves_the_account_observed_and_says_why(harness: Harness) -> None:

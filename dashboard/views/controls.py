@@ -252,11 +252,11 @@ if ctx is not None:
             help=argument_help(CommandKind.UNLOCK, "reason"),
             disabled=read_only,
         )
-        note = unlock_note(snap.lockouts if snap else (), scope)
-        if note:
-            c6.caption(md(note))
         if c6.button("Unlock", key="btn_unlock", disabled=read_only):
             ask(CommandKind.UNLOCK, {"reason": unlock_reason, "scope": scope}, ctx)
+        # Always there, below the button (empty without a lockout on the scope): a lockout that
+        # comes or goes between two runs changes a text, never which element sits where.
+        c6.caption(md(unlock_note(snap.lockouts if snap else (), scope)))
 
         confirmation(ctx)
         result = st.session_state.get(RESULT_KEY)

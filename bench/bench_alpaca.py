@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import sys
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._timing import time_per
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
@@ -156,24 +155,12 @@ def _our_orders(broker: VenueBroker, count: int) -> list[Order]:
     return orders
 
 
-def _time_per(fn: Callable[[bytes], Any], items: list[bytes]) -> float:
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for item in items:
-            fn(item)
-        return (time.perf_counter() - start) / len(items)
-    finally:
-        gc.enable()
-
-
 def _translation(count: int, journal: Journal | None) -> tuple[float, int]:
     broker, stream, seen = _broker(journal)
     messages = _messages(_our_orders(broker, count))
     loads = json.loads
     dispatch = stream.dispatch
-    per = _time_per(lambda raw: dispatch(loads(raw)), messages)
+    per = time_per(lambda raw: dispatch(loads(raw)), messages)
     assert not broker.open_orders() and broker.statistics().fills == 2 * count, broker.statistics()
     broker.close()
     return per, seen[0]
@@ -181,10 +168,9 @@ def _translation(count: int, journal: Journal | None) -> tuple[float, int]:
 
 def _run(count: int, rounds: int) -> dict[str, float]:
     sample = _messages(_our_orders(_broker(None)[0], count))
-    loads_us = min(_time_per(json.loads, sample) for _ in range(rounds)) * 1e6
+    loads_us = min(time_per(json.loads, sample) for _ in range(rounds)) * 1e6
     sdk_us = (
-        min(_time_per(lambda raw: TradeUpdate(**json.loads(raw)["data"]), sample) for _ in range(rounds))
-        * 1e6
+        min(time_per(lambda raw: TradeUpdate(**json.loads(raw)["data"]), sample) for _ in range(rounds)) * 1e6
     )
     off = [_translation(count, None) for _ in range(rounds)]
     full_us = min(per for per, _ in off) * 1e6

@@ -25,13 +25,12 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._timing import time_per
 from trading.broker.projectx.client import GatewayAccount, ProjectXClient
 from trading.broker.projectx.config import ProjectXSettings
 from trading.broker.projectx.contracts import ContractMap
@@ -120,18 +119,6 @@ def _desk() -> tuple[MarketFeed, VenueBroker, GatewaySession, list[int]]:
     return feed, broker, session, seen
 
 
-def _time_per(fn: Callable[[bytes], Any], items: list[bytes]) -> float:
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for item in items:
-            fn(item)
-        return (time.perf_counter() - start) / len(items)
-    finally:
-        gc.enable()
-
-
 async def _adapter(records: list[bytes], *, burst: bool) -> tuple[float, int, int]:
     """(seconds per quote, marks published, quotes coalesced) for ``records`` decoded up front."""
     feed, broker, session, seen = _desk()
@@ -162,7 +149,7 @@ async def _adapter(records: list[bytes], *, burst: bool) -> tuple[float, int, in
 
 def _run(count: int, rounds: int) -> dict[str, float]:
     records = _records(count)
-    loads_us = min(_time_per(json.loads, records) for _ in range(rounds)) * 1e6
+    loads_us = min(time_per(json.loads, records) for _ in range(rounds)) * 1e6
     single = [asyncio.run(_adapter(records, burst=False)) for _ in range(rounds)]
     burst = [asyncio.run(_adapter(records, burst=True)) for _ in range(rounds)]
     single_us = min(per for per, _, _ in single) * 1e6

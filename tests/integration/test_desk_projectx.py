@@ -64,6 +64,21 @@ def _snapshot(state: Path) -> Snapshot | None:
         reader.close()
 
 
+def _flat_then_halted(fake: FakeProjectX, account: int, state: Path, breach: float) -> Snapshot:
+    """Wait for the platform flat, then HALTED on the page, each within 2 s of ``breach`` (a
+    ``time.monotonic()``); the HALTED snapshot, its reason the preset's daily loss."""
+    _wait_for(lambda: not fake.positions(account), 5, "the platform flat", every=0.005)
+    flat_after = time.monotonic() - breach
+    halted = _wait_for(
+        lambda: (s := _snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
+    )
+    halted_after = time.monotonic() - breach
+    assert flat_after <= 2.0 and halted_after <= 2.0, (flat_after, halted_after)
+    assert "daily_loss" in halted.state_reason
+    print(f"breach -> platform flat {flat_after:.3f} s, -> HALTED on the page {halted_after:.3f} s")
+    return halted
+
+
 def _positions(state: Path) -> int:
     snap = _snapshot(state)
     return 0 if snap is None else len(snap.positions)
@@ -159,14 +174,7 @@ def test_desk_guards_a_projectx_funded_account_and_flattens_a_hand_made_breach_w
         breach = time.monotonic()
         fake.place_hand_order(account, "ES", "sell", 2)  # realized 2 x -10.5 x 50 = -1050: the preset's 900
 
-        _wait_for(lambda: not fake.positions(account), 5, "the platform flat", every=0.005)
-        flat_after = time.monotonic() - breach
-        halted = _wait_for(
-            lambda: (s := _snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
-        )
-        halted_after = time.monotonic() - breach
-        assert flat_after <= 2.0 and halted_after <= 2.0, (flat_after, halted_after)
-        assert "daily_loss" in halted.state_reason
+        _flat_then_halted(fake, account, state, breach)
         final = _wait_for(
             lambda: (s := _snapshot(state)) is not None and not s.positions and s,
             5,
@@ -179,9 +187,6 @@ def test_desk_guards_a_projectx_funded_account_and_flattens_a_hand_made_breach_w
             "the books' cash at the platform's balance",
         )
         assert final.account.realized_pnl == pytest.approx(-1050.0)  # MES closed at its cost
-        print(
-            f"breaching fill -> platform flat {flat_after:.3f} s, -> HALTED on the page {halted_after:.3f} s"
-        )
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=30)
@@ -230,14 +235,7 @@ def test_desk_stops_an_open_loss_on_a_hand_position_from_the_market_hubs_quotes_
         breach = time.monotonic()
         fake.set_quote("ES", last=4990.5, bid=4990.25, ask=4990.5)  # open -950: past the preset's 900
 
-        _wait_for(lambda: not fake.positions(account), 5, "the platform flat", every=0.005)
-        flat_after = time.monotonic() - breach
-        halted = _wait_for(
-            lambda: (s := _snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
-        )
-        halted_after = time.monotonic() - breach
-        assert flat_after <= 2.0 and halted_after <= 2.0, (flat_after, halted_after)
-        assert "daily_loss" in halted.state_reason
+        _flat_then_halted(fake, account, state, breach)
         entry, close = fake.trades(account)
         assert (close["side"], close["price"], close["size"]) == (1, 4990.25, 2)  # the desk's flatten
         assert close["orderId"] != entry["orderId"]
@@ -247,9 +245,6 @@ def test_desk_stops_an_open_loss_on_a_hand_position_from_the_market_hubs_quotes_
             "no position on the page",
         )
         assert final.account.realized_pnl == pytest.approx(2 * (4990.25 - 5000) * 50)
-        print(
-            f"breaching quote -> platform flat {flat_after:.3f} s, -> HALTED on the page {halted_after:.3f} s"
-        )
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=30)

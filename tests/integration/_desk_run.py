@@ -9,13 +9,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 import yaml
+
+from trading.memory import StateManager
+from trading.snapshot import SNAPSHOT_KEY, Snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 EXECUTOR = ROOT / "scripts" / "run_executor.py"
@@ -62,6 +65,49 @@ def start_desk(config: Path, state: Path, stderr: IO[str], *extra: str) -> subpr
         stderr=stderr,
         text=True,
     )
+
+
+def start_logged_desk(
+    folder: Path, config: Path, env: Mapping[str, str], *extra: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """The desk on ``folder/state`` with ``env`` added to ours (a broker's credentials), its
+    stdout and stderr in ``folder/desk.log``; the process and the log's path."""
+    log = folder / "desk.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(EXECUTOR),
+                "--config",
+                str(config),
+                "--state",
+                str(folder / "state"),
+                *extra,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return proc, log
+
+
+def read_snapshot(state: Path) -> Snapshot | None:
+    """The dashboard's snapshot in ``state``'s state file, as a second process reads it."""
+    path = state / "state.pkl"
+    if not path.exists():
+        return None
+    reader = StateManager(path, load=False)
+    try:
+        reader.load()
+        return reader.get(SNAPSHOT_KEY)
+    finally:
+        reader.close()
+
+
+def snapshot_positions(state: Path) -> int:
+    snap = read_snapshot(state)
+    return 0 if snap is None else len(snap.positions)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, *, every: float = 0.05) -> Any:

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,40 +19,16 @@ import pytest
 import yaml
 
 from tests.fakes.alpaca import FakeAlpaca
-from trading.memory import StateManager
-from trading.snapshot import SNAPSHOT_KEY, Snapshot
+from tests.integration._desk_run import (
+    EXECUTOR,
+    ROOT,
+    read_snapshot,
+    snapshot_positions,
+    start_logged_desk,
+    wait_for,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "run_executor.py"
 SECRET = "fake-secret-do-not-leak-7d0c"
-
-
-def _wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
-
-
-def _snapshot(state: Path) -> Snapshot | None:
-    path = state / "state.pkl"
-    if not path.exists():
-        return None
-    reader = StateManager(path, load=False)
-    try:
-        reader.load()
-        return reader.get(SNAPSHOT_KEY)
-    finally:
-        reader.close()
-
-
-def _positions(state: Path) -> int:
-    snap = _snapshot(state)
-    return 0 if snap is None else len(snap.positions)
 
 
 def _write_configs(tmp_path: Path, fake: FakeAlpaca, **broker: Any) -> Path:
@@ -92,34 +68,14 @@ def _write_configs(tmp_path: Path, fake: FakeAlpaca, **broker: Any) -> Path:
     return desk
 
 
+def _credentials(fake: FakeAlpaca) -> dict[str, str]:
+    return {"APCA_API_KEY_ID": fake.key_id, "APCA_API_SECRET_KEY": fake.secret_key}
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeAlpaca]:
     with FakeAlpaca(key_id="PKTESTDESK00000000", secret_key=SECRET) as server:
         yield server
-
-
-def _start(
-    tmp_path: Path, config: Path, fake: FakeAlpaca, *extra: str
-) -> tuple[subprocess.Popen[bytes], Path]:
-    log = tmp_path / "desk.log"
-    env = {**os.environ, "APCA_API_KEY_ID": fake.key_id, "APCA_API_SECRET_KEY": fake.secret_key}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(SCRIPT),
-                "--config",
-                str(config),
-                "--state",
-                str(tmp_path / "state"),
-                *extra,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return proc, log
 
 
 @pytest.mark.slow
@@ -131,32 +87,32 @@ def test_desk_guards_an_alpaca_account_and_flattens_a_hand_made_breach_within_2s
     fake.place_hand_order("MSFT", "buy", 10)  # held before the desk starts
     config = _write_configs(tmp_path, fake)
     state = tmp_path / "state"
-    proc, log = _start(tmp_path, config, fake, "--log-level", "DEBUG")
+    proc, log = start_logged_desk(tmp_path, config, _credentials(fake), "--log-level", "DEBUG")
     try:
-        snap = _wait_for(
-            lambda: (s := _snapshot(state)) is not None and s.extra["broker"].get("connected") and s,
+        snap = wait_for(
+            lambda: (s := read_snapshot(state)) is not None and s.extra["broker"].get("connected") and s,
             30,
             "a snapshot with the broker connected",
         )
         assert snap.extra["broker"]["kind"] == "alpaca" and snap.trading_state == "ACTIVE"
         assert [(p.symbol, p.quantity) for p in snap.positions] == [("MSFT", 10)]
         fake.place_hand_order("AAPL", "buy", 100)
-        _wait_for(lambda: _positions(state) == 2, 10, "the hand position on the page")
+        wait_for(lambda: snapshot_positions(state) == 2, 10, "the hand position on the page")
         fake.set_price("AAPL", 98.5)
 
         breach = time.monotonic()
         fake.place_hand_order("AAPL", "sell", 100)  # fills at once: realized -150, the limit is 100
 
-        _wait_for(lambda: not fake.positions(), 5, "the venue flat", every=0.005)
+        wait_for(lambda: not fake.positions(), 5, "the venue flat", every=0.005)
         flat_after = time.monotonic() - breach
-        halted = _wait_for(
-            lambda: (s := _snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
+        halted = wait_for(
+            lambda: (s := read_snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
         )
         halted_after = time.monotonic() - breach
         assert flat_after <= 2.0 and halted_after <= 2.0, (flat_after, halted_after)
         assert "daily_realized_loss" in halted.state_reason
-        final = _wait_for(
-            lambda: (s := _snapshot(state)) is not None and not s.positions and s,
+        final = wait_for(
+            lambda: (s := read_snapshot(state)) is not None and not s.positions and s,
             5,
             "no position on the page",
         )
@@ -177,7 +133,7 @@ def test_desk_guards_an_alpaca_account_and_flattens_a_hand_made_breach_within_2s
 @pytest.mark.slow
 def test_desk_refuses_a_live_account_without_allow_live(tmp_path: Path, fake: FakeAlpaca) -> None:
     config = _write_configs(tmp_path, fake, paper=False, allow_live=True)
-    proc, log = _start(tmp_path, config, fake)
+    proc, log = start_logged_desk(tmp_path, config, _credentials(fake))
     code = proc.wait(timeout=60)
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1, lines
@@ -190,7 +146,7 @@ def test_desk_refuses_to_start_without_the_api_keys(tmp_path: Path, fake: FakeAl
     config = _write_configs(tmp_path, fake)
     env = {k: v for k, v in os.environ.items() if not k.startswith("APCA_")}
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--config", str(config), "--state", str(tmp_path / "state")],
+        [sys.executable, str(EXECUTOR), "--config", str(config), "--state", str(tmp_path / "state")],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -8,12 +8,9 @@ neither the API key nor a session token is in the state directory or the log."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,11 +19,9 @@ import pytest
 import yaml
 
 from tests.fakes.projectx import FakeProjectX
-from trading.memory import StateManager
-from trading.snapshot import SNAPSHOT_KEY, Snapshot
+from tests.integration._desk_run import read_snapshot, snapshot_positions, start_logged_desk, wait_for
+from trading.snapshot import Snapshot
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "run_executor.py"
 API_KEY = "px-fake-api-key-do-not-leak-51f3"
 EVAL = "50KTC-V2-FAKE-EVAL"
 LIVE = "LIVE-FAKE-FUNDED"
@@ -41,47 +36,19 @@ FUNDED_50K = {  # the shipped 50K funded-account preset, the trader's own rules 
 }
 
 
-def _wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
-
-
-def _snapshot(state: Path) -> Snapshot | None:
-    path = state / "state.pkl"
-    if not path.exists():
-        return None
-    reader = StateManager(path, load=False)
-    try:
-        reader.load()
-        return reader.get(SNAPSHOT_KEY)
-    finally:
-        reader.close()
-
-
 def _flat_then_halted(fake: FakeProjectX, account: int, state: Path, breach: float) -> Snapshot:
     """Wait for the platform flat, then HALTED on the page, each within 2 s of ``breach`` (a
     ``time.monotonic()``); the HALTED snapshot, its reason the preset's daily loss."""
-    _wait_for(lambda: not fake.positions(account), 5, "the platform flat", every=0.005)
+    wait_for(lambda: not fake.positions(account), 5, "the platform flat", every=0.005)
     flat_after = time.monotonic() - breach
-    halted = _wait_for(
-        lambda: (s := _snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
+    halted = wait_for(
+        lambda: (s := read_snapshot(state)) is not None and s.trading_state == "HALTED" and s, 5, "HALTED"
     )
     halted_after = time.monotonic() - breach
     assert flat_after <= 2.0 and halted_after <= 2.0, (flat_after, halted_after)
     assert "daily_loss" in halted.state_reason
     print(f"breach -> platform flat {flat_after:.3f} s, -> HALTED on the page {halted_after:.3f} s")
     return halted
-
-
-def _positions(state: Path) -> int:
-    snap = _snapshot(state)
-    return 0 if snap is None else len(snap.positions)
 
 
 def _write_configs(tmp_path: Path, fake: FakeProjectX, **broker: Any) -> Path:
@@ -117,34 +84,14 @@ def _write_configs(tmp_path: Path, fake: FakeProjectX, **broker: Any) -> Path:
     return desk
 
 
+def _credentials(fake: FakeProjectX) -> dict[str, str]:
+    return {"PROJECTX_USERNAME": fake.user_name, "PROJECTX_API_KEY": fake.api_key}
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeProjectX]:
     with FakeProjectX(api_key=API_KEY, ping_interval=1.0) as server:
         yield server
-
-
-def _start(
-    tmp_path: Path, config: Path, fake: FakeProjectX, *extra: str
-) -> tuple[subprocess.Popen[bytes], Path]:
-    log = tmp_path / "desk.log"
-    env = {**os.environ, "PROJECTX_USERNAME": fake.user_name, "PROJECTX_API_KEY": fake.api_key}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(SCRIPT),
-                "--config",
-                str(config),
-                "--state",
-                str(tmp_path / "state"),
-                *extra,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return proc, log
 
 
 @pytest.mark.slow
@@ -157,10 +104,10 @@ def test_desk_guards_a_projectx_funded_account_and_flattens_a_hand_made_breach_w
     fake.place_hand_order(account, "MES", "buy", 2)  # held before the desk starts
     config = _write_configs(tmp_path, fake)
     state = tmp_path / "state"
-    proc, log = _start(tmp_path, config, fake, "--log-level", "DEBUG")
+    proc, log = start_logged_desk(tmp_path, config, _credentials(fake), "--log-level", "DEBUG")
     try:
-        snap = _wait_for(
-            lambda: (s := _snapshot(state)) is not None and s.extra["broker"].get("connected") and s,
+        snap = wait_for(
+            lambda: (s := read_snapshot(state)) is not None and s.extra["broker"].get("connected") and s,
             30,
             "a snapshot with the broker connected",
         )
@@ -168,21 +115,21 @@ def test_desk_guards_a_projectx_funded_account_and_flattens_a_hand_made_breach_w
         assert snap.extra["broker"]["account"] == f"{EVAL} (id {account}, simulated)"
         assert [(p.symbol, p.quantity) for p in snap.positions] == [("MES", 2)]
         fake.place_hand_order(account, "ES", "buy", 2)
-        _wait_for(lambda: _positions(state) == 2, 10, "the hand position on the page")
+        wait_for(lambda: snapshot_positions(state) == 2, 10, "the hand position on the page")
         fake.set_price("ES", 4989.5)
 
         breach = time.monotonic()
         fake.place_hand_order(account, "ES", "sell", 2)  # realized 2 x -10.5 x 50 = -1050: the preset's 900
 
         _flat_then_halted(fake, account, state, breach)
-        final = _wait_for(
-            lambda: (s := _snapshot(state)) is not None and not s.positions and s,
+        final = wait_for(
+            lambda: (s := read_snapshot(state)) is not None and not s.positions and s,
             5,
             "no position on the page",
         )
         balance = Decimal(str(fake.account(account)["balance"]))
-        _wait_for(
-            lambda: (s := _snapshot(state)) is not None and Decimal(str(s.account.cash)) == balance,
+        wait_for(
+            lambda: (s := read_snapshot(state)) is not None and Decimal(str(s.account.cash)) == balance,
             5,
             "the books' cash at the platform's balance",
         )
@@ -206,20 +153,20 @@ def test_desk_stops_an_open_loss_on_a_hand_position_from_the_market_hubs_quotes_
     fake.set_quote("ES", last=5000, bid=4999.75, ask=5000)
     config = _write_configs(tmp_path, fake)
     state = tmp_path / "state"
-    proc, log = _start(tmp_path, config, fake)
+    proc, log = start_logged_desk(tmp_path, config, _credentials(fake))
     try:
-        _wait_for(
-            lambda: (s := _snapshot(state)) is not None and s.extra["broker"].get("connected") and s,
+        wait_for(
+            lambda: (s := read_snapshot(state)) is not None and s.extra["broker"].get("connected") and s,
             30,
             "a snapshot with the broker connected",
         )
         assert fake.wait_for_quote_subscription("ES", timeout=10)
         fake.place_hand_order(account, "ES", "buy", 2)  # at the ask, 5000: the trader's own trade
-        _wait_for(lambda: _positions(state) == 1, 10, "the hand position on the page")
+        wait_for(lambda: snapshot_positions(state) == 1, 10, "the hand position on the page")
         fake.set_quote("ES", last=4992.5, bid=4992.25, ask=4992.5)  # open -750 (-752.80 net): inside 900
-        marked = _wait_for(
+        marked = wait_for(
             lambda: (
-                (s := _snapshot(state)) is not None
+                (s := read_snapshot(state)) is not None
                 and s.positions
                 and s.positions[0].last_price == 4992.5
                 and s
@@ -239,8 +186,8 @@ def test_desk_stops_an_open_loss_on_a_hand_position_from_the_market_hubs_quotes_
         entry, close = fake.trades(account)
         assert (close["side"], close["price"], close["size"]) == (1, 4990.25, 2)  # the desk's flatten
         assert close["orderId"] != entry["orderId"]
-        final = _wait_for(
-            lambda: (s := _snapshot(state)) is not None and not s.positions and s,
+        final = wait_for(
+            lambda: (s := read_snapshot(state)) is not None and not s.positions and s,
             5,
             "no position on the page",
         )
@@ -254,7 +201,7 @@ def test_desk_stops_an_open_loss_on_a_hand_position_from_the_market_hubs_quotes_
 @pytest.mark.slow
 def test_desk_refuses_a_live_projectx_account_without_allow_live(tmp_path: Path, fake: FakeProjectX) -> None:
     config = _write_configs(tmp_path, fake, account=LIVE, allow_live=True)
-    proc, log = _start(tmp_path, config, fake)
+    proc, log = start_logged_desk(tmp_path, config, _credentials(fake))
     code = proc.wait(timeout=60)
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1, lines

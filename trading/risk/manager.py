@@ -24,12 +24,11 @@ agrees (a loosening edit waits for the daily reset): the manager holds that deci
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from trading.broker.base import Broker
 from trading.bus import EventBus
@@ -37,13 +36,9 @@ from trading.clock import Clock
 from trading.errors import StateError
 from trading.model import (
     AccountUpdated,
-    BrokerBlind,
-    BrokerSighted,
     Event,
     FillRecord,
     MarketDataUpdated,
-    MarksFresh,
-    MarksStale,
     OrderAccepted,
     OrderCancelled,
     OrderDenied,
@@ -58,14 +53,13 @@ from trading.model import (
     PositionOpened,
     RuleViolated,
     Severity,
-    StorageDegraded,
-    StorageRecovered,
     TradingState,
 )
 from trading.risk._building import build_rules, default_notifier, is_loss_rule, rule_state
 from trading.risk._persist import export_risk_state, import_risk_state
 from trading.risk.actions import Action
 from trading.risk.amounts import show_amount
+from trading.risk.conditions import AccountConditions
 from trading.risk.config import RiskConfig
 from trading.risk.config_reader import ReadOutcome
 from trading.risk.config_reloads import ConfigReloads
@@ -176,6 +170,7 @@ class RiskManager:
             on_warning=self._on_warning,
         )
         self.engine.set_rules(build_rules(cfg, self._context(), {}))
+        self.conditions = AccountConditions(self.engine, self.enforcer)  # blind, stale marks, storage
         self._sweep = RiskSweep(
             clock,
             self.engine,
@@ -216,18 +211,8 @@ class RiskManager:
             counted, today = self._recount()
             restored = self._restore(today)
         self._load_recent_violations()
-        bus = self._bus
-        bus.subscribe(MarketDataUpdated, self._on_market)
-        for position_kind in _POSITION_EVENTS:
-            bus.subscribe(position_kind, self._on_position)
-        for kind in _OTHER_EVENTS:
-            bus.subscribe(kind, self.engine.on_event)
-        bus.subscribe(BrokerBlind, self._on_blind)
-        bus.subscribe(BrokerSighted, self._on_sighted)
-        bus.subscribe(MarksStale, self._on_marks_stale)
-        bus.subscribe(MarksFresh, self._on_marks_fresh)
-        bus.subscribe(StorageDegraded, self._on_storage_degraded)
-        bus.subscribe(StorageRecovered, self._on_storage_recovered)
+        for kind, handler in self._subscriptions():
+            self._bus.subscribe(kind, handler)
         self._broker.add_pre_trade_check(self.engine.check)
         self.engine.refresh_state()
         self.tamper_lock.arm()
@@ -310,19 +295,19 @@ class RiskManager:
         if self._started:
             self._started = False
             self._save_states_at_stop()
-            self._bus.unsubscribe(MarketDataUpdated, self._on_market)
-            for position_kind in _POSITION_EVENTS:
-                self._bus.unsubscribe(position_kind, self._on_position)
-            for kind in _OTHER_EVENTS:
-                self._bus.unsubscribe(kind, self.engine.on_event)
-            self._bus.unsubscribe(BrokerBlind, self._on_blind)
-            self._bus.unsubscribe(BrokerSighted, self._on_sighted)
-            self._bus.unsubscribe(MarksStale, self._on_marks_stale)
-            self._bus.unsubscribe(MarksFresh, self._on_marks_fresh)
-            self._bus.unsubscribe(StorageDegraded, self._on_storage_degraded)
-            self._bus.unsubscribe(StorageRecovered, self._on_storage_recovered)
+            for kind, handler in self._subscriptions():
+                self._bus.unsubscribe(kind, handler)
         if self._owns_notifier:
             self.notifier.close()
+
+    def _subscriptions(self) -> list[tuple[type[Event], Callable[[Any], None]]]:
+        """What ``start`` subscribes and ``stop`` unsubscribes, in this order."""
+        return [
+            (MarketDataUpdated, self._on_market),
+            *((kind, self._on_position) for kind in _POSITION_EVENTS),
+            *((kind, self.engine.on_event) for kind in _OTHER_EVENTS),
+            *self.conditions.handlers().items(),
+        ]
 
     def _save_states_at_stop(self) -> None:
         try:
@@ -353,37 +338,6 @@ class RiskManager:
         self.engine.on_event(event)
         # The distance to every limit (the warnings) is measured by the sweep, off this path:
         # measuring 20 rules costs ~0.4 ms, and the subscribers after this one wait for it.
-
-    def _on_blind(self, event: BrokerBlind) -> None:
-        """The venue's account cannot be observed: no new entries (REDUCING) until it can."""
-        since = event.since.astimezone(ZoneInfo(self.reset.timezone)).strftime("%H:%M:%S")
-        self.engine.set_blind(f"{event.broker} account not observed since {since} ({event.reason})")
-        self.enforcer.alert(
-            Severity.CRITICAL, f"{event.broker} account cannot be observed: {event.reason}", "broker"
-        )
-
-    def _on_sighted(self, event: BrokerSighted) -> None:
-        self.engine.set_blind("")
-        self.enforcer.alert(
-            Severity.WARNING,
-            f"{event.broker} account observed again after {event.blind_seconds:.1f} s; books reconciled",
-            "broker",
-        )
-
-    def _on_marks_stale(self, event: MarksStale) -> None:
-        """Held positions are measured on old prices: no new entries (REDUCING) until fresh."""
-        held = ", ".join(event.symbols)
-        self.engine.set_stale_marks(f"{held} not marked ({event.reason})")
-        self.enforcer.alert(
-            Severity.WARNING,
-            f"{event.broker}: open P&L of {held} unmeasured ({event.reason}): no new entries until marked",
-            "broker",
-        )
-
-    def _on_marks_fresh(self, event: MarksFresh) -> None:
-        if self.engine.stale_marks:
-            self.engine.set_stale_marks("")
-            self.enforcer.alert(Severity.WARNING, f"{event.broker}: held positions marked again", "broker")
 
     def _on_violation(self, violation: Violation, event: Event | None) -> None:
         with self.recorder.unit():  # written after: the orders and events go out first
@@ -417,24 +371,6 @@ class RiskManager:
                     "event": repr(event) if event is not None else "risk sweep",
                 }
             )
-
-    def _on_storage_degraded(self, event: StorageDegraded) -> None:
-        """The books cannot be written: no new entries (exits still pass) until they can. The
-        journal has logged the failure (ERROR); this says what it means for the account."""
-        self.engine.set_storage_problem(event.reason)
-        self.enforcer.alert(
-            Severity.WARNING,
-            f"account HALTED while the books cannot be written (exits still allowed): {event.reason}",
-            "storage",
-        )
-
-    def _on_storage_recovered(self, event: StorageRecovered) -> None:
-        self.engine.set_storage_problem(None)
-        logger.warning(
-            "storage recovered (%d held step(s) written): trading state %s",
-            event.steps_written,
-            self.engine.state.value,
-        )
 
     def _on_warning(self, warning: LimitWarning) -> None:
         self.enforcer.alert(Severity.WARNING, warning.message, warning.rule)

@@ -9,8 +9,9 @@ Act first, write after: a violation is enforced (closing orders go out), publish
 ``RuleViolated``, and only then are its rows (the violation with the event that caused it,
 the lockouts and audit rows of its enforcement, every rule's state) handed to the store as one
 record, written off the loop in one transaction. An operator's pause, resume, unlock or
-flatten is written before the call returns. A storage outage (``StorageDegraded``) HALTs the
-account until ``StorageRecovered``.
+flatten is written before the call returns. What the venue and the storage say about the
+account (blind, stale marks, the books unwritable) restricts trading through the
+``AccountConditions`` it holds.
 
 The account's starting balance (the trailing drawdown's start) comes from the broker,
 ``broker.account().starting_balance``: the desk owns the account, not the risk config.
